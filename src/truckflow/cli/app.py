@@ -1,0 +1,89 @@
+"""The ``truckflow`` command: a thin layer that builds library objects and calls one method."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from truckflow import __version__
+from truckflow.cli.context import state
+from truckflow.cli.output import JSON_OPTION, console, emit, fail_on_errors
+from truckflow.store import connect
+from truckflow.store.migrate import head_revision, upgrade
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="truckflow",
+    help="Truck-delay MLOps on your laptop: data, pipelines, models, serving, streaming, drift.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root(
+    home: str | None = typer.Option(
+        None, "--home", envvar="TRUCKFLOW_HOME", help="Home folder (default ./.truckflow)."
+    ),
+    database_url: str | None = typer.Option(
+        None, "--db", help="Database URL (default: SQLite in the home).", show_default=False
+    ),
+) -> None:
+    """Global options; settings come from arguments, then TRUCKFLOW_* variables, then .env."""
+    state.configure(home=home, database_url=database_url)
+
+
+@app.command()
+def init(as_json: bool = JSON_OPTION) -> None:
+    """Create or upgrade the operational database (idempotent).
+
+    Example: [bold]truckflow init[/] or [bold]truckflow --db postgresql://postgres@127.0.0.1/tf init[/]
+    """
+    with fail_on_errors(as_json):
+        settings = state.settings()
+        db = connect(settings)
+        revision = upgrade(db)
+        result = {"database": db.safe_url, "revision": revision, "head": head_revision()}
+
+    def render(r: dict[str, Any]) -> None:
+        console.print(f"database [bold]{r['database']}[/] at revision [bold]{r['revision']}[/]")
+
+    emit(result, as_json, render)
+
+
+@app.command()
+def config(as_json: bool = JSON_OPTION) -> None:
+    """Show the settings in force, secrets masked.
+
+    Example: [bold]TRUCKFLOW_HOME=/tmp/tf truckflow config --json[/]
+    """
+    with fail_on_errors(as_json):
+        result = state.settings().public_dict()
+
+    def render(r: dict[str, Any]) -> None:
+        for key, value in r.items():
+            console.print(f"[bold]{key}[/] = {value}")
+
+    emit(result, as_json, render)
+
+
+@app.command()
+def version() -> None:
+    """Print truckflow's version. Example: [bold]truckflow version[/]"""
+    console.print(__version__)
+
+
+def _register_subcommands() -> None:
+    from truckflow.cli import data
+
+    app.add_typer(data.app, name="data")
+
+
+_register_subcommands()
+
+
+def main() -> None:
+    app()

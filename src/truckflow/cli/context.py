@@ -1,0 +1,33 @@
+"""The settings a command runs with, built once from the global options."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from truckflow.settings import Settings
+
+__all__ = ["state"]
+
+
+class _State:
+    def __init__(self) -> None:
+        self._overrides: dict[str, Any] = {}
+        self._settings: Settings | None = None
+
+    def configure(self, *, home: str | None, database_url: str | None) -> None:
+        # The projects' own processes never phone home, whatever the user's environment says.
+        os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+        os.environ.setdefault("DO_NOT_TRACK", "1")
+        self._overrides = {
+            k: v for k, v in {"home": home, "database_url": database_url}.items() if v is not None
+        }
+        self._settings = None
+
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = Settings(**self._overrides)
+        return self._settings
+
+
+state = _State()

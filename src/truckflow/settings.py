@@ -1,0 +1,71 @@
+"""One typed settings object, built at the edge (CLI, app factory) and passed down.
+
+Precedence, highest first: explicit arguments, ``TRUCKFLOW_*`` environment variables, a ``.env``
+file in the working directory, then the defaults below. Domain code never reads the environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    """truckflow's configuration. Every field can be set as ``TRUCKFLOW_<FIELD>``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TRUCKFLOW_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    home: Path = Field(
+        default=Path(".truckflow"),
+        description="Folder holding the embedded database, artifacts, MLflow store and reports.",
+    )
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the operational database; default a SQLite file in home.",
+    )
+    sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
+    admin_token: SecretStr | None = Field(
+        default=None, description="Token that the serving API's admin endpoints require."
+    )
+
+    @model_validator(mode="after")
+    def _absolute_home(self) -> Settings:
+        self.home = self.home.expanduser().resolve()
+        return self
+
+    @property
+    def db_url(self) -> str:
+        """The database URL in clear text; for connecting only, never for printing."""
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return f"sqlite:///{self.home / 'truckflow.db'}"
+
+    def ensure_home(self) -> Path:
+        self.home.mkdir(parents=True, exist_ok=True)
+        return self.home
+
+    def public_dict(self) -> dict[str, Any]:
+        """Settings as JSON-ready values, secrets masked (passwords inside URLs included)."""
+        from sqlalchemy.engine import make_url
+
+        out: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = None if value is None else "**********"
+            elif isinstance(value, Path):
+                value = str(value)
+            out[name] = value
+        out["database_url"] = make_url(self.db_url).render_as_string(hide_password=True)
+        return out

@@ -1,0 +1,99 @@
+"""Connecting to the operational database, whichever engine it is.
+
+SQLite gets WAL mode, a busy timeout and foreign keys on every connection; PostgreSQL is
+reached through psycopg 3 and MySQL/MariaDB through PyMySQL, whatever driver the URL names.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+
+from truckflow.errors import TruckflowError
+from truckflow.settings import Settings
+
+__all__ = ["Database", "StoreError", "connect"]
+
+_DRIVERS = {"postgresql": "postgresql+psycopg", "mysql": "mysql+pymysql", "mariadb": "mysql+pymysql"}
+
+
+class StoreError(TruckflowError):
+    """The operational database could not be reached, migrated or written."""
+
+
+def _normalise(url: str | URL) -> URL:
+    parsed = make_url(url)
+    if parsed.drivername in _DRIVERS:
+        parsed = parsed.set(drivername=_DRIVERS[parsed.drivername])
+    if parsed.get_backend_name() == "mysql" and "charset" not in parsed.query:
+        parsed = parsed.update_query_dict({"charset": "utf8mb4", "local_infile": "1"})
+    return parsed
+
+
+def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
+    def on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        # WAL makes NORMAL durable across application crashes; only power loss can cost the tail.
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return on_connect
+
+
+@dataclass(frozen=True)
+class Database:
+    """An engine plus the few facts about it that the rest of truckflow asks for."""
+
+    engine: Engine
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite``, ``postgresql`` or ``mysql``."""
+        return self.engine.dialect.name
+
+    @property
+    def safe_url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """One transaction: committed when the block ends, rolled back if it raises."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def connect(target: Settings | str | URL, *, busy_timeout_ms: int = 30_000) -> Database:
+    """Open the operational database named by settings or by a URL (nothing is created yet)."""
+    if isinstance(target, Settings):
+        busy_timeout_ms = target.sqlite_busy_timeout_ms
+        target.ensure_home()
+        url = _normalise(target.db_url)
+    else:
+        url = _normalise(target)
+    kwargs: dict[str, Any] = {"future": True}
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        kwargs["connect_args"] = {"timeout": busy_timeout_ms / 1000, "check_same_thread": False}
+    else:
+        kwargs["pool_pre_ping"] = True
+    try:
+        engine = sa.create_engine(url, **kwargs)
+    except (sa.exc.ArgumentError, ImportError) as exc:
+        raise StoreError(f"cannot use database URL {url.render_as_string()}: {exc}") from exc
+    if url.get_backend_name() == "sqlite":
+        sa.event.listen(engine, "connect", _sqlite_pragmas(busy_timeout_ms))
+    return Database(engine)
