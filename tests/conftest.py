@@ -29,7 +29,9 @@ SERVER_URLS = {
     "postgresql": os.environ.get(
         "TRUCKFLOW_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
     ),
-    "mysql": os.environ.get("TRUCKFLOW_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/mysql"),
+    "mysql": os.environ.get(
+        "TRUCKFLOW_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/mysql"
+    ),
 }
 
 

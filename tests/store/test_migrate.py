@@ -23,8 +23,18 @@ def test_upgrade_is_idempotent(any_db: Database) -> None:
 
 
 def test_natural_keys_are_unique(any_db: Database) -> None:
-    row = {"city_id": "C-1", "date": datetime.date(2019, 1, 1), "hour": 100, "temp": 1.0, "wind_speed": 2.0,
-           "description": "Clear", "precip": 0.0, "humidity": 50, "visibility": 6, "pressure": 1000}
+    row = {
+        "city_id": "C-1",
+        "date": datetime.date(2019, 1, 1),
+        "hour": 100,
+        "temp": 1.0,
+        "wind_speed": 2.0,
+        "description": "Clear",
+        "precip": 0.0,
+        "humidity": 50,
+        "visibility": 6,
+        "pressure": 1000,
+    }
     table = metadata.tables["city_weather"]
     with any_db.begin() as conn:
         conn.execute(table.insert(), [row])

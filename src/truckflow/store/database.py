@@ -21,7 +21,11 @@ from truckflow.settings import Settings
 
 __all__ = ["Database", "StoreError", "connect"]
 
-_DRIVERS = {"postgresql": "postgresql+psycopg", "mysql": "mysql+pymysql", "mariadb": "mysql+pymysql"}
+_DRIVERS = {
+    "postgresql": "postgresql+psycopg",
+    "mysql": "mysql+pymysql",
+    "mariadb": "mysql+pymysql",
+}
 
 
 class StoreError(TruckflowError):

@@ -53,5 +53,7 @@ def upgrade(db: Database, revision: str = "head") -> str | None:
         with db.engine.begin() as conn:
             command.upgrade(_config(conn), revision)
     except sa.exc.SQLAlchemyError as exc:
-        raise StoreError(f"migrating {db.safe_url} failed: {exc.__class__.__name__}: {exc}") from exc
+        raise StoreError(
+            f"migrating {db.safe_url} failed: {exc.__class__.__name__}: {exc}"
+        ) from exc
     return current_revision(db)

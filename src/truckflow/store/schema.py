@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 __all__ = [
-    "city_weather",
     "cities",
+    "city_weather",
     "drivers",
     "ingest_log",
     "metadata",
@@ -39,7 +39,9 @@ _ID = sa.String(32)
 
 
 def utcnow_column(name: str = "created_at") -> sa.Column[object]:
-    return sa.Column(name, sa.DateTime(timezone=False), nullable=False, server_default=sa.func.now())
+    return sa.Column(
+        name, sa.DateTime(timezone=False), nullable=False, server_default=sa.func.now()
+    )
 
 
 def _weather_columns() -> list[sa.Column[object]]:
