@@ -1,0 +1,139 @@
+"""Bulk loading of validated rows, the fastest idempotent way each engine offers.
+
+All paths skip rows whose natural key is already there and report how many were inserted:
+SQLite ``INSERT OR IGNORE`` (executemany of plain tuples), PostgreSQL ``COPY`` into a temporary
+table then ``INSERT ... ON CONFLICT DO NOTHING``, MySQL/MariaDB ``INSERT IGNORE`` (PyMySQL turns
+executemany into multi-row statements). They run on the DBAPI connection under the caller's
+SQLAlchemy transaction, so a failure anywhere rolls back the whole run.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import sqlalchemy as sa
+
+from truckflow.data.course_format import ColumnKind
+
+__all__ = ["db_values", "insert_ignore"]
+
+_COPY_CHUNK = 8 << 20
+# What SQLAlchemy's SQLite DateTime type writes and reads back; other engines parse it too.
+_DATETIME_UNIT = "us"
+
+
+def _stamps(values: pd.Series[Any], kind: ColumnKind) -> np.ndarray[Any, Any]:
+    """Dates and timestamps as text, formatted once per distinct value (they repeat a lot)."""
+    stamps = values.to_numpy(dtype="datetime64[ns]")
+    unique, inverse = np.unique(stamps, return_inverse=True)
+    if kind == "date":
+        text = np.datetime_as_string(unique.astype("datetime64[D]"))
+    else:
+        text = np.char.replace(np.datetime_as_string(unique, unit=_DATETIME_UNIT), "T", " ")
+    out = text.astype(object)[inverse]
+    if np.isnat(unique).any():
+        out[np.isnat(stamps)] = None
+    return np.asarray(out)
+
+
+def db_values(values: pd.Series[Any], kind: ColumnKind) -> list[Any]:
+    """One column as plain Python values that every DBAPI driver binds (None for NULL)."""
+    if kind in ("date", "datetime"):
+        return list(_stamps(values, kind).tolist())
+    if kind == "str":
+        return list(values.to_numpy(dtype=object).tolist())
+    numbers = values.to_numpy(dtype=np.float64)
+    missing = np.isnan(numbers)
+    if kind == "int":
+        if not missing.any():
+            return list(numbers.astype(np.int64).tolist())
+        out = numbers.astype(object)
+        out[~missing] = numbers[~missing].astype(np.int64).astype(object)
+        out[missing] = None
+        return list(out.tolist())
+    if not missing.any():
+        return list(numbers.tolist())
+    out = numbers.astype(object)
+    out[missing] = None
+    return list(out.tolist())
+
+
+def _arrow_column(values: pd.Series[Any], kind: ColumnKind) -> pa.Array:
+    if kind in ("date", "datetime"):
+        return pa.array(_stamps(values, kind), type=pa.string())
+    if kind == "str":
+        return pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+    numbers = values.to_numpy(dtype=np.float64)
+    if kind == "int":
+        mask = np.isnan(numbers)
+        return pa.array(np.where(mask, 0, numbers).astype(np.int64), mask=mask)
+    return pa.array(numbers, from_pandas=True)
+
+
+def _sqlite(raw: Any, table: str, columns: Sequence[str], rows: list[Any]) -> int:
+    marks = ", ".join("?" for _ in columns)
+    sql = f"INSERT OR IGNORE INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+    cursor = raw.cursor()
+    try:
+        cursor.executemany(sql, rows)
+        return int(cursor.rowcount)
+    finally:
+        cursor.close()
+
+
+def _mysql(raw: Any, table: str, columns: Sequence[str], rows: list[Any]) -> int:
+    marks = ", ".join("%s" for _ in columns)
+    sql = f"INSERT IGNORE INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+    inserted = 0
+    with raw.cursor() as cursor:
+        # Chunks keep each multi-row statement well under max_allowed_packet.
+        for start in range(0, len(rows), 20_000):
+            inserted += int(cursor.executemany(sql, rows[start : start + 20_000]) or 0)
+    return inserted
+
+
+def _postgresql(raw: Any, table: str, columns: Sequence[str], arrow: pa.Table) -> int:
+    buffer = io.BytesIO()
+    pacsv.write_csv(arrow, buffer, pacsv.WriteOptions(include_header=False))
+    data = buffer.getbuffer()
+    names = ", ".join(columns)
+    staging = f"tf_stage_{table}"
+    with raw.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE {staging} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"
+        )
+        with cursor.copy(f"COPY {staging} ({names}) FROM STDIN (FORMAT csv)") as copy:
+            for start in range(0, len(data), _COPY_CHUNK):
+                copy.write(data[start : start + _COPY_CHUNK])
+        cursor.execute(
+            f"INSERT INTO {table} ({names}) SELECT {names} FROM {staging} ON CONFLICT DO NOTHING"
+        )
+        inserted = int(cursor.rowcount)
+        cursor.execute(f"DROP TABLE {staging}")
+    return inserted
+
+
+def insert_ignore(
+    conn: sa.Connection, table: str, frame: pd.DataFrame, kinds: dict[str, ColumnKind]
+) -> int:
+    """Insert the rows of ``frame`` whose key is not in ``table`` yet; returns how many were."""
+    if frame.empty:
+        return 0
+    columns = list(kinds)
+    raw = conn.connection.driver_connection
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        arrow = pa.table({c: _arrow_column(frame[c], kinds[c]) for c in columns})
+        return _postgresql(raw, table, columns, arrow)
+    rows = list(zip(*(db_values(frame[c], kinds[c]) for c in columns), strict=True))
+    if dialect == "sqlite":
+        return _sqlite(raw, table, columns, rows)
+    if dialect == "mysql":
+        return _mysql(raw, table, columns, rows)
+    raise ValueError(f"no bulk path for the {dialect} dialect")
