@@ -2,15 +2,17 @@
 
 All paths skip rows whose natural key is already there and report how many were inserted:
 SQLite ``INSERT OR IGNORE`` (executemany of plain tuples), PostgreSQL ``COPY`` into a temporary
-table then ``INSERT ... ON CONFLICT DO NOTHING``, MySQL/MariaDB ``INSERT IGNORE`` (PyMySQL turns
-executemany into multi-row statements). They run on the DBAPI connection under the caller's
+table then ``INSERT ... ON CONFLICT DO NOTHING``, MySQL/MariaDB ``LOAD DATA LOCAL INFILE ... IGNORE``
+from a temporary CSV file. They run on the DBAPI connection under the caller's
 SQLAlchemy transaction, so a failure anywhere rolls back the whole run.
 """
 
 from __future__ import annotations
 
 import io
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -87,15 +89,21 @@ def _sqlite(raw: Any, table: str, columns: Sequence[str], rows: list[Any]) -> in
         cursor.close()
 
 
-def _mysql(raw: Any, table: str, columns: Sequence[str], rows: list[Any]) -> int:
-    marks = ", ".join("%s" for _ in columns)
-    sql = f"INSERT IGNORE INTO {table} ({', '.join(columns)}) VALUES ({marks})"
-    inserted = 0
-    with raw.cursor() as cursor:
-        # Chunks keep each multi-row statement well under max_allowed_packet.
-        for start in range(0, len(rows), 20_000):
-            inserted += int(cursor.executemany(sql, rows[start : start + 20_000]) or 0)
-    return inserted
+def _mysql(raw: Any, table: str, columns: Sequence[str], arrow: pa.Table) -> int:
+    # LOAD DATA reads an empty field as '' (0 for numbers), so each field goes through a user
+    # variable and NULLIF: the rows never hold an empty string (blanks were made NULL).
+    fields = ", ".join(f"@v{i}" for i in range(len(columns)))
+    assign = ", ".join(f"{c} = NULLIF(@v{i}, '')" for i, c in enumerate(columns))
+    with tempfile.TemporaryDirectory(prefix="truckflow-ingest-") as tmp:
+        path = Path(tmp) / f"{table}.csv"
+        pacsv.write_csv(arrow, str(path), pacsv.WriteOptions(include_header=False))
+        sql = (
+            f"LOAD DATA LOCAL INFILE %s IGNORE INTO TABLE {table} CHARACTER SET utf8mb4"
+            " FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\"' ESCAPED BY ''"
+            f" LINES TERMINATED BY '\\n' ({fields}) SET {assign}"
+        )
+        with raw.cursor() as cursor:
+            return int(cursor.execute(sql, (str(path),)))
 
 
 def _postgresql(raw: Any, table: str, columns: Sequence[str], arrow: pa.Table) -> int:
@@ -103,14 +111,27 @@ def _postgresql(raw: Any, table: str, columns: Sequence[str], arrow: pa.Table) -
     pacsv.write_csv(arrow, buffer, pacsv.WriteOptions(include_header=False))
     data = buffer.getbuffer()
     names = ", ".join(columns)
-    staging = f"tf_stage_{table}"
+
+    def copy_into(cursor: Any, target: str) -> None:
+        with cursor.copy(f"COPY {target} ({names}) FROM STDIN (FORMAT csv)") as copy:
+            for start in range(0, len(data), _COPY_CHUNK):
+                copy.write(data[start : start + _COPY_CHUNK])
+
     with raw.cursor() as cursor:
+        # Held to the end of the transaction: no other writer can slip rows in between the
+        # emptiness check and the COPY below (readers are not blocked).
+        cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table})")
+        if not cursor.fetchone()[0]:
+            # An empty table and a batch without duplicate keys: nothing can conflict, so the
+            # rows go straight in (the first load of a table, the big one).
+            copy_into(cursor, table)
+            return len(arrow)
+        staging = f"tf_stage_{table}"
         cursor.execute(
             f"CREATE TEMP TABLE {staging} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"
         )
-        with cursor.copy(f"COPY {staging} ({names}) FROM STDIN (FORMAT csv)") as copy:
-            for start in range(0, len(data), _COPY_CHUNK):
-                copy.write(data[start : start + _COPY_CHUNK])
+        copy_into(cursor, staging)
         cursor.execute(
             f"INSERT INTO {table} ({names}) SELECT {names} FROM {staging} ON CONFLICT DO NOTHING"
         )
@@ -128,12 +149,12 @@ def insert_ignore(
     columns = list(kinds)
     raw = conn.connection.driver_connection
     dialect = conn.dialect.name
-    if dialect == "postgresql":
-        arrow = pa.table({c: _arrow_column(frame[c], kinds[c]) for c in columns})
-        return _postgresql(raw, table, columns, arrow)
-    rows = list(zip(*(db_values(frame[c], kinds[c]) for c in columns), strict=True))
     if dialect == "sqlite":
+        rows = list(zip(*(db_values(frame[c], kinds[c]) for c in columns), strict=True))
         return _sqlite(raw, table, columns, rows)
+    arrow = pa.table({c: _arrow_column(frame[c], kinds[c]) for c in columns})
+    if dialect == "postgresql":
+        return _postgresql(raw, table, columns, arrow)
     if dialect == "mysql":
-        return _mysql(raw, table, columns, rows)
+        return _mysql(raw, table, columns, arrow)
     raise ValueError(f"no bulk path for the {dialect} dialect")
