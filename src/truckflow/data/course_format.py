@@ -37,6 +37,7 @@ class ColumnSpec:
     maximum: float | None = None
     step: int | None = None  # the value must be a multiple of this (``hour``: 100)
     allowed: frozenset[float] | None = None
+    max_length: int | None = None  # strings: the width of the database column
     column: str = ""  # database column; empty means the same as ``source``
 
     @property
@@ -67,6 +68,7 @@ class TableSpec:
         raise KeyError(name)
 
 
+_ID = 32  # identifiers: route, city, driver ids
 _BINARY = frozenset({0.0, 1.0})
 _CHANCE = ("chanceofrain", "chanceoffog", "chanceofsnow", "chanceofthunder")
 
@@ -75,7 +77,7 @@ def _weather() -> tuple[ColumnSpec, ...]:
     return (
         ColumnSpec("temp", "float", minimum=-100, maximum=150),  # degrees F
         ColumnSpec("wind_speed", "float", minimum=0, maximum=300),
-        ColumnSpec("description", "str", required=False),
+        ColumnSpec("description", "str", required=False, max_length=64),
         ColumnSpec("precip", "float", minimum=0, maximum=100),
         ColumnSpec("humidity", "float", minimum=0, maximum=100),
         ColumnSpec("visibility", "float", minimum=0, maximum=100),
@@ -95,7 +97,7 @@ TRUCKS = TableSpec(
         ColumnSpec("truck_age", "int", minimum=0, maximum=100),
         ColumnSpec("load_capacity_pounds", "float", required=False, minimum=0),
         ColumnSpec("mileage_mpg", "int", minimum=0, maximum=500),
-        ColumnSpec("fuel_type", "str", required=False),
+        ColumnSpec("fuel_type", "str", required=False, max_length=16),
     ),
     key=("truck_id",),
 )
@@ -104,13 +106,13 @@ DRIVERS = TableSpec(
     table="drivers",
     files=("drivers_table.csv",),
     columns=(
-        ColumnSpec("driver_id", "str"),
-        ColumnSpec("name", "str"),
-        ColumnSpec("gender", "str", required=False),
+        ColumnSpec("driver_id", "str", max_length=_ID),
+        ColumnSpec("name", "str", max_length=128),
+        ColumnSpec("gender", "str", required=False, max_length=16),
         ColumnSpec("age", "int", minimum=14, maximum=120),
         # The real file has experience down to -8: dirty but real, kept as it is.
         ColumnSpec("experience", "int", minimum=-100, maximum=100),
-        ColumnSpec("driving_style", "str", required=False),
+        ColumnSpec("driving_style", "str", required=False, max_length=32),
         ColumnSpec("ratings", "int", minimum=0, maximum=10),
         ColumnSpec("vehicle_no", "int", minimum=1),
         ColumnSpec("average_speed_mph", "float", minimum=0, maximum=200),
@@ -123,9 +125,9 @@ ROUTES = TableSpec(
     table="routes",
     files=("routes_table.csv",),
     columns=(
-        ColumnSpec("route_id", "str"),
-        ColumnSpec("origin_id", "str"),
-        ColumnSpec("destination_id", "str"),
+        ColumnSpec("route_id", "str", max_length=_ID),
+        ColumnSpec("origin_id", "str", max_length=_ID),
+        ColumnSpec("destination_id", "str", max_length=_ID),
         ColumnSpec("distance", "float", minimum=0),
         ColumnSpec("average_hours", "float", minimum=0),
     ),
@@ -136,7 +138,12 @@ ROUTES = TableSpec(
 CITY_WEATHER = TableSpec(
     table="city_weather",
     files=("city_weather.csv", "streaming_city_weather.csv"),
-    columns=(ColumnSpec("city_id", "str"), ColumnSpec("date", "date"), _hour(), *_weather()),
+    columns=(
+        ColumnSpec("city_id", "str", max_length=_ID),
+        ColumnSpec("date", "date"),
+        _hour(),
+        *_weather(),
+    ),
     key=("city_id", "date", "hour"),
     date_column="date",
     dropped=_CHANCE,
@@ -146,7 +153,7 @@ ROUTE_WEATHER = TableSpec(
     table="route_weather",
     files=("routes_weather.csv", "streaming_route_weather.csv"),
     columns=(
-        ColumnSpec("route_id", "str"),
+        ColumnSpec("route_id", "str", max_length=_ID),
         ColumnSpec("Date", "datetime", column="ts"),
         *_weather(),
     ),
@@ -160,7 +167,7 @@ TRAFFIC = TableSpec(
     table="traffic",
     files=("traffic_table.csv", "streaming_traffic.csv"),
     columns=(
-        ColumnSpec("route_id", "str"),
+        ColumnSpec("route_id", "str", max_length=_ID),
         ColumnSpec("date", "date"),
         _hour(),
         ColumnSpec("no_of_vehicles", "float", required=False, minimum=0),
@@ -176,7 +183,7 @@ TRUCK_SCHEDULE = TableSpec(
     files=("truck_schedule_table.csv", "streaming_schedule.csv"),
     columns=(
         ColumnSpec("truck_id", "int", minimum=1),
-        ColumnSpec("route_id", "str"),
+        ColumnSpec("route_id", "str", max_length=_ID),
         ColumnSpec("departure_date", "datetime"),
         ColumnSpec("estimated_arrival", "datetime"),
         # Blank means "not known yet": the streaming simulation sends the label later.

@@ -126,7 +126,9 @@ def batch_from_frame(spec: TableSpec, frame: pd.DataFrame, source: str) -> Batch
     )
 
 
-def raw_records(batch: Batch, positions: np.ndarray[Any, np.dtype[np.int64]]) -> list[dict[str, Any]]:
+def raw_records(
+    batch: Batch, positions: np.ndarray[Any, np.dtype[np.int64]]
+) -> list[dict[str, Any]]:
     """The rows at ``positions`` as JSON-ready dicts in the course's column names."""
     source = batch.original
     if source is None:
@@ -153,4 +155,3 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, int | float | str | bool):
         return value
     return str(value)
-

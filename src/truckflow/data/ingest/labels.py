@@ -42,7 +42,9 @@ def _existing(conn: sa.Connection, good: pd.DataFrame) -> pd.DataFrame:
         ts.departure_date >= good["departure_date"].min().to_pydatetime(),
         ts.departure_date <= good["departure_date"].max().to_pydatetime(),
     )
-    found = pd.DataFrame(conn.execute(query).all(), columns=["truck_id", "departure_date", "current"])
+    found = pd.DataFrame(
+        conn.execute(query).all(), columns=["truck_id", "departure_date", "current"]
+    )
     found["truck_id"] = found["truck_id"].astype("float64")
     found["departure_date"] = pd.to_datetime(found["departure_date"]).astype("datetime64[ns]")
     return found
@@ -62,13 +64,19 @@ def apply_ground_truth(db: Database, labels: pd.DataFrame, *, source: str) -> In
     with db.begin() as conn:
         good = result.good.assign(position=result.positions)
         if not good.empty:
-            merged = good.merge(_existing(conn, good), on=["truck_id", "departure_date"], how="left",
-                                indicator=True)
+            merged = good.merge(
+                _existing(conn, good), on=["truck_id", "departure_date"], how="left", indicator=True
+            )
             missing = merged["_merge"].to_numpy() == "left_only"
             positions = merged.loc[missing, "position"].to_numpy(dtype=np.int64)
             for pos, raw in zip(positions.tolist(), raw_records(batch, positions), strict=True):
-                entries.append(QuarantineEntry(int(batch.line_no[pos]), raw,
-                                               "no such trip (truck_id, departure_date) in truck_schedule"))
+                entries.append(
+                    QuarantineEntry(
+                        int(batch.line_no[pos]),
+                        raw,
+                        "no such trip (truck_id, departure_date) in truck_schedule",
+                    )
+                )
             found = merged.loc[~missing]
             change = found.loc[found["current"].isna() | (found["current"] != found["delay"])]
             _update(conn, change)
@@ -93,6 +101,8 @@ def _update(conn: sa.Connection, change: pd.DataFrame) -> None:
     )
     rows: list[dict[str, Any]] = [
         {"k_truck": int(t), "k_dep": d.to_pydatetime(), "v_delay": int(v)}
-        for t, d, v in zip(change["truck_id"], change["departure_date"], change["delay"], strict=True)
+        for t, d, v in zip(
+            change["truck_id"], change["departure_date"], change["delay"], strict=True
+        )
     ]
     conn.execute(stmt, rows)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
@@ -132,11 +133,10 @@ def read_course_file(path: Path, spec: TableSpec) -> Batch:
         BadLine(int(number or 0), text, f"malformed line: {actual} field(s), expected {expected}")
         for number, text, actual, expected in invalid
     ]
-    frame = table.to_pandas()
-    for col in spec.columns:
-        if col.source not in frame.columns:
-            frame[col.source] = None
-    typed, unparsed = coerce_columns(spec, frame)
+    if original is None:
+        typed, unparsed = _typed_frame(table, spec), {}
+    else:
+        typed, unparsed = coerce_columns(spec, original)
     return Batch(
         spec=spec,
         source=name,
@@ -146,6 +146,27 @@ def read_course_file(path: Path, spec: TableSpec) -> Batch:
         original=original,
         bad_lines=bad_lines,
     )
+
+
+def _typed_frame(table: pa.Table, spec: TableSpec) -> pd.DataFrame:
+    """The frame of a file that parsed with its types: only the shape is left to settle."""
+    columns: dict[str, Any] = {}
+    n = table.num_rows
+    for col in spec.columns:
+        if col.source not in table.column_names:
+            columns[col.name] = np.full(n, np.nan) if col.kind in ("int", "float") else [None] * n
+            continue
+        array = table.column(col.source)
+        if col.kind == "str":
+            # Plain Python strings with None for NULL: what validation and the drivers want.
+            columns[col.name] = pd.Series(array.to_numpy(zero_copy_only=False), dtype=object)
+        else:
+            columns[col.name] = array.to_pandas()
+    frame = pd.DataFrame(columns)
+    for col in spec.columns:
+        if col.kind in ("date", "datetime"):
+            frame[col.name] = frame[col.name].astype("datetime64[ns]")
+    return frame
 
 
 def _parse_best(

@@ -33,7 +33,9 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def insert_ignoring_duplicates(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+def insert_ignoring_duplicates(
+    conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]
+) -> None:
     """Insert through SQLAlchemy (types and all), skipping rows that break a unique key."""
     if not rows:
         return
@@ -104,8 +106,12 @@ def log_sources(
 def known_keys(conn: sa.Connection) -> dict[str, pd.Index[Any]]:
     """The keys that references may point at, as they are in the database now."""
     return {
-        "trucks": pd.Index(conn.execute(sa.select(trucks.c.truck_id)).scalars().all(), dtype="float64"),
-        "routes": pd.Index(conn.execute(sa.select(routes.c.route_id)).scalars().all(), dtype=object),
+        "trucks": pd.Index(
+            conn.execute(sa.select(trucks.c.truck_id)).scalars().all(), dtype="float64"
+        ),
+        "routes": pd.Index(
+            conn.execute(sa.select(routes.c.route_id)).scalars().all(), dtype=object
+        ),
         "cities": pd.Index(conn.execute(sa.select(cities.c.city_id)).scalars().all(), dtype=object),
     }
 
@@ -123,7 +129,9 @@ class QuarantinedRow:
     created_at: datetime
 
 
-def list_quarantine(db: Database, *, table: str | None = None, limit: int = 50) -> list[QuarantinedRow]:
+def list_quarantine(
+    db: Database, *, table: str | None = None, limit: int = 50
+) -> list[QuarantinedRow]:
     """The most recent quarantined rows, optionally of one table."""
     query = sa.select(quarantine).order_by(quarantine.c.id.desc()).limit(limit)
     if table:

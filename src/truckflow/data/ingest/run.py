@@ -39,7 +39,9 @@ def course_files(directory: Path) -> list[tuple[TableSpec, Path]]:
     found = []
     for table in LOAD_ORDER:
         spec = TABLE_SPECS[table]
-        found.extend((spec, directory / name) for name in spec.files if (directory / name).is_file())
+        found.extend(
+            (spec, directory / name) for name in spec.files if (directory / name).is_file()
+        )
     return found
 
 
@@ -73,7 +75,9 @@ def _add_known(known: dict[str, pd.Index[Any]], result: Validated) -> None:
         known["cities"] = known["cities"].union(pd.Index(good["city_id"].unique(), dtype=object))
 
 
-def _load(conn: sa.Connection, run_id: str, result: Validated, source: SourceReport) -> list[SourceReport]:
+def _load(
+    conn: sa.Connection, run_id: str, result: Validated, source: SourceReport
+) -> list[SourceReport]:
     spec = result.batch.spec
     kinds = {c.name: c.kind for c in spec.columns}
     inserted = insert_ignore(conn, spec.table, result.good, kinds)
@@ -86,7 +90,10 @@ def _load(conn: sa.Connection, run_id: str, result: Validated, source: SourceRep
         new = insert_ignore(conn, "cities", ids, {"city_id": "str"})
         extra.append(
             SourceReport(
-                table="cities", source=source.source, read=len(ids), inserted=new,
+                table="cities",
+                source=source.source,
+                read=len(ids),
+                inserted=new,
                 already_present=len(ids) - new,
             )
         )
@@ -119,9 +126,12 @@ def _run(
                     (
                         result,
                         SourceReport(
-                            table=batch.spec.table, source=batch.source, read=result.read,
+                            table=batch.spec.table,
+                            source=batch.source,
+                            read=result.read,
                             quarantined=len(result.quarantined),
-                            beyond_until=batch.beyond_until, labels_withheld=withheld,
+                            beyond_until=batch.beyond_until,
+                            labels_withheld=withheld,
                         ),
                     )
                 )
@@ -134,8 +144,15 @@ def _run(
             log_sources(conn, run_id, started_at, until, report.sources, status="ok")
     except (sa.exc.SQLAlchemyError, IngestError, OSError, ValueError) as exc:
         message = str(exc) if isinstance(exc, IngestError) else f"{type(exc).__name__}: {exc}"
-        _log_failure(db, run_id, started_at, until, [b.spec.table for b in batches],
-                     [b.source for b in batches], message)
+        _log_failure(
+            db,
+            run_id,
+            started_at,
+            until,
+            [b.spec.table for b in batches],
+            [b.source for b in batches],
+            message,
+        )
         if isinstance(exc, IngestError):
             raise
         raise IngestError(f"ingest run {run_id} failed and was rolled back: {message}") from exc
@@ -144,8 +161,15 @@ def _run(
     return report
 
 
-def _log_failure(db: Database, run_id: str, started_at: datetime, until: date | None,
-                 tables: list[str], sources: list[str], message: str) -> None:
+def _log_failure(
+    db: Database,
+    run_id: str,
+    started_at: datetime,
+    until: date | None,
+    tables: list[str],
+    sources: list[str],
+    message: str,
+) -> None:
     failed = [SourceReport(table=t, source=s) for t, s in zip(tables, sources, strict=True)]
     try:
         with db.begin() as conn:
@@ -202,5 +226,6 @@ def ingest_frames(
         for table in LOAD_ORDER
         if table in frames
     ]
-    return _run(db, batches, until=until, progress=progress, started_at=utcnow(),
-                run_id=str(uuid.uuid4()))
+    return _run(
+        db, batches, until=until, progress=progress, started_at=utcnow(), run_id=str(uuid.uuid4())
+    )

@@ -73,6 +73,18 @@ def _column_rules(batch: Batch, col: ColumnSpec) -> list[tuple[BoolArray, _Descr
         rules.append((missing, lambda i: f"{label}: missing"))
     if col.kind in ("int", "float"):
         rules.extend(_number_rules(values.to_numpy(dtype=np.float64), col))
+    elif col.kind == "str" and col.max_length is not None:
+        limit = col.max_length
+        # Checked once per distinct value: ids repeat millions of times in the big tables.
+        long = [
+            v
+            for v in pd.unique(values.to_numpy(dtype=object))
+            if isinstance(v, str) and len(v) > limit
+        ]
+        if long:
+            rules.append(
+                (values.isin(long).to_numpy(), lambda i: f"{label}: longer than {limit} characters")
+            )
     elif col.kind == "date":
         stamps = values.to_numpy(dtype="datetime64[ns]")
         timed = ~np.isnat(stamps) & (stamps != stamps.astype("datetime64[D]"))
@@ -80,7 +92,9 @@ def _column_rules(batch: Batch, col: ColumnSpec) -> list[tuple[BoolArray, _Descr
     return rules
 
 
-def _number_rules(numbers: np.ndarray[Any, Any], col: ColumnSpec) -> list[tuple[BoolArray, _Describe]]:
+def _number_rules(
+    numbers: np.ndarray[Any, Any], col: ColumnSpec
+) -> list[tuple[BoolArray, _Describe]]:
     label = col.source
     known = ~np.isnan(numbers)
     rules: list[tuple[BoolArray, _Describe]] = []
@@ -129,8 +143,9 @@ def _reference_rules(
         unknown = values.notna().to_numpy() & ~values.isin(known[table]).to_numpy()
         label = batch.spec.column(column).source
 
-        def describe(i: int, values: pd.Series[Any] = values, label: str = label,
-                     table: str = table) -> str:
+        def describe(
+            i: int, values: pd.Series[Any] = values, label: str = label, table: str = table
+        ) -> str:
             return f"{label}: {_fmt(values.iloc[i])} not in {table}"
 
         rules.append((unknown, describe))
@@ -145,13 +160,19 @@ def _row_rules(batch: Batch) -> list[tuple[BoolArray, _Describe]]:
         arr = frame["estimated_arrival"]
         early = (dep.notna() & arr.notna() & (arr <= dep)).to_numpy()
         rules.append(
-            (early, lambda i: f"estimated_arrival {arr.iloc[i]} is not after departure_date {dep.iloc[i]}")
+            (
+                early,
+                lambda i: (
+                    f"estimated_arrival {arr.iloc[i]} is not after departure_date {dep.iloc[i]}"
+                ),
+            )
         )
     return rules
 
 
-def _duplicates(frame: pd.DataFrame, key: list[str], line_no: np.ndarray[Any, Any],
-                ok: BoolArray) -> tuple[BoolArray, dict[int, int]]:
+def _duplicates(
+    frame: pd.DataFrame, key: list[str], line_no: np.ndarray[Any, Any], ok: BoolArray
+) -> tuple[BoolArray, dict[int, int]]:
     """Later rows whose natural key repeats an earlier good row, and each one's first line."""
     dup = np.zeros(len(frame), dtype=bool)
     first_line: dict[int, int] = {}
@@ -189,10 +210,12 @@ def validate(batch: Batch, known: Mapping[str, pd.Index[Any]]) -> Validated:
     bad = np.zeros(n, dtype=bool)
     for mask, _ in rules:
         bad |= mask
-    empty = batch.frame.isna().all(axis=1).to_numpy() if n else bad
     dup, first_line = _duplicates(batch.frame, list(spec.key), batch.line_no, ~bad)
     rejected = np.flatnonzero(bad | dup)
     raws = raw_records(batch, rejected) if len(rejected) else []
+    empty = np.zeros(n, dtype=bool)
+    if len(rejected):
+        empty[rejected] = batch.frame.iloc[rejected].isna().all(axis=1).to_numpy()
     entries = [
         QuarantineEntry(int(line), {"line": bad_line.text}, bad_line.reason)
         for bad_line in batch.bad_lines
@@ -208,6 +231,4 @@ def validate(batch: Batch, known: Mapping[str, pd.Index[Any]]) -> Validated:
         entries.append(QuarantineEntry(int(batch.line_no[pos]), raw, reason))
     keep = ~(bad | dup)
     good = batch.frame.loc[keep].reset_index(drop=True) if not keep.all() else batch.frame
-    return Validated(
-        batch=batch, good=good, quarantined=entries, positions=np.flatnonzero(keep)
-    )
+    return Validated(batch=batch, good=good, quarantined=entries, positions=np.flatnonzero(keep))
