@@ -142,7 +142,7 @@ def _run(
                 report.sources.extend(_load(conn, run_id, result, source))
             report.check()
             log_sources(conn, run_id, started_at, until, report.sources, status="ok")
-    except (sa.exc.SQLAlchemyError, IngestError, OSError, ValueError) as exc:
+    except (sa.exc.SQLAlchemyError, IngestError, OSError, ValueError, _dbapi_error(db)) as exc:
         message = str(exc) if isinstance(exc, IngestError) else f"{type(exc).__name__}: {exc}"
         _log_failure(
             db,
@@ -153,12 +153,17 @@ def _run(
             [b.source for b in batches],
             message,
         )
-        if isinstance(exc, IngestError):
-            raise
         raise IngestError(f"ingest run {run_id} failed and was rolled back: {message}") from exc
     if progress:
         progress("done", total, total)
     return report
+
+
+def _dbapi_error(db: Database) -> type[Exception]:
+    """The driver's own base error: the bulk paths talk to the driver directly."""
+    dbapi = db.engine.dialect.dbapi
+    error = getattr(dbapi, "Error", None)
+    return error if isinstance(error, type) and issubclass(error, Exception) else sa.exc.DBAPIError
 
 
 def _log_failure(

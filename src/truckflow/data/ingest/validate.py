@@ -66,7 +66,7 @@ def _column_rules(batch: Batch, col: ColumnSpec) -> list[tuple[BoolArray, _Descr
             return f"{label}: {given!r} is not a {col.kind}"
 
         rules.append((unparsed, not_typed))
-    missing = values.isna().to_numpy()
+    missing = np.array(values.isna().to_numpy(), dtype=bool)
     if unparsed is not None:
         missing &= ~unparsed
     if col.required:
