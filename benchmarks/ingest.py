@@ -198,7 +198,7 @@ def main() -> None:
         ours, peer = [], []
         for run in range(args.runs):
             db = connect(f"sqlite:///{folder / f'tf-{run}.db'}")
-            elapsed, read = time_truckflow(db, folder, traffic_dir)
+            elapsed, _ = time_truckflow(db, folder, traffic_dir)
             db.dispose()
             ours.append(elapsed)
             peer.append(time_sqlite_executemany(rows, folder))

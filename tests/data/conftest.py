@@ -52,7 +52,9 @@ def small_sample(course_sample: Path, tmp_path: Path) -> Path:
     return out
 
 
-def _dump(db: Database, tables: tuple[str, ...] = SOURCE_TABLES) -> dict[str, list[tuple[Any, ...]]]:
+def _dump(
+    db: Database, tables: tuple[str, ...] = SOURCE_TABLES
+) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of each table, sorted: equal dumps mean equal contents."""
     out: dict[str, list[tuple[Any, ...]]] = {}
     with db.engine.connect() as conn:

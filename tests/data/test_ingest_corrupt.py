@@ -12,8 +12,16 @@ from truckflow.data import IngestError
 from truckflow.data.ingest import ingest_directory, list_quarantine
 from truckflow.store import Database
 
-SOURCE_TABLES = ("trucks", "drivers", "cities", "routes", "city_weather", "route_weather",
-                 "traffic", "truck_schedule")
+SOURCE_TABLES = (
+    "trucks",
+    "drivers",
+    "cities",
+    "routes",
+    "city_weather",
+    "route_weather",
+    "traffic",
+    "truck_schedule",
+)
 
 
 def edit_lines(path: Path, edits: dict[int, str | None], append: list[str] | None = None) -> None:
@@ -72,7 +80,9 @@ def test_bad_rows_are_quarantined_with_reasons(any_db: Database, small_sample: P
     )
     # A route no other row uses, so that its quarantine does not cascade.
     unused_route_line = next(n for n in range(2353, 1, -1) if field(routes, n, 0) not in used)
-    edit_lines(routes, {unused_route_line: replace_field(routes, unused_route_line, 1, "C-unknown")})
+    edit_lines(
+        routes, {unused_route_line: replace_field(routes, unused_route_line, 1, "C-unknown")}
+    )
 
     report = ingest_directory(any_db, small_sample)
 
@@ -101,7 +111,9 @@ def test_bad_rows_are_quarantined_with_reasons(any_db: Database, small_sample: P
     # The rest went in, and the raw rows are kept as they were in the file.
     with any_db.engine.connect() as conn:
         raw = conn.execute(
-            sa.text("SELECT raw FROM quarantine WHERE table_name = 'truck_schedule' AND line_no = 6")
+            sa.text(
+                "SELECT raw FROM quarantine WHERE table_name = 'truck_schedule' AND line_no = 6"
+            )
         ).scalar_one()
         loaded = conn.execute(sa.text("SELECT count(*) FROM traffic")).scalar_one()
     assert json.loads(raw)["departure_date"] == "2019-13-45 07:00:00"
@@ -140,11 +152,18 @@ def _corrupt_truncated(folder: Path) -> tuple[str, str]:
 
 @pytest.mark.parametrize(
     "corrupt",
-    [_corrupt_missing_column, _corrupt_not_csv, _corrupt_encoding, _corrupt_empty,
-     _corrupt_truncated],
+    [
+        _corrupt_missing_column,
+        _corrupt_not_csv,
+        _corrupt_encoding,
+        _corrupt_empty,
+        _corrupt_truncated,
+    ],
     ids=["missing-column", "not-csv", "encoding", "empty", "truncated"],
 )
-def test_unreadable_file_fails_and_writes_nothing(db: Database, small_sample: Path, corrupt) -> None:  # type: ignore[no-untyped-def]
+def test_unreadable_file_fails_and_writes_nothing(
+    db: Database, small_sample: Path, corrupt
+) -> None:  # type: ignore[no-untyped-def]
     file_name, problem = corrupt(small_sample)
 
     with pytest.raises(IngestError) as caught:

@@ -30,7 +30,9 @@ def assert_balanced(report: IngestReport) -> None:
         assert counts.read == counts.inserted + counts.already_present + counts.quarantined, table
 
 
-def test_real_slice_ingests_cleanly_with_its_quirks(any_db: Database, course_sample: Path, scalar) -> None:  # type: ignore[no-untyped-def]
+def test_real_slice_ingests_cleanly_with_its_quirks(
+    any_db: Database, course_sample: Path, scalar
+) -> None:  # type: ignore[no-untyped-def]
     report = ingest_directory(any_db, course_sample)
 
     assert_balanced(report)
@@ -104,7 +106,9 @@ def test_ingest_log_records_each_source(any_db: Database, small_sample: Path) ->
     }
 
 
-def test_until_filters_rows_and_withholds_labels(any_db: Database, small_sample: Path, scalar) -> None:  # type: ignore[no-untyped-def]
+def test_until_filters_rows_and_withholds_labels(
+    any_db: Database, small_sample: Path, scalar
+) -> None:  # type: ignore[no-untyped-def]
     until = dt.date(2019, 1, 1)  # the slice departs on Jan 1, 4 and 7
     report = ingest_directory(any_db, small_sample, until=until)
     assert_balanced(report)

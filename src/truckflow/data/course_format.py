@@ -56,6 +56,7 @@ class TableSpec:
     date_column: str | None = None  # what ``until`` filters on (its calendar date)
     dropped: tuple[str, ...] = ()  # columns of the course format that are read past
     references: tuple[tuple[str, str], ...] = field(default=())  # (column, referenced table)
+    after: tuple[tuple[str, str], ...] = ()  # (later, earlier): later must be after earlier
 
     @property
     def column_names(self) -> list[str]:
@@ -192,6 +193,7 @@ TRUCK_SCHEDULE = TableSpec(
     key=("truck_id", "departure_date"),
     date_column="departure_date",
     references=(("truck_id", "trucks"), ("route_id", "routes")),
+    after=(("estimated_arrival", "departure_date"),),
 )
 
 # Referenced tables come before the tables that reference them; ``cities`` is filled from the

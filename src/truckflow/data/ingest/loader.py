@@ -26,18 +26,19 @@ from truckflow.data.course_format import ColumnKind
 __all__ = ["db_values", "insert_ignore"]
 
 _COPY_CHUNK = 8 << 20
-# What SQLAlchemy's SQLite DateTime type writes and reads back; other engines parse it too.
-_DATETIME_UNIT = "us"
 
 
 def _stamps(values: pd.Series[Any], kind: ColumnKind) -> np.ndarray[Any, Any]:
-    """Dates and timestamps as text, formatted once per distinct value (they repeat a lot)."""
-    stamps = values.to_numpy(dtype="datetime64[ns]")
+    """Dates and timestamps as text, formatted once per distinct value (they repeat a lot).
+
+    Timestamps to the microsecond, 'YYYY-MM-DD HH:MM:SS.ffffff': what SQLAlchemy's SQLite
+    DateTime type writes and reads back; the other engines parse it too."""
+    stamps: np.ndarray[Any, np.dtype[np.datetime64]] = values.to_numpy(dtype="datetime64[ns]")
     unique, inverse = np.unique(stamps, return_inverse=True)
     if kind == "date":
         text = np.datetime_as_string(unique.astype("datetime64[D]"))
     else:
-        text = np.char.replace(np.datetime_as_string(unique, unit=_DATETIME_UNIT), "T", " ")
+        text = np.char.replace(np.datetime_as_string(unique, unit="us"), "T", " ")
     out = text.astype(object)[inverse]
     if np.isnat(unique).any():
         out[np.isnat(stamps)] = None

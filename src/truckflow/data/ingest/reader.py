@@ -133,8 +133,9 @@ def read_course_file(path: Path, spec: TableSpec) -> Batch:
         BadLine(int(number or 0), text, f"malformed line: {actual} field(s), expected {expected}")
         for number, text, actual, expected in invalid
     ]
+    unparsed: dict[str, np.ndarray[Any, np.dtype[np.bool_]]] = {}
     if original is None:
-        typed, unparsed = _typed_frame(table, spec), {}
+        typed = _typed_frame(table, spec)
     else:
         typed, unparsed = coerce_columns(spec, original)
     return Batch(

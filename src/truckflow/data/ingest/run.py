@@ -36,7 +36,7 @@ Progress = Callable[[str, int, int], None]
 
 def course_files(directory: Path) -> list[tuple[TableSpec, Path]]:
     """The course files present in ``directory``, in load order (historical before streaming)."""
-    found = []
+    found: list[tuple[TableSpec, Path]] = []
     for table in LOAD_ORDER:
         spec = TABLE_SPECS[table]
         found.extend(

@@ -155,18 +155,19 @@ def _reference_rules(
 def _row_rules(batch: Batch) -> list[tuple[BoolArray, _Describe]]:
     rules: list[tuple[BoolArray, _Describe]] = []
     frame = batch.frame
-    if batch.spec.table == "truck_schedule":
-        dep = frame["departure_date"]
-        arr = frame["estimated_arrival"]
-        early = (dep.notna() & arr.notna() & (arr <= dep)).to_numpy()
-        rules.append(
-            (
-                early,
-                lambda i: (
-                    f"estimated_arrival {arr.iloc[i]} is not after departure_date {dep.iloc[i]}"
-                ),
-            )
-        )
+    for later_name, earlier_name in batch.spec.after:
+        later, earlier = frame[later_name], frame[earlier_name]
+        wrong = (later.notna() & earlier.notna() & (later <= earlier)).to_numpy()
+
+        def describe(
+            i: int,
+            later: pd.Series[Any] = later,
+            earlier: pd.Series[Any] = earlier,
+            names: tuple[str, str] = (later_name, earlier_name),
+        ) -> str:
+            return f"{names[0]} {later.iloc[i]} is not after {names[1]} {earlier.iloc[i]}"
+
+        rules.append((wrong, describe))
     return rules
 
 
