@@ -137,3 +137,48 @@ def test_until_filters_rows_and_withholds_labels(
         latest = conn.execute(sa.text("SELECT max(ts) FROM route_weather")).scalar_one()
     weather = pd.read_csv(small_sample / "routes_weather.csv", parse_dates=["Date"])
     assert pd.Timestamp(latest) == weather.loc[weather["Date"] < "2019-01-02", "Date"].max()
+
+
+def test_labels_withheld_by_until_are_filled_by_a_later_full_ingest(
+    any_db: Database, small_sample: Path, scalar
+) -> None:  # type: ignore[no-untyped-def]
+    first = ingest_directory(any_db, small_sample, until=dt.date(2019, 1, 1))
+    withheld = next(s for s in first.sources if s.table == "truck_schedule").labels_withheld
+
+    later = ingest_directory(any_db, small_sample)
+
+    src = next(s for s in later.sources if s.table == "truck_schedule")
+    assert withheld > 0
+    assert src.labels_filled == withheld
+    assert src.read == src.inserted + src.already_present + src.quarantined
+    schedule = pd.read_csv(small_sample / "truck_schedule_table.csv")
+    assert scalar(any_db, "SELECT count(*) FROM truck_schedule WHERE delay IS NULL") == 0
+    assert int(scalar(any_db, "SELECT sum(delay) FROM truck_schedule")) == int(
+        schedule["delay"].sum()
+    )
+
+
+def test_streaming_files_fill_the_same_tables(db: Database, small_sample: Path, scalar) -> None:  # type: ignore[no-untyped-def]
+    lines = (small_sample / "truck_schedule_table.csv").read_text().splitlines()
+    week3 = [
+        line.replace("2019-01-07", "2019-01-21").replace("2019-01-08", "2019-01-22")
+        for line in lines[1:]
+        if ",2019-01-07 07:00:00," in line
+    ]
+    (small_sample / "streaming_schedule.csv").write_text("\n".join([lines[0], *week3]) + "\n")
+    weather = (small_sample / "city_weather.csv").read_text().replace("2019-01-01", "2019-01-21")
+    (small_sample / "streaming_city_weather.csv").write_text(weather)
+
+    report = ingest_directory(db, small_sample)
+
+    by_source = {s.source: s for s in report.sources if s.table != "cities"}
+    assert by_source["streaming_schedule.csv"].table == "truck_schedule"
+    assert by_source["streaming_schedule.csv"].inserted == len(week3)
+    assert by_source["streaming_city_weather.csv"].table == "city_weather"
+    assert scalar(db, "SELECT count(*) FROM truck_schedule") == len(lines) - 1 + len(week3)
+    assert (
+        scalar(
+            db, "SELECT count(*) FROM quarantine WHERE source_file = 'streaming_city_weather.csv'"
+        )
+        == by_source["city_weather.csv"].quarantined
+    )

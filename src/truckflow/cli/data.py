@@ -101,6 +101,9 @@ def _render_report(result: dict[str, Any]) -> None:
             f"until {result['until']}: {beyond:,} later rows left out,"
             f" {withheld:,} delay labels withheld"
         )
+    filled = sum(s["labels_filled"] for s in result["sources"])
+    if filled:
+        console.print(f"{filled:,} withheld delay labels filled in")
     if total["quarantined"]:
         console.print("see the rejected rows with [bold]truckflow data quarantine[/]")
 

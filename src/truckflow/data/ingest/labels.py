@@ -21,7 +21,7 @@ from truckflow.data.ingest.validate import QuarantineEntry, validate
 from truckflow.store import Database
 from truckflow.store.schema import truck_schedule
 
-__all__ = ["LABELS", "apply_ground_truth"]
+__all__ = ["LABELS", "apply_ground_truth", "fill_missing_labels"]
 
 LABELS = TableSpec(
     table="truck_schedule",
@@ -90,19 +90,25 @@ def apply_ground_truth(db: Database, labels: pd.DataFrame, *, source: str) -> In
     return report
 
 
-def _update(conn: sa.Connection, change: pd.DataFrame) -> None:
+def fill_missing_labels(conn: sa.Connection, rows: pd.DataFrame) -> int:
+    """Set ``delay`` from ``rows`` on trips stored without one (withheld by an earlier
+    ``until``); a label already stored is left alone. Returns how many were filled."""
+    known = rows.loc[rows["delay"].notna(), ["truck_id", "departure_date", "delay"]]
+    return _update(conn, known, only_missing=True)
+
+
+def _update(conn: sa.Connection, change: pd.DataFrame, *, only_missing: bool = False) -> int:
     if change.empty:
-        return
+        return 0
     ts = truck_schedule.c
-    stmt = (
-        truck_schedule.update()
-        .where(ts.truck_id == sa.bindparam("k_truck"), ts.departure_date == sa.bindparam("k_dep"))
-        .values(delay=sa.bindparam("v_delay"))
-    )
+    where = [ts.truck_id == sa.bindparam("k_truck"), ts.departure_date == sa.bindparam("k_dep")]
+    if only_missing:
+        where.append(ts.delay.is_(None))
+    stmt = truck_schedule.update().where(*where).values(delay=sa.bindparam("v_delay"))
     rows: list[dict[str, Any]] = [
         {"k_truck": int(t), "k_dep": d.to_pydatetime(), "v_delay": int(v)}
         for t, d, v in zip(
             change["truck_id"], change["departure_date"], change["delay"], strict=True
         )
     ]
-    conn.execute(stmt, rows)
+    return int(conn.execute(stmt, rows).rowcount)

@@ -43,6 +43,7 @@ class SourceReport(TableCounts):
     source: str = ""
     beyond_until: int = 0  # rows dated after ``until``: not read this time
     labels_withheld: int = 0  # schedule rows loaded with ``delay`` NULL because of ``until``
+    labels_filled: int = 0  # schedule rows already present whose withheld ``delay`` was set
 
 
 @dataclass

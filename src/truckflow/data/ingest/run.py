@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from truckflow.data.course_format import LOAD_ORDER, TABLE_SPECS, TableSpec
 from truckflow.data.errors import IngestError
 from truckflow.data.ingest.batch import Batch, batch_from_frame
+from truckflow.data.ingest.labels import fill_missing_labels
 from truckflow.data.ingest.loader import insert_ignore
 from truckflow.data.ingest.reader import read_course_file
 from truckflow.data.ingest.records import known_keys, log_sources, utcnow, write_quarantine
@@ -83,6 +84,10 @@ def _load(
     inserted = insert_ignore(conn, spec.table, result.good, kinds)
     source.inserted = inserted
     source.already_present = len(result.good) - inserted
+    if spec.table == "truck_schedule" and source.already_present:
+        # Trips loaded earlier with their label withheld (``until``) get it now; they still
+        # count as already present.
+        source.labels_filled = fill_missing_labels(conn, result.good)
     write_quarantine(conn, run_id, spec.table, source.source, result.quarantined)
     extra = []
     if spec.table == "city_weather":
