@@ -5,7 +5,8 @@ folder holding only traffic_table.csv, into a database whose routes are already 
 timed on the same rows in the same run:
 
 - SQLite: plain ``sqlite3`` executemany of the already-parsed tuples into an empty table with
-  the same primary key (no parsing, no validation: the floor the issue quotes);
+  the same primary key (no parsing, no validation: the floor the issue quotes), as a rowid
+  table and as a WITHOUT ROWID table like truckflow's;
 - PostgreSQL: psycopg ``COPY`` of the same CSV bytes straight into an empty table with the same
   primary key.
 
@@ -120,12 +121,14 @@ _TABLE = (
 )
 
 
-def time_sqlite_executemany(rows: list[tuple[object, ...]], folder: Path) -> float:
+def time_sqlite_executemany(
+    rows: list[tuple[object, ...]], folder: Path, *, without_rowid: bool = False
+) -> float:
     path = folder / f"peer-{uuid.uuid4().hex[:8]}.db"
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute(_TABLE)
+    conn.execute(_TABLE + (" WITHOUT ROWID" if without_rowid else ""))
     start = time.perf_counter()
     conn.executemany("INSERT INTO traffic_peer VALUES (?, ?, ?, ?, ?)", rows)
     conn.commit()
@@ -195,18 +198,22 @@ def main() -> None:
         )
         del table
 
-        ours, peer = [], []
+        ours, peer, peer_norowid = [], [], []
         for run in range(args.runs):
             db = connect(f"sqlite:///{folder / f'tf-{run}.db'}")
             elapsed, _ = time_truckflow(db, folder, traffic_dir)
             db.dispose()
             ours.append(elapsed)
             peer.append(time_sqlite_executemany(rows, folder))
+            peer_norowid.append(time_sqlite_executemany(rows, folder, without_rowid=True))
         del rows
         print("SQLite")
         a = _report("  truckflow ingest (parse+validate+load)", ours, n)
-        b = _report("  plain sqlite3 executemany (load only)", peer, n)
-        print(f"  ratio truckflow / plain executemany: {a / b:.2f}")
+        b = _report("  plain sqlite3 executemany, rowid table", peer, n)
+        c = _report("  plain sqlite3 executemany, WITHOUT ROWID", peer_norowid, n)
+        print(
+            f"  ratio truckflow / plain executemany: {a / b:.2f} (rowid), {a / c:.2f} (WITHOUT ROWID)"
+        )
 
         if args.no_pg:
             return
