@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +50,7 @@ def db_values(values: pd.Series[Any], kind: ColumnKind) -> list[Any]:
     if kind in ("date", "datetime"):
         return list(_stamps(values, kind).tolist())
     if kind == "str":
-        return list(values.to_numpy(dtype=object).tolist())
+        return list(values.to_numpy(dtype=object, na_value=None).tolist())
     numbers = values.to_numpy(dtype=np.float64)
     missing = np.isnan(numbers)
     if kind == "int":
@@ -71,7 +71,7 @@ def _arrow_column(values: pd.Series[Any], kind: ColumnKind) -> pa.Array:
     if kind in ("date", "datetime"):
         return pa.array(_stamps(values, kind), type=pa.string())
     if kind == "str":
-        return pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+        return pa.array(values.to_numpy(dtype=object, na_value=None), type=pa.string())
     numbers = values.to_numpy(dtype=np.float64)
     if kind == "int":
         mask = np.isnan(numbers)
@@ -79,7 +79,7 @@ def _arrow_column(values: pd.Series[Any], kind: ColumnKind) -> pa.Array:
     return pa.array(numbers, from_pandas=True)
 
 
-def _sqlite(raw: Any, table: str, columns: Sequence[str], rows: list[Any]) -> int:
+def _sqlite(raw: Any, table: str, columns: Sequence[str], rows: Iterable[Any]) -> int:
     marks = ", ".join("?" for _ in columns)
     sql = f"INSERT OR IGNORE INTO {table} ({', '.join(columns)}) VALUES ({marks})"
     cursor = raw.cursor()
@@ -151,7 +151,8 @@ def insert_ignore(
     raw = conn.connection.driver_connection
     dialect = conn.dialect.name
     if dialect == "sqlite":
-        rows = list(zip(*(db_values(frame[c], kinds[c]) for c in columns), strict=True))
+        # An iterator: the tuples are made as SQLite takes them, never all held at once.
+        rows = zip(*(db_values(frame[c], kinds[c]) for c in columns), strict=True)
         return _sqlite(raw, table, columns, rows)
     arrow = pa.table({c: _arrow_column(frame[c], kinds[c]) for c in columns})
     if dialect == "postgresql":

@@ -30,7 +30,9 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
     # validation checks they are whole.
     "int": pa.float64(),
     "float": pa.float64(),
-    "str": pa.string(),
+    # Dictionary-encoded: ids repeat millions of times; pandas gets a Categorical, which makes
+    # the null, reference and duplicate checks work on small integer codes.
+    "str": pa.dictionary(pa.int32(), pa.string()),
     "date": pa.timestamp("ns"),
     "datetime": pa.timestamp("ns"),
 }
@@ -155,14 +157,14 @@ def _typed_frame(table: pa.Table, spec: TableSpec) -> pd.DataFrame:
     n = table.num_rows
     for col in spec.columns:
         if col.source not in table.column_names:
-            columns[col.name] = np.full(n, np.nan) if col.kind in ("int", "float") else [None] * n
+            columns[col.name] = (
+                np.full(n, np.nan)
+                if col.kind in ("int", "float")
+                else pd.Series([None] * n, dtype=object)
+            )
             continue
         array = table.column(col.source)
-        if col.kind == "str":
-            # Plain Python strings with None for NULL: what validation and the drivers want.
-            columns[col.name] = pd.Series(array.to_numpy(zero_copy_only=False), dtype=object)
-        else:
-            columns[col.name] = array.to_pandas()
+        columns[col.name] = array.to_pandas()
     frame = pd.DataFrame(columns)
     for col in spec.columns:
         if col.kind in ("date", "datetime"):

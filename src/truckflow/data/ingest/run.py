@@ -65,15 +65,19 @@ def _apply_until(batch: Batch, until: date | None) -> tuple[Batch, int]:
     return batch, withheld
 
 
+def _unique(values: pd.Series[Any]) -> pd.Index[Any]:
+    return pd.Index(pd.unique(values.to_numpy(dtype=object, na_value=None)), dtype=object)
+
+
 def _add_known(known: dict[str, pd.Index[Any]], result: Validated) -> None:
     table = result.batch.spec.table
     good = result.good
     if table == "trucks":
         known["trucks"] = known["trucks"].union(pd.Index(good["truck_id"], dtype="float64"))
     elif table == "routes":
-        known["routes"] = known["routes"].union(pd.Index(good["route_id"], dtype=object))
+        known["routes"] = known["routes"].union(_unique(good["route_id"]))
     elif table == "city_weather":
-        known["cities"] = known["cities"].union(pd.Index(good["city_id"].unique(), dtype=object))
+        known["cities"] = known["cities"].union(_unique(good["city_id"]))
 
 
 def _load(
@@ -91,7 +95,7 @@ def _load(
     write_quarantine(conn, run_id, spec.table, source.source, result.quarantined)
     extra = []
     if spec.table == "city_weather":
-        ids = pd.DataFrame({"city_id": pd.unique(result.good["city_id"])})
+        ids = pd.DataFrame({"city_id": _unique(result.good["city_id"])})
         new = insert_ignore(conn, "cities", ids, {"city_id": "str"})
         extra.append(
             SourceReport(

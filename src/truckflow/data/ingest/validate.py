@@ -76,11 +76,7 @@ def _column_rules(batch: Batch, col: ColumnSpec) -> list[tuple[BoolArray, _Descr
     elif col.kind == "str" and col.max_length is not None:
         limit = col.max_length
         # Checked once per distinct value: ids repeat millions of times in the big tables.
-        long = [
-            v
-            for v in pd.unique(values.to_numpy(dtype=object))
-            if isinstance(v, str) and len(v) > limit
-        ]
+        long = [v for v in _distinct(values) if isinstance(v, str) and len(v) > limit]
         if long:
             rules.append(
                 (values.isin(long).to_numpy(), lambda i: f"{label}: longer than {limit} characters")
@@ -90,6 +86,12 @@ def _column_rules(batch: Batch, col: ColumnSpec) -> list[tuple[BoolArray, _Descr
         timed = ~np.isnat(stamps) & (stamps != stamps.astype("datetime64[D]"))
         rules.append((timed, lambda i: f"{label}: {values.iloc[i]} is not a date"))
     return rules
+
+
+def _distinct(values: pd.Series[Any]) -> list[Any]:
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return list(values.cat.categories)
+    return list(pd.unique(values.to_numpy(dtype=object, na_value=None)))
 
 
 def _number_rules(
