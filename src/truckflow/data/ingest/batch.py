@@ -17,7 +17,7 @@ import pandas as pd
 
 from truckflow.data.course_format import ColumnSpec, TableSpec
 
-__all__ = ["BadLine", "Batch", "batch_from_frame", "coerce_columns", "raw_records"]
+__all__ = ["BadLine", "Batch", "as_objects", "batch_from_frame", "coerce_columns", "raw_records"]
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,12 @@ class Batch:
             bad_lines=self.bad_lines,
             beyond_until=self.beyond_until + int((~mask).sum()),
         )
+
+
+def as_objects(values: pd.Series[Any]) -> np.ndarray[Any, np.dtype[np.object_]]:
+    """A column as Python objects with None for missing (what DBAPI drivers bind as NULL)."""
+    missing: Any = None
+    return np.asarray(values.to_numpy(dtype=object, na_value=missing), dtype=object)
 
 
 def _coerce(col: ColumnSpec, values: pd.Series[Any]) -> pd.Series[Any]:

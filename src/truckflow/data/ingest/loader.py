@@ -22,6 +22,7 @@ import pyarrow.csv as pacsv
 import sqlalchemy as sa
 
 from truckflow.data.course_format import ColumnKind
+from truckflow.data.ingest.batch import as_objects
 
 __all__ = ["db_values", "insert_ignore"]
 
@@ -50,7 +51,7 @@ def db_values(values: pd.Series[Any], kind: ColumnKind) -> list[Any]:
     if kind in ("date", "datetime"):
         return list(_stamps(values, kind).tolist())
     if kind == "str":
-        return list(values.to_numpy(dtype=object, na_value=None).tolist())
+        return list(as_objects(values).tolist())
     numbers = values.to_numpy(dtype=np.float64)
     missing = np.isnan(numbers)
     if kind == "int":
@@ -71,7 +72,7 @@ def _arrow_column(values: pd.Series[Any], kind: ColumnKind) -> pa.Array:
     if kind in ("date", "datetime"):
         return pa.array(_stamps(values, kind), type=pa.string())
     if kind == "str":
-        return pa.array(values.to_numpy(dtype=object, na_value=None), type=pa.string())
+        return pa.array(as_objects(values), type=pa.string())
     numbers = values.to_numpy(dtype=np.float64)
     if kind == "int":
         mask = np.isnan(numbers)

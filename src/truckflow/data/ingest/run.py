@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from truckflow.data.course_format import LOAD_ORDER, TABLE_SPECS, TableSpec
 from truckflow.data.errors import IngestError
-from truckflow.data.ingest.batch import Batch, batch_from_frame
+from truckflow.data.ingest.batch import Batch, as_objects, batch_from_frame
 from truckflow.data.ingest.labels import fill_missing_labels
 from truckflow.data.ingest.loader import insert_ignore
 from truckflow.data.ingest.reader import read_course_file
@@ -66,7 +66,7 @@ def _apply_until(batch: Batch, until: date | None) -> tuple[Batch, int]:
 
 
 def _unique(values: pd.Series[Any]) -> pd.Index[Any]:
-    return pd.Index(pd.unique(values.to_numpy(dtype=object, na_value=None)), dtype=object)
+    return pd.Index(pd.unique(as_objects(values)))
 
 
 def _add_known(known: dict[str, pd.Index[Any]], result: Validated) -> None:

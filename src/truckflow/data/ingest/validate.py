@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from truckflow.data.course_format import ColumnSpec, TableSpec
-from truckflow.data.ingest.batch import Batch, raw_records
+from truckflow.data.ingest.batch import Batch, as_objects, raw_records
 
 __all__ = ["QuarantineEntry", "Validated", "validate"]
 
@@ -91,7 +91,7 @@ def _column_rules(batch: Batch, col: ColumnSpec) -> list[tuple[BoolArray, _Descr
 def _distinct(values: pd.Series[Any]) -> list[Any]:
     if isinstance(values.dtype, pd.CategoricalDtype):
         return list(values.cat.categories)
-    return list(pd.unique(values.to_numpy(dtype=object, na_value=None)))
+    return list(pd.unique(as_objects(values)))
 
 
 def _number_rules(
