@@ -166,6 +166,31 @@ def _report(name: str, seconds: list[float], rows: int) -> float:
     return rows / median
 
 
+def _parsed_rows(csv_path: Path) -> list[tuple[object, ...]]:
+    """The traffic rows as the tuples a plain executemany takes (parsing is not timed)."""
+    table = pacsv.read_csv(csv_path)
+    return list(
+        zip(
+            table["route_id"].to_pylist(),
+            table["date"].cast(pa.string()).to_pylist(),
+            table["hour"].to_pylist(),
+            table["no_of_vehicles"].to_pylist(),
+            table["accident"].to_pylist(),
+            strict=True,
+        )
+    )
+
+
+def _report_sqlite(ours: list[float], peer: list[float], norowid: list[float], n: int) -> None:
+    print("SQLite")
+    a = _report("  truckflow ingest (parse+validate+load)", ours, n)
+    b = _report("  plain sqlite3 executemany, rowid table", peer, n)
+    c = _report("  plain sqlite3 executemany, WITHOUT ROWID", norowid, n)
+    print(
+        f"  ratio truckflow / plain executemany: {a / b:.2f} (rowid), {a / c:.2f} (WITHOUT ROWID)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--routes", type=int, default=2352)
@@ -173,6 +198,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--pg", default=PG_ADMIN, help="admin URL of a PostgreSQL server")
     parser.add_argument("--no-pg", action="store_true", help="SQLite only")
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="truckflow-bench-") as tmp:
@@ -185,21 +211,10 @@ def main() -> None:
             f"traffic_table.csv: {n:,} rows, {csv_path.stat().st_size / 1e6:.0f} MB,"
             f" made in {time.perf_counter() - started:.1f} s"
         )
-        table = pacsv.read_csv(csv_path)
-        rows = list(
-            zip(
-                table["route_id"].to_pylist(),
-                table["date"].cast(pa.string()).to_pylist(),
-                table["hour"].to_pylist(),
-                table["no_of_vehicles"].to_pylist(),
-                table["accident"].to_pylist(),
-                strict=True,
-            )
-        )
-        del table
+        rows = [] if args.no_sqlite else _parsed_rows(csv_path)
 
         ours, peer, peer_norowid = [], [], []
-        for run in range(args.runs):
+        for run in range(0 if args.no_sqlite else args.runs):
             db = connect(f"sqlite:///{folder / f'tf-{run}.db'}")
             elapsed, _ = time_truckflow(db, folder, traffic_dir)
             db.dispose()
@@ -207,14 +222,8 @@ def main() -> None:
             peer.append(time_sqlite_executemany(rows, folder))
             peer_norowid.append(time_sqlite_executemany(rows, folder, without_rowid=True))
         del rows
-        print("SQLite")
-        a = _report("  truckflow ingest (parse+validate+load)", ours, n)
-        b = _report("  plain sqlite3 executemany, rowid table", peer, n)
-        c = _report("  plain sqlite3 executemany, WITHOUT ROWID", peer_norowid, n)
-        print(
-            f"  ratio truckflow / plain executemany: {a / b:.2f} (rowid), {a / c:.2f} (WITHOUT ROWID)"
-        )
-
+        if not args.no_sqlite:
+            _report_sqlite(ours, peer, peer_norowid, n)
         if args.no_pg:
             return
         ours, peer = [], []

@@ -69,9 +69,14 @@ def db_values(values: pd.Series[Any], kind: ColumnKind) -> list[Any]:
 
 
 def _arrow_column(values: pd.Series[Any], kind: ColumnKind) -> pa.Array:
+    """One column for the CSV that COPY / LOAD DATA read, built without Python objects:
+    dates print as YYYY-MM-DD, timestamps as YYYY-MM-DD HH:MM:SS.ffffff."""
     if kind in ("date", "datetime"):
-        return pa.array(_stamps(values, kind), type=pa.string())
+        unit = "datetime64[D]" if kind == "date" else "datetime64[us]"
+        return pa.array(values.to_numpy(dtype="datetime64[ns]").astype(unit), from_pandas=True)
     if kind == "str":
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            return pa.array(values).cast(pa.string())
         return pa.array(as_objects(values), type=pa.string())
     numbers = values.to_numpy(dtype=np.float64)
     if kind == "int":
