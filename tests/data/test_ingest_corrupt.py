@@ -191,3 +191,23 @@ def test_failure_during_load_rolls_everything_back(any_db: Database, small_sampl
             assert conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one() == 0, table
         statuses = conn.execute(sa.text("SELECT DISTINCT status FROM ingest_log")).scalars().all()
     assert statuses == ["failed"]
+
+
+def test_blank_lines_keep_the_line_numbers_right(db: Database, small_sample: Path) -> None:
+    trucks = small_sample / "trucks_table.csv"
+    lines = trucks.read_text().splitlines()
+    lines.insert(5, "")  # becomes line 6
+    lines[9] = replace_field_text(lines[9], 1, "-3")  # line 10: an impossible truck age
+    trucks.write_text("\n".join(lines) + "\n")
+
+    report = ingest_directory(db, small_sample)
+
+    counts = report.tables()["trucks"]
+    assert (counts.read, counts.quarantined) == (1301, 2)
+    assert reasons(db, "trucks") == {6: "empty line", 10: "truck_age: -3 outside 0..100"}
+
+
+def replace_field_text(line: str, index: int, value: str) -> str:
+    parts = line.split(",")
+    parts[index] = value
+    return ",".join(parts)
