@@ -47,7 +47,7 @@ def _header(data: bytes, name: str) -> list[str]:
 
 
 def _check_text(data: bytes, name: str) -> None:
-    if not data.strip():
+    if not data or data.isspace():  # isspace stops at the first other byte: no copy
         raise IngestError(f"{name}: the file is empty")
     if b"\x00" in data[:65536]:
         raise IngestError(f"{name}: not a CSV text file (binary content)")
