@@ -12,7 +12,7 @@ import logging
 import os
 import threading
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from truckflow.events import Severity
 from truckflow.notify.config import DEFAULT_FILE_NAME, ChannelSpec
@@ -126,14 +126,14 @@ class AppriseChannel:
             raise self._fail(_reason(captured.getvalue()))
 
 
-def _notify_type(severity: Severity) -> str:
+def _notify_type(severity: Severity) -> Any:
     import apprise
 
     if severity in (Severity.ERROR, Severity.CRITICAL):
-        return str(apprise.NotifyType.FAILURE)
+        return apprise.NotifyType.FAILURE
     if severity == Severity.WARNING:
-        return str(apprise.NotifyType.WARNING)
-    return str(apprise.NotifyType.INFO)
+        return apprise.NotifyType.WARNING
+    return apprise.NotifyType.INFO
 
 
 def _reason(captured: str) -> str:

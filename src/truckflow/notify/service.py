@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pydantic import SecretStr
@@ -11,7 +13,7 @@ from pydantic import SecretStr
 from truckflow.notify.catalogue import notify_test
 from truckflow.notify.config import ChannelSpec, NotifyConfig, load_config
 from truckflow.notify.dispatcher import Dispatcher, DispatchReport
-from truckflow.notify.outbox import OutboxSink, abandon, list_outbox
+from truckflow.notify.outbox import OutboxSink, abandon, list_outbox, utcnow
 from truckflow.settings import Settings
 from truckflow.store import Database, connect
 
@@ -39,15 +41,18 @@ class Notifications:
         *,
         config: NotifyConfig | None = None,
         inline: bool = False,
+        clock: Callable[[], datetime] = utcnow,
     ) -> Notifications:
         database = db if db is not None else connect(settings)
         rules = config if config is not None else load_config(settings)
-        dispatcher = Dispatcher.from_settings(settings, database, rules)
+        dispatcher = Dispatcher.from_settings(settings, database, rules, clock=clock)
 
         def deliver_now(channels: list[str]) -> None:
             dispatcher.dispatch(channels=channels)
 
-        sink = OutboxSink(database, rules, after_commit=deliver_now if inline else None)
+        sink = OutboxSink(
+            database, rules, clock=clock, after_commit=deliver_now if inline else None
+        )
         return cls(database, rules, sink, dispatcher)
 
     def dispatch(self, *, force: bool = False) -> DispatchReport:
