@@ -20,7 +20,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from truckflow.notify.outbox import utcnow
 
 SMTP_USER = "alerts"
-SMTP_PASSWORD = "S3cr3t-smtp-Pa55word"  # noqa: S105 - the secret the tests look for everywhere
+SMTP_PASSWORD = "S3cr3t-smtp-Pa55word"
 WEBHOOK_TOKEN = "hook-Tok3n-9f8e7d6c5b4a"
 
 
@@ -73,7 +73,7 @@ class SmtpServer:
             # AUTH without TLS is what plain ``mailto://`` speaks; on loopback that is the point.
             warnings.simplefilter("ignore", UserWarning)
             controller = Controller(
-            self.inbox,
+                self.inbox,
                 hostname="127.0.0.1",
                 port=self.port,
                 authenticator=self._authenticate,
@@ -93,7 +93,6 @@ class SmtpServer:
         return list(self.inbox.messages)
 
 
-
 @dataclass
 class WebhookServer:
     port: int
@@ -110,7 +109,7 @@ class WebhookServer:
         lock = threading.Lock()
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 payload = json.loads(self.rfile.read(length))
                 with lock:
@@ -119,7 +118,7 @@ class WebhookServer:
                 self.send_response(200)
                 self.end_headers()
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 return  # keep the test output quiet
 
         server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
@@ -131,7 +130,6 @@ class WebhookServer:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
-
 
 
 class Clock:

@@ -6,9 +6,9 @@ import threading
 from pathlib import Path
 
 import sqlalchemy as sa
+from notify_servers import WEBHOOK_TOKEN, Clock, SmtpServer, WebhookServer
 from pydantic import SecretStr
 
-from notify_servers import WEBHOOK_TOKEN, Clock, SmtpServer, WebhookServer
 from truckflow.notify import Notifications, notify_outbox
 from truckflow.notify.catalogue import drift_detected, pipeline_failed, pipeline_started
 from truckflow.settings import Settings
@@ -64,7 +64,9 @@ def test_webhook_receives_json_posts(
     settings: Settings, db: Database, clock: Clock, webhook: WebhookServer
 ) -> None:
     notes = _open(settings, db, clock, hook=webhook.url)
-    notes.sink.emit(drift_detected({"distance": 0.41, "temp": 0.33}, threshold=0.2, report="r.html"))
+    notes.sink.emit(
+        drift_detected({"distance": 0.41, "temp": 0.33}, threshold=0.2, report="r.html")
+    )
 
     assert notes.dispatch().delivered == 1
 
