@@ -8,6 +8,7 @@ fragment of every configured URL that could be a secret.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
@@ -25,6 +26,8 @@ _THIRD_PARTY_LOGGERS = ("apprise", "urllib3.connectionpool", "urllib3", "request
 
 def _apprise_private_values(url: str) -> list[str]:
     """Values apprise marks private for this URL's plugin (tokens, passwords, keys)."""
+    # Apprise logs the URL it loads (debug level): make sure the scrubber knows it first.
+    install_log_scrubber(_generic_parts(url))
     try:
         import apprise
 
@@ -49,12 +52,18 @@ def _apprise_private_values(url: str) -> list[str]:
 
 def secret_parts(url: str) -> list[str]:
     """Every fragment of ``url`` that must never be printed, longest first."""
+    parts = set(_generic_parts(url))
+    parts.update(_apprise_private_values(url))
+    return _with_variants(parts, urlsplit(url).password)
+
+
+def _generic_parts(url: str) -> list[str]:
+    """The fragments any URL may hide secrets in, whatever its scheme."""
     parts = {url}
     split = urlsplit(url)
     if split.password:
         parts.add(split.password)
         parts.add(f"{split.username}:{split.password}")
-    parts.update(_apprise_private_values(url))
     # Paths and query strings of webhook URLs routinely carry tokens; they are all suspect.
     parts.update(seg for seg in split.path.split("/") if seg)
     if split.path.strip("/"):
@@ -67,22 +76,31 @@ def secret_parts(url: str) -> list[str]:
         parts.add(split.query)
     if split.netloc:
         parts.add(split.netloc + split.path)
+    return _with_variants(parts, split.password)
+
+
+def _with_variants(parts: set[str], password: str | None) -> list[str]:
     variants: set[str] = set()
     for part in parts:
         variants.update({part, unquote(part), quote(part, safe=""), quote(unquote(part), safe="")})
-    keep = {p for p in variants if len(p) >= _MIN_FRAGMENT or p == split.password}
+    keep = {p for p in variants if len(p) >= _MIN_FRAGMENT or p == password}
     keep.discard("")
     return sorted(keep, key=len, reverse=True)
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
     """``text`` with every occurrence of every secret fragment replaced by ``***``."""
-    parts = sorted({p for p in secrets if p}, key=len, reverse=True)
+    pattern = _pattern(frozenset(p for p in secrets if p))
+    return text if pattern is None else pattern.sub(MASK, text)
+
+
+@functools.lru_cache(maxsize=64)
+def _pattern(parts: frozenset[str]) -> re.Pattern[str] | None:
     if not parts:
-        return text
+        return None
+    ordered = sorted(parts, key=len, reverse=True)  # longest first: no half-masked fragments
     # Case-insensitive: a library that lower-cases a host must not leak a token that stood there.
-    pattern = re.compile("|".join(re.escape(p) for p in parts), re.IGNORECASE)
-    return pattern.sub(MASK, text)
+    return re.compile("|".join(re.escape(p) for p in ordered), re.IGNORECASE)
 
 
 def redact_url(url: str) -> str:
@@ -110,11 +128,11 @@ class ScrubFilter(logging.Filter):
     def __init__(self) -> None:
         super().__init__("truckflow-notify-scrub")
         self._lock = threading.Lock()
-        self._secrets: set[str] = set()
+        self._secrets: frozenset[str] = frozenset()
 
     def add(self, secrets: Iterable[str]) -> None:
         with self._lock:
-            self._secrets.update(secrets)
+            self._secrets = self._secrets | {s for s in secrets if s}
 
     def filter(self, record: logging.LogRecord) -> bool:
         secrets = self._secrets
