@@ -7,7 +7,6 @@ import email.policy
 import json
 import socket
 import threading
-import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -69,17 +68,16 @@ class SmtpServer:
         return AuthResult(success=ok)
 
     def start(self) -> None:
-        with warnings.catch_warnings():
-            # AUTH without TLS is what plain ``mailto://`` speaks; on loopback that is the point.
-            warnings.simplefilter("ignore", UserWarning)
-            controller = Controller(
-                self.inbox,
-                hostname="127.0.0.1",
-                port=self.port,
-                authenticator=self._authenticate,
-                auth_require_tls=False,
-                auth_required=True,
-            )
+        # AUTH without TLS is what plain ``mailto://`` speaks; aiosmtpd warns about it, rightly
+        # so elsewhere (the test modules silence that warning).
+        controller = Controller(
+            self.inbox,
+            hostname="127.0.0.1",
+            port=self.port,
+            authenticator=self._authenticate,
+            auth_require_tls=False,
+            auth_required=True,
+        )
         controller.start()
         self._controller = controller
 

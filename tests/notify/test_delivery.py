@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from notify_servers import WEBHOOK_TOKEN, Clock, SmtpServer, WebhookServer
 from pydantic import SecretStr
@@ -13,6 +14,8 @@ from truckflow.notify import Notifications, notify_outbox
 from truckflow.notify.catalogue import drift_detected, pipeline_failed, pipeline_started
 from truckflow.settings import Settings
 from truckflow.store import Database
+
+pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 
 
 def _open(settings: Settings, db: Database, clock: Clock, **channels: str) -> Notifications:

@@ -20,6 +20,9 @@ from truckflow.store import Database
 SECRETS = (SMTP_PASSWORD, WEBHOOK_TOKEN)
 
 
+pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+
+
 def _assert_clean(where: str, text: str) -> None:
     for secret in SECRETS:
         assert secret.lower() not in text.lower(), f"secret found in {where}"
