@@ -96,6 +96,11 @@ class WebhookServer:
     port: int
     received: list[dict[str, Any]] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
+    # When ``hold`` is set, each request waits for it; ``arrived`` says one is waiting. With
+    # ``drop_held``, a held request is answered 500 and not recorded (its sender died meanwhile).
+    hold: threading.Event | None = None
+    drop_held: bool = False
+    arrived: threading.Event = field(default_factory=threading.Event)
     _server: ThreadingHTTPServer | None = None
 
     @property
@@ -110,6 +115,14 @@ class WebhookServer:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 payload = json.loads(self.rfile.read(length))
+                hold = outer.hold
+                if hold is not None:
+                    outer.arrived.set()
+                    hold.wait(timeout=60)
+                    if outer.drop_held:
+                        self.send_response(500)
+                        self.end_headers()
+                        return
                 with lock:
                     outer.received.append(payload)
                     outer.paths.append(self.path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -95,13 +96,16 @@ def test_smtp_outage_keeps_events_then_delivers_each_once_in_order(
     # Only the head was tried: the rows behind it wait, to keep the order.
     assert [r["attempts"] for r in rows] == [1, 0, 0]
     assert rows[0]["last_error"] and "127.0.0.1" in str(rows[0]["last_error"])
+    assert rows[0]["next_attempt_at"] == clock.now + timedelta(seconds=10)  # base delay
 
     # Still down, and the backoff has passed twice: attempts grow, nothing is lost.
     clock.advance(seconds=11)
     assert notes.dispatch().delivered == 0
     clock.advance(seconds=21)
     assert notes.dispatch().delivered == 0
-    assert [r["attempts"] for r in _rows(db)] == [3, 0, 0]
+    rows = _rows(db)
+    assert [r["attempts"] for r in rows] == [3, 0, 0]
+    assert rows[0]["next_attempt_at"] == clock.now + timedelta(seconds=40)  # doubled twice
 
     smtp_server.start()  # same port
     assert notes.dispatch().delivered == 0  # backing off (40 s after the third failure)
