@@ -132,11 +132,17 @@ class OutboxSink:
 
 
 def list_outbox(
-    db: Database, *, pending_only: bool = False, limit: int = 100
+    db: Database,
+    *,
+    pending_only: bool = False,
+    limit: int = 100,
+    ids: Sequence[int] | None = None,
 ) -> list[dict[str, Any]]:
     """Outbox rows, newest first; ``pending_only`` keeps those not yet delivered."""
     t = notify_outbox
     query = sa.select(t).order_by(t.c.id.desc()).limit(limit)
+    if ids is not None:
+        query = query.where(t.c.id.in_(list(ids)))
     if pending_only:
         query = query.where(t.c.status.in_(("pending", "sending")))
     with db.engine.connect() as conn:
