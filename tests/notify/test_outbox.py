@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 from datetime import timedelta
 
 import pytest
@@ -156,10 +157,16 @@ def test_daily_digest_sends_one_message_per_day(
     assert {r["status"] for r in list_outbox(db)} == {"delivered"}
 
 
-def test_file_channel_writes_jsonl_in_the_home(settings: Settings, db: Database) -> None:
+def test_default_channels_write_jsonl_in_the_home_and_log(
+    settings: Settings, db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="truckflow.notify.channel")
     notes = Notifications.open(settings, db)
     notes.sink.emit(pipeline_failed("daily", "e9", step="ingest", error="bad row", log="l.txt"))
     assert notes.dispatch().delivered == 2  # file (info+) and log (warning+) by default
+    [record] = [r for r in caplog.records if r.name == "truckflow.notify.channel"]
+    assert record.levelno == logging.ERROR
+    assert "pipeline daily failed at step ingest" in record.getMessage()
     [line] = (settings.home / "notifications.jsonl").read_text(encoding="utf-8").splitlines()
     record = json.loads(line)
     assert record["events"][0]["type"] == "pipeline.failed"
