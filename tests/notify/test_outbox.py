@@ -6,6 +6,7 @@ import dataclasses
 import json
 import logging
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -13,7 +14,7 @@ from notify_servers import Clock, WebhookServer, free_port
 from pydantic import SecretStr
 
 from truckflow.events import EventSink
-from truckflow.notify import Notifications, OutboxSink, list_outbox
+from truckflow.notify import Notifications, NotifyError, OutboxSink, list_outbox
 from truckflow.notify.catalogue import (
     metrics_daily,
     pipeline_failed,
@@ -21,7 +22,7 @@ from truckflow.notify.catalogue import (
     pipeline_succeeded,
 )
 from truckflow.settings import Settings
-from truckflow.store import Database
+from truckflow.store import Database, connect
 
 # A stand-in for the engine's execution table: the state change an event reports.
 _runs_metadata = sa.MetaData()
@@ -189,3 +190,13 @@ def test_outbox_sink_repr_and_row_hold_channel_name_not_url(
     [row] = list_outbox(db)
     assert row["channel"] == "hook"
     assert row["channel_url"] == "json://127.0.0.1:9/***"
+
+
+def test_database_problems_are_named(settings: Settings, tmp_path: Path) -> None:
+    bare = connect(f"sqlite:///{tmp_path / 'unmigrated.db'}")  # no outbox table
+    notes = Notifications.open(settings, bare)
+    with pytest.raises(NotifyError, match=r"cannot write event pipeline\.started to the outbox"):
+        notes.sink.emit(pipeline_started("p", "e"))
+    with pytest.raises(NotifyError, match=r"dispatching the outbox of sqlite:///.*unmigrated\.db"):
+        notes.dispatch()
+    bare.dispose()

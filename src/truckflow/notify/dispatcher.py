@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from truckflow.events import Severity
 from truckflow.notify.channels import build_channel
 from truckflow.notify.config import NotifyConfig
-from truckflow.notify.errors import DeliveryError
+from truckflow.notify.errors import DeliveryError, NotifyError
 from truckflow.notify.outbox import utcnow
 from truckflow.notify.render import Message, OutboxEvent, render_digest, render_event
 from truckflow.notify.schema import notify_outbox
@@ -142,6 +142,16 @@ class Dispatcher:
         self, *, force: bool = False, channels: Iterable[str] | None = None
     ) -> DispatchReport:
         """Deliver what is due. ``force`` ignores backoff delays and sends today's digests too."""
+        try:
+            return self._dispatch(force, channels)
+        except sa.exc.SQLAlchemyError as exc:
+            # Claimed rows stay claimed; they lapse after claim_timeout_s and are sent then.
+            raise NotifyError(
+                f"dispatching the outbox of {self.db.safe_url} failed: "
+                f"{scrub(str(getattr(exc, 'orig', None) or exc), self._secrets)}"
+            ) from None
+
+    def _dispatch(self, force: bool, channels: Iterable[str] | None) -> DispatchReport:
         report = DispatchReport()
         wanted = set(channels) if channels is not None else None
         for name in self._channels_with_work():
