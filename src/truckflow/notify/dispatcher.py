@@ -4,8 +4,9 @@ A dispatcher run takes each channel with undelivered rows and claims the rows at
 that channel's queue: it flips them from ``pending`` to ``sending`` with its own claim token in
 one short transaction, and keeps them only if the update changed exactly the rows it saw (a
 second dispatcher that got there first makes the counts differ; PostgreSQL and MySQL also lock
-the head rows ``FOR UPDATE`` while deciding). A row another dispatcher holds blocks the channel,
-which is what keeps the order. Messages are sent outside any transaction; a failure puts the
+the head rows ``FOR UPDATE`` while deciding; not ``SKIP LOCKED``, which would let a second
+dispatcher jump to the rows behind a locked head and send them out of order). A row another
+dispatcher holds blocks the channel, which is what keeps the order. Messages are sent outside any transaction; a failure puts the
 failed message back to ``pending`` with ``attempts``, ``last_error`` and an exponentially later
 ``next_attempt_at``, and releases the rest of the claim untouched, so later rows of that channel
 wait behind it while other channels go on.
