@@ -13,7 +13,9 @@ from truckflow.monitoring.stattests import ColumnKind, StatTest
 LETTERS = np.array(["a", "b", "c", "d"], dtype=object)
 
 
-def _frame(rng: np.random.Generator, n: int, *, shift: float = 0.0, mix: bool = False) -> pd.DataFrame:
+def _frame(
+    rng: np.random.Generator, n: int, *, shift: float = 0.0, mix: bool = False
+) -> pd.DataFrame:
     probs = [0.25, 0.25, 0.25, 0.25] if mix else [0.55, 0.25, 0.15, 0.05]
     return pd.DataFrame(
         {

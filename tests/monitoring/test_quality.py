@@ -37,7 +37,11 @@ def test_no_positive_predictions_scores_zero_not_an_error() -> None:
 
 @pytest.mark.parametrize(
     ("truth", "pred", "message"),
-    [([], [], "no labelled trips"), ([1, 0], [1], "2 labels but 1 predictions"), ([2, 0], [1, 0], "0/1")],
+    [
+        ([], [], "no labelled trips"),
+        ([1, 0], [1], "2 labels but 1 predictions"),
+        ([2, 0], [1, 0], "0/1"),
+    ],
 )
 def test_bad_labels_are_refused(truth: list[int], pred: list[int], message: str) -> None:
     with pytest.raises(MonitoringError, match=message):

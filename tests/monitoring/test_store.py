@@ -25,12 +25,21 @@ WEEK = dt.date(2019, 2, 22)
 def _report() -> object:
     rng = np.random.default_rng(21)
     ref = pd.DataFrame(
-        {"temp": rng.normal(30, 8, 1500), "fuel": rng.choice(np.array(["gas", "diesel"], dtype=object), 1500)}
+        {
+            "temp": rng.normal(30, 8, 1500),
+            "fuel": rng.choice(np.array(["gas", "diesel"], dtype=object), 1500),
+        }
     )
     cur = pd.DataFrame(
-        {"temp": rng.normal(38, 8, 600), "fuel": rng.choice(np.array(["gas", "diesel", "lpg"], dtype=object), 600)}
+        {
+            "temp": rng.normal(38, 8, 600),
+            "fuel": rng.choice(np.array(["gas", "diesel", "lpg"], dtype=object), 600),
+        }
     )
-    preds = (pd.Series(rng.random(1500), name="probability"), pd.Series(rng.random(600), name="probability"))
+    preds = (
+        pd.Series(rng.random(1500), name="probability"),
+        pd.Series(rng.random(600), name="probability"),
+    )
     return build_report(
         ref,
         cur,
@@ -73,12 +82,16 @@ def test_drift_runs_and_daily_metrics_round_trip(any_db: Database, tmp_path: Pat
     ]:
         save_daily_metrics(any_db, day, model_quality(truth, pred), model_version="3")
     with any_db.begin() as conn:  # in the caller's transaction, replacing the day
-        save_daily_metrics(conn, dt.date(2019, 2, 16), model_quality([1, 0], [1, 0]), model_version="4")
+        save_daily_metrics(
+            conn, dt.date(2019, 2, 16), model_quality([1, 0], [1, 0]), model_version="4"
+        )
     metrics = load_daily_metrics(any_db)
     assert [m.day for m in metrics] == [dt.date(2019, 2, 16), dt.date(2019, 2, 17)]
     assert metrics[0].count == 2 and metrics[0].f1 == 1.0 and metrics[0].model_version == "4"
     assert metrics[1].accuracy == 1.0
-    assert [m.day for m in load_daily_metrics(any_db, start=dt.date(2019, 2, 17))] == [dt.date(2019, 2, 17)]
+    assert [m.day for m in load_daily_metrics(any_db, start=dt.date(2019, 2, 17))] == [
+        dt.date(2019, 2, 17)
+    ]
 
 
 def test_infinite_statistic_survives_storage(db: Database) -> None:
