@@ -190,3 +190,19 @@ def test_bad_input_names_the_column() -> None:
     empty = ref.assign(x=np.nan)
     with pytest.raises(MonitoringError, match="'x' has no values in the current"):
         detect_drift(ref, empty)
+
+
+def test_threads_give_the_same_result() -> None:
+    rng = np.random.default_rng(10)
+    ref, cur = _frame(rng, 3000), _frame(rng, 2000, shift=0.3, mix=True)
+    assert detect_drift(ref, cur, config=DriftConfig(workers=3)) == detect_drift(ref, cur)
+
+
+def test_rare_value_of_a_discrete_numeric_column_is_counted() -> None:
+    rng = np.random.default_rng(12)
+    ref = pd.DataFrame({"accident": rng.binomial(1, 0.05, 5000).astype(float)})
+    cur = pd.DataFrame({"accident": rng.binomial(1, 0.05, 5000).astype(float)})
+    cur.loc[1, "accident"] = 2.0  # one value a strided sample would miss
+    column = detect_drift(ref, cur).column("accident")
+    assert column.test is StatTest.JENSEN_SHANNON
+    assert column.n_unique == 3

@@ -60,6 +60,12 @@ class DriftConfig(BaseModel):
         description="Bins of the fast Wasserstein estimate; a verdict within its error bound "
         "of the threshold is recomputed exactly, so this changes speed, never a verdict.",
     )
+    workers: int = Field(
+        default=1,
+        ge=1,
+        description="Threads for the categorical columns, which run beside the numeric block "
+        "(string hashing and numpy release the GIL); 1 runs everything in the caller's thread.",
+    )
     prediction_drift_triggers: bool = Field(
         default=False,
         description="Whether prediction drift alone counts as drift (the course retrains on "
