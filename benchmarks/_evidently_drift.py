@@ -7,6 +7,7 @@ Usage: python _evidently_drift.py REFERENCE.parquet CURRENT.parquet SPEC.json RE
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import statistics
@@ -45,7 +46,17 @@ def main() -> None:
                 "threshold": config["threshold"],
                 "score": metric["value"],
             }
-    print(json.dumps({"seconds": times, "median": statistics.median(times), "columns": columns}))
+    version = importlib.metadata.version("evidently")
+    print(
+        json.dumps(
+            {
+                "version": version,
+                "seconds": times,
+                "median": statistics.median(times),
+                "columns": columns,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":
