@@ -48,9 +48,13 @@ def _histograms(axes: Axes, reference: pd.Series, current: pd.Series) -> None:
     ref = pd.to_numeric(reference, errors="coerce").to_numpy(dtype=np.float64)
     cur = pd.to_numeric(current, errors="coerce").to_numpy(dtype=np.float64)
     ref, cur = ref[np.isfinite(ref)], cur[np.isfinite(cur)]
-    edges = np.histogram_bin_edges(np.concatenate([ref, cur]), bins="sturges")
-    if len(edges) > _MAX_BINS + 1:
-        edges = np.linspace(edges[0], edges[-1], _MAX_BINS + 1)
+    both = np.concatenate([ref, cur])
+    # The central 99% of the values: one far tail would otherwise squeeze everything in a bin.
+    low, high = np.percentile(both, [0.5, 99.5]) if len(both) else (0.0, 1.0)
+    if high <= low:
+        low, high = low - 0.5, high + 0.5
+    edges = np.linspace(low, high, _MAX_BINS + 1)
+    axes.set_xlabel("central 99% of values", fontsize=7)
     axes.hist(ref, bins=edges.tolist(), density=True, alpha=0.55, color=_REF, label="reference")
     axes.hist(cur, bins=edges.tolist(), density=True, alpha=0.55, color=_CUR, label="current")
 
