@@ -73,17 +73,21 @@ def build_report(
     current: pd.DataFrame,
     *,
     categorical: tuple[str, ...] | list[str] = (),
+    numerical: tuple[str, ...] | list[str] = (),
     predictions: tuple[pd.DataFrame | pd.Series, pd.DataFrame | pd.Series] | None = None,
     labels: tuple[Labels, Labels] | None = None,
     config: DriftConfig | None = None,
     reference_window: Window | None = None,
     current_window: Window | None = None,
 ) -> DriftReport:
-    """Run the three checks. ``predictions`` = (reference, current) model outputs;
+    """Run the three checks on the columns of ``reference`` (types inferred from the dtypes
+    unless named in ``categorical``/``numerical``). ``predictions`` = (reference, current) model outputs;
     ``labels`` = (true delay, predicted delay) of the current window's labelled trips."""
     config = config or DriftConfig()
     return DriftReport(
-        data=detect_drift(reference, current, categorical=categorical, config=config),
+        data=detect_drift(
+            reference, current, categorical=categorical, numerical=numerical, config=config
+        ),
         prediction=None if predictions is None else prediction_drift(*predictions, config=config),
         quality=None if labels is None else model_quality(*labels, config=config),
         config=config,
