@@ -27,12 +27,14 @@ def test_fourteen_days_from_the_course_start(any_db: Database) -> None:
     assert {s[3] for s in seen[7:14]} == {D(2019, 2, 22)}
     assert seen[14][3] == D(2019, 3, 1)
     assert clock.status() == state
+    assert state.previous_week == (D(2019, 2, 22), D(2019, 2, 28))
 
 
 def test_week_start_includes_the_first_day(db: Database) -> None:
     clock = StreamingClock(db)
     first = clock.start(D(2019, 2, 15))
     assert first.is_week_start and not first.new_week  # forecasts arrive, no drift check yet
+    assert first.previous_week is None
     second = clock.advance()
     assert not second.is_week_start and not second.new_week
 

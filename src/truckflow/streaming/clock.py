@@ -52,6 +52,16 @@ class ClockState:
         """The first day of a week (forecasts for the next seven days arrive)."""
         return self.day_in_week == 1
 
+    @property
+    def previous_week(self) -> tuple[dt.date, dt.date] | None:
+        """The seven days that just ended (the drift check's current window) on a new week."""
+        if not self.new_week or self.week_start is None:
+            return None
+        return (
+            self.week_start - dt.timedelta(days=DAYS_PER_WEEK),
+            self.week_start - dt.timedelta(days=1),
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "current_day": None if self.current_day is None else self.current_day.isoformat(),
