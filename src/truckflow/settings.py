@@ -38,6 +38,18 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = Field(
         default=None, description="Token that the serving API's admin endpoints require."
     )
+    drift_share: float = Field(
+        default=0.1,
+        gt=0,
+        le=1,
+        description="Dataset drift when this share of feature columns drifts (course: 0.1).",
+    )
+    drift_min_f1: float = Field(
+        default=0.6,
+        ge=0,
+        le=1,
+        description="Model drift when F1 on last week's labelled trips falls below this.",
+    )
 
     notify_file: Path | None = Field(
         default=None,
