@@ -1,0 +1,386 @@
+"""The coordinator: walks a pipeline's graph, runs what is ready, records every change.
+
+It runs in the calling process whatever the runner; a runner only supplies an ``Executor`` that
+runs one attempt of a function step somewhere (a thread, a Dask worker) and returns a future.
+Condition and fail steps, caching, retries, timeouts, records and events all live here, so the
+local and the Dask runner behave the same.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import heapq
+import itertools
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from truckflow.events import Event, Severity
+from truckflow.pipeline.artifacts import ArtifactStore
+from truckflow.pipeline.cache import CacheKey, cache_key, lookup
+from truckflow.pipeline.context import StepContext, StepOutcome
+from truckflow.pipeline.definition import Pipeline
+from truckflow.pipeline.errors import PipelineError, StepTimeout
+from truckflow.pipeline.recorder import Recorder
+from truckflow.pipeline.records import ExecutionStatus, StepStatus
+from truckflow.pipeline.refs import resolve
+from truckflow.pipeline.steps import ConditionStep, FailStep, FunctionStep, Step
+
+__all__ = ["Coordinator", "Executor", "Reused"]
+
+
+class Executor(Protocol):
+    """Runs one attempt of a function step; the future yields a ``StepOutcome``."""
+
+    def submit(
+        self, step: FunctionStep, inputs: dict[str, Any], context: StepContext
+    ) -> cf.Future[StepOutcome]: ...
+
+    def cancel(self, future: cf.Future[StepOutcome]) -> None: ...
+
+
+@dataclass(frozen=True)
+class Reused:
+    """Outputs taken from an earlier execution (resume, selective execution)."""
+
+    outputs: dict[str, Any]
+    source_execution_id: str
+
+
+def _iso_now() -> str:
+    return datetime.now(UTC).replace(tzinfo=None).isoformat()
+
+
+@dataclass
+class _Running:
+    step: FunctionStep
+    inputs: dict[str, Any]
+    attempt: int
+    started: str
+    deadline: float | None
+    key: CacheKey | None
+    log: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Coordinator:
+    """One execution of ``pipeline``: call ``run()`` once."""
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        parameters: Mapping[str, Any],
+        *,
+        execution_id: str,
+        recorder: Recorder,
+        executor: Executor,
+        artifacts: ArtifactStore,
+        home: Path,
+        max_parallel: int | None,
+        heartbeat_s: float,
+        run_steps: set[str] | None = None,
+        reuse: Mapping[str, Reused] | None = None,
+    ) -> None:
+        self.p = pipeline
+        self.params = dict(parameters)
+        self.execution_id = execution_id
+        self.rec = recorder
+        self.executor = executor
+        self.artifacts = artifacts
+        self.home = home
+        self.max_parallel = max_parallel
+        self.heartbeat_s = heartbeat_s
+        self.run_steps = run_steps if run_steps is not None else set(pipeline.steps)
+        self.reuse = dict(reuse or {})
+        self.outputs: dict[str, dict[str, Any]] = {}
+        self.done: dict[str, str] = {}  # step -> final status
+        self.waiting = set(pipeline.steps)
+        self.running: dict[cf.Future[StepOutcome], _Running] = {}
+        self.retry_at: list[tuple[float, int, _Running]] = []
+        self._tiebreak = itertools.count()
+        self.failure: str | None = None
+
+    # The loop.
+    def run(self) -> tuple[str, str | None]:
+        """Returns the final status and error; records both."""
+        last_beat = time.monotonic()
+        try:
+            while True:
+                self._start_ready()
+                if not self.running and not self.retry_at:
+                    break
+                self._wait_and_collect()
+                if time.monotonic() - last_beat >= self.heartbeat_s:
+                    self.rec.heartbeat(self.execution_id)
+                    last_beat = time.monotonic()
+        except KeyboardInterrupt:
+            for future in self.running:
+                self.executor.cancel(future)
+            self.rec.finish_execution(
+                self.p.name, self.execution_id, ExecutionStatus.STOPPED, "stopped by the user"
+            )
+            raise
+        status = ExecutionStatus.FAILED if self.failure else ExecutionStatus.SUCCEEDED
+        self.rec.finish_execution(self.p.name, self.execution_id, status, self.failure)
+        return status, self.failure
+
+    def _start_ready(self) -> None:
+        progressed = True
+        while progressed and self.failure is None:
+            progressed = False
+            for name in [n for n in self.p.order if n in self.waiting]:
+                if (
+                    self.max_parallel
+                    and len(self.running) + len(self.retry_at) >= self.max_parallel
+                ):
+                    return
+                deps = self.p.dependencies[name]
+                if not deps <= set(self.done):
+                    continue
+                self.waiting.discard(name)
+                progressed = True
+                self._start(self.p.steps[name])
+                if self.failure is not None:
+                    return
+
+    def _wait_and_collect(self) -> None:
+        now = time.monotonic()
+        while self.retry_at and self.retry_at[0][0] <= now:
+            _, _, job = heapq.heappop(self.retry_at)
+            self._submit(job)
+        wake = [self.heartbeat_s]
+        wake += [r.deadline - now for r in self.running.values() if r.deadline is not None]
+        wake += [t - now for t, _, _ in self.retry_at[:1]]
+        timeout = max(0.0, min(wake))
+        if self.running:
+            finished, _ = cf.wait(
+                list(self.running), timeout=timeout, return_when=cf.FIRST_COMPLETED
+            )
+        else:
+            time.sleep(timeout)
+            finished = set()
+        for future in finished:
+            job = self.running.pop(future)
+            self._attempt_done(job, future.result())
+        now = time.monotonic()
+        for future, job in list(self.running.items()):
+            if job.deadline is not None and now >= job.deadline:
+                del self.running[future]
+                self.executor.cancel(future)
+                error = StepTimeout(f"step {job.step.name!r} timed out after {job.step.timeout_s}s")
+                outcome = StepOutcome(
+                    None, str(error), "StepTimeout", None, job.step.retry.retries(error)
+                )
+                self._attempt_done(job, outcome)
+
+    # Starting a step.
+    def _start(self, s: Step) -> None:
+        blocked = self._skip_reason(s)
+        if blocked is not None:
+            self._finish_without_running(s, StepStatus.SKIPPED, None, blocked)
+            return
+        if s.name not in self.run_steps:
+            reused = self.reuse.get(s.name)
+            if reused is None:
+                self._finish_without_running(s, StepStatus.SKIPPED, None, "skipped: not selected")
+                return
+            self._finish_without_running(
+                s,
+                StepStatus.SUCCEEDED,
+                reused.outputs,
+                f"reused from execution {reused.source_execution_id}",
+                reused.source_execution_id,
+            )
+            return
+        try:
+            if isinstance(s, ConditionStep):
+                outcome = bool(s.condition.evaluate(self.params, self.outputs))
+                self._finish_without_running(s, StepStatus.SUCCEEDED, {"outcome": outcome}, None)
+            elif isinstance(s, FailStep):
+                message = s.render(resolve(s.values, self.params, self.outputs))
+                self._finish_without_running(s, StepStatus.FAILED, None, None, error=message)
+            elif isinstance(s, FunctionStep):
+                self._start_function(s)
+            else:  # pragma: no cover - the definition only admits the kinds above
+                raise PipelineError(f"step {s.name!r}: unknown kind {s.kind!r}")
+        except PipelineError as exc:
+            self._finish_without_running(s, StepStatus.FAILED, None, None, error=str(exc))
+
+    def _skip_reason(self, s: Step) -> str | None:
+        for dep in sorted(self.p.dependencies[s.name]):
+            if self.done[dep] == StepStatus.SKIPPED:
+                return f"skipped: step {dep} was skipped"
+        branch = self.p.branch_of.get(s.name)
+        if branch is not None:
+            condition, wanted = branch
+            if self.outputs[condition]["outcome"] is not wanted:
+                return f"skipped: condition {condition} was {not wanted}"
+        return None
+
+    def _start_function(self, s: FunctionStep) -> None:
+        inputs = resolve(s.inputs, self.params, self.outputs)
+        key: CacheKey | None = None
+        reason: str | None = None
+        policy = self.p.cache_policy(s)
+        key = cache_key(s, inputs)
+        decision = lookup(self.rec.db, self.p.name, s.name, key, policy)
+        if decision.hit:
+            self._finish_without_running(
+                s,
+                StepStatus.SUCCEEDED,
+                decision.outputs,
+                decision.reason,
+                cache_hit=True,
+                key=key,
+            )
+            return
+        reason = decision.reason
+        self.rec.step_started(self.execution_id, s.name, s.kind)
+        job = _Running(s, inputs, 1, "", None, key)
+        job.log.append({"cache": reason})
+        self._submit(job)
+
+    def _submit(self, job: _Running) -> None:
+        context = StepContext(
+            self.execution_id, job.step.name, job.attempt, self.artifacts, self.home
+        )
+        job.started = _iso_now()
+        job.deadline = time.monotonic() + job.step.timeout_s if job.step.timeout_s else None
+        future = self.executor.submit(job.step, job.inputs, context)
+        self.running[future] = job
+
+    # Finishing.
+    def _attempt_done(self, job: _Running, outcome: StepOutcome) -> None:
+        s = job.step
+        job.log.append(
+            {
+                "attempt": job.attempt,
+                "started_at": job.started,
+                "finished_at": _iso_now(),
+                "error": outcome.error,
+            }
+        )
+        if outcome.error is None:
+            self._record_function(job, StepStatus.SUCCEEDED, outcome)
+            return
+        if outcome.retryable and job.attempt < s.retry.max_attempts:
+            delay = s.retry.delay_before(job.attempt + 1)
+            job.attempt += 1
+            heapq.heappush(self.retry_at, (time.monotonic() + delay, next(self._tiebreak), job))
+            self._emit(
+                "step.retried",
+                f"step {s.name} failed, attempt {job.attempt} in {delay:g}s: {outcome.error}",
+                s.name,
+                Severity.WARNING,
+                {"attempt": job.attempt, "error": outcome.error},
+            )
+            return
+        self._record_function(job, StepStatus.FAILED, outcome)
+
+    def _record_function(self, job: _Running, status: str, outcome: StepOutcome) -> None:
+        s = job.step
+        cache_note = job.log[0].get("cache")
+        attempts = [entry for entry in job.log if "attempt" in entry]
+        values: dict[str, Any] = {
+            "status": status,
+            "attempts": len(attempts),
+            "attempt_log": attempts,
+            "outputs": outcome.outputs,
+            "cache_hit": False,
+            "cache_reason": cache_note,
+            "error": outcome.error,
+            "traceback": outcome.traceback,
+        }
+        if job.key is not None:
+            values |= {
+                "cache_key": job.key.key,
+                "code_hash": job.key.code_hash,
+                "input_hashes": job.key.input_hashes,
+            }
+        self.done[s.name] = status
+        if status == StepStatus.SUCCEEDED:
+            self.outputs[s.name] = outcome.outputs or {}
+            event = self._event(
+                "step.succeeded",
+                f"step {s.name} succeeded",
+                s.name,
+                Severity.DEBUG,
+                {"attempts": len(attempts)},
+            )
+        else:
+            self.failure = self.failure or f"step {s.name} failed: {outcome.error}"
+            event = self._event(
+                "step.failed",
+                f"step {s.name} failed: {outcome.error}",
+                s.name,
+                Severity.ERROR,
+                {"error": outcome.error, "attempts": len(attempts)},
+            )
+        self.rec.step_finished(self.execution_id, s.name, values, event)
+
+    def _finish_without_running(
+        self,
+        s: Step,
+        status: str,
+        outputs: dict[str, Any] | None,
+        reason: str | None,
+        reused_from: str | None = None,
+        *,
+        error: str | None = None,
+        cache_hit: bool = False,
+        key: CacheKey | None = None,
+    ) -> None:
+        values: dict[str, Any] = {
+            "status": status,
+            "outputs": outputs,
+            "cache_reason": reason,
+            "cache_hit": cache_hit,
+            "reused_from": reused_from,
+            "error": error,
+            "attempts": 0,
+        }
+        if key is not None:
+            values |= {
+                "cache_key": key.key,
+                "code_hash": key.code_hash,
+                "input_hashes": key.input_hashes,
+            }
+        self.done[s.name] = status
+        if status == StepStatus.SUCCEEDED:
+            self.outputs[s.name] = outputs or {}
+            event = self._event(
+                "step.succeeded",
+                f"step {s.name} succeeded ({reason or s.kind})",
+                s.name,
+                Severity.DEBUG,
+                {"cache_hit": cache_hit},
+            )
+        elif status == StepStatus.SKIPPED:
+            event = self._event(
+                "step.skipped", f"step {s.name} {reason}", s.name, Severity.DEBUG, {}
+            )
+        else:
+            self.failure = self.failure or (
+                error if isinstance(s, FailStep) else f"step {s.name} failed: {error}"
+            )
+            event = self._event(
+                "step.failed",
+                f"step {s.name} failed: {error}",
+                s.name,
+                Severity.ERROR,
+                {"error": error},
+            )
+        self.rec.step_record(self.execution_id, s.name, s.kind, values, event)
+
+    def _event(
+        self, kind: str, subject: str, step: str, severity: Severity, body: dict[str, Any]
+    ) -> Event:
+        full = {"execution_id": self.execution_id, "pipeline": self.p.name, "step": step, **body}
+        return Event(kind, f"{self.p.name}: {subject}", full, severity)
+
+    def _emit(
+        self, kind: str, subject: str, step: str, severity: Severity, body: dict[str, Any]
+    ) -> None:
+        self.rec.sink.emit(self._event(kind, subject, step, severity, body), None)
