@@ -49,9 +49,9 @@ def _type_name(kind: Any) -> str:
     )
 
 
-def coerce_value(type_name: str, value: Any, *, what: str) -> Any:
+def coerce_value(type_name: str, value: Any, *, what: str, parse_text: bool = True) -> Any:
     """Check ``value`` against ``type_name``; text (from a command line) is parsed."""
-    if isinstance(value, str) and type_name != "string":
+    if parse_text and isinstance(value, str) and type_name != "string":
         return _parse(type_name, value, what=what)
     if type_name == "float" and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
@@ -101,7 +101,7 @@ class Parameter:
         object.__setattr__(self, "type", _type_name(self.type))
         if self.default is not MISSING:
             value = coerce_value(
-                self.type, self.default, what=f"default of parameter {self.name!r}"
+                self.type, self.default, what=f"default of parameter {self.name!r}", parse_text=False
             )
             object.__setattr__(self, "default", value)
 
