@@ -13,7 +13,6 @@ from truckflow.pipeline.registry import get_pipeline
 from truckflow.pipeline.runners import DaskRunner, LocalRunner, Runner
 from truckflow.settings import Settings
 from truckflow.store import connect
-from truckflow.store.migrate import upgrade
 
 __all__ = ["make_runner", "resume_execution", "run_pipeline"]
 
@@ -27,6 +26,8 @@ def make_runner(
     max_parallel: int | None = None,
 ) -> Runner:
     """A runner on the settings' database, migrated to the current schema first."""
+    from truckflow.store.migrate import upgrade  # Alembic is slow to import; workers never need it
+
     db = connect(settings)
     upgrade(db)
     if runner == "local":

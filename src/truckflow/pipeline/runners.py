@@ -311,7 +311,7 @@ class DaskRunner(Runner):
                     n_workers=self.n_workers,
                     threads_per_worker=1,
                     processes=True,
-                    dashboard_address=None,
+                    dashboard_address=":0",
                 )
                 self._client = Client(self._cluster)
             else:
