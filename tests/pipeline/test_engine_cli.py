@@ -52,9 +52,20 @@ def test_run_executions_describe_and_resume(tmp_path: Path) -> None:
 
     resumed = _run(tmp_path, "resume", failed["execution_id"], "--json", code=1)  # fails again
     assert resumed["source_execution_id"] == failed["execution_id"]
-    assert {s["name"]: s["reused_from"] for s in resumed["steps"]}["generate"] == failed["execution_id"]
+    assert {s["name"]: s["reused_from"] for s in resumed["steps"]}["generate"] == failed[
+        "execution_id"
+    ]
 
-    only = _run(tmp_path, "run", "example", "--steps", "report", "--reuse-from", ok["execution_id"], "--json")
+    only = _run(
+        tmp_path,
+        "run",
+        "example",
+        "--steps",
+        "report",
+        "--reuse-from",
+        ok["execution_id"],
+        "--json",
+    )
     assert only["status"] == "succeeded"
 
 
@@ -65,5 +76,8 @@ def test_errors_are_clear(tmp_path: Path) -> None:
     missing = _run(tmp_path, "show", "nope", "--json", code=1)
     assert "no pipeline named 'nope'" in missing["error"]["message"]
     unknown = _run(tmp_path, "describe", "0000", "--json", code=1)
-    assert unknown["error"]["type"] == "ExecutionNotFound"
-    assert "is not key=value" in _run(tmp_path, "run", "example", "-p", "size", "--json", code=1)["error"]["message"]
+    assert unknown["error"]["type"] == "ExecutionNotFoundError"
+    assert (
+        "is not key=value"
+        in _run(tmp_path, "run", "example", "-p", "size", "--json", code=1)["error"]["message"]
+    )

@@ -7,41 +7,54 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import outputs_without
-from distributed import LocalCluster
 from engine_steps import arithmetic_pipeline, failing_pipeline, flaky
 
+from conftest import outputs_without
 from truckflow.pipeline import DaskRunner, LocalRunner, Pipeline, RetryPolicy, get_pipeline
 from truckflow.settings import Settings
-from truckflow.store import Database
+from truckflow.store import connect
+from truckflow.store.migrate import upgrade
 
 
 @pytest.fixture(scope="module")
-def cluster() -> Iterator[LocalCluster]:
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as c:
-        yield c
+def dask_runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaskRunner]:
+    """Given no address, the runner starts its own LocalCluster: two worker processes (slow to
+    start, hence one per module)."""
+    settings = Settings(home=tmp_path_factory.mktemp("dask") / "home")
+    db = connect(settings)
+    upgrade(db)
+    with DaskRunner(settings, db=db, n_workers=2) as runner:
+        yield runner  # type: ignore[misc]
+    db.dispose()
 
 
-@pytest.fixture
-def dask_runner(cluster: LocalCluster, settings: Settings, db: Database) -> Iterator[DaskRunner]:
-    with DaskRunner(settings, db=db, address=cluster.scheduler_address) as r:
-        yield r  # type: ignore[misc]
+def test_runs_on_its_own_cluster_of_two_worker_processes(dask_runner: DaskRunner) -> None:
+    workers = dask_runner.client.scheduler_info()["workers"]
+    assert len(workers) == 2
+    assert dask_runner.client.cluster is not None  # the LocalCluster it started
 
 
-def test_same_outputs_as_the_local_runner(dask_runner: DaskRunner, settings: Settings, db: Database) -> None:
+def test_same_outputs_as_the_local_runner(dask_runner: DaskRunner) -> None:
+    settings, db = dask_runner.settings, dask_runner.db
     for params in ({"a": 2.0, "limit": 100.0}, {"a": 2.0, "limit": 1.0}):
         remote = dask_runner.run(arithmetic_pipeline(), params)
         with LocalRunner(settings, db=db) as local_runner:
             local = local_runner.run(arithmetic_pipeline(), params)
         assert remote.ok and local.ok
-        assert outputs_without(remote.outputs, "where", "stored") == outputs_without(local.outputs, "where", "stored")
+        assert outputs_without(remote.outputs, "where", "stored") == outputs_without(
+            local.outputs, "where", "stored"
+        )
         assert remote.outputs["stored"]["ref"] == local.outputs["stored"]["ref"]
         assert remote.outputs["where"]["pid"] != os.getpid()  # ran in a worker process
         assert remote.steps.keys() == local.steps.keys()
-        assert {n: s.status for n, s in remote.steps.items()} == {n: s.status for n, s in local.steps.items()}
+        assert {n: s.status for n, s in remote.steps.items()} == {
+            n: s.status for n, s in local.steps.items()
+        }
 
 
-def test_example_pipeline_with_artifacts_caching_and_failure(dask_runner: DaskRunner, tmp_path: Path) -> None:
+def test_example_pipeline_with_artifacts_caching_and_failure(
+    dask_runner: DaskRunner, tmp_path: Path
+) -> None:
     first = dask_runner.run(get_pipeline("example"), {"size": 9})
     assert first.ok, first.error
     assert first.outputs["summarise"]["stats"]["count"] == 9
@@ -55,13 +68,16 @@ def test_example_pipeline_with_artifacts_caching_and_failure(dask_runner: DaskRu
 
 def test_retries_on_workers(dask_runner: DaskRunner, tmp_path: Path) -> None:
     policy = RetryPolicy(max_attempts=3, interval_s=0.05, exceptions=(ConnectionError,))
-    p = Pipeline("retry", steps=[flaky.as_step(counter=str(tmp_path / "n"), fail_times=2, retry=policy)])
+    p = Pipeline(
+        "retry", steps=[flaky.as_step(counter=str(tmp_path / "n"), fail_times=2, retry=policy)]
+    )
     result = dask_runner.run(p)
     assert result.ok and result.steps["flaky"].attempts == 3
 
 
-def test_starts_its_own_local_cluster_when_given_no_address(settings: Settings, db: Database) -> None:
-    with DaskRunner(settings, db=db, n_workers=1) as r:
-        result = r.run(Pipeline("solo", steps=[arithmetic_pipeline().steps["where"]]))
-        assert result.ok and result.outputs["where"]["pid"] != os.getpid()
-        assert len(r.client.scheduler_info()["workers"]) == 1
+def test_connects_to_a_scheduler_address(dask_runner: DaskRunner, tmp_path: Path) -> None:
+    address = dask_runner.client.scheduler.address
+    with DaskRunner(dask_runner.settings, db=dask_runner.db, address=address) as other:
+        result = other.run(Pipeline("solo", steps=[arithmetic_pipeline().steps["where"]]))
+        assert other._cluster is None  # it started no cluster of its own
+    assert result.ok and result.outputs["where"]["pid"] != os.getpid()

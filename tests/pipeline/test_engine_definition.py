@@ -34,12 +34,20 @@ def test_errors_share_one_base() -> None:
 
 def test_cycle_is_rejected_with_the_cycle_named() -> None:
     with pytest.raises(DefinitionError, match=r"cycle: .*(a -> b|b -> a)"):
-        Pipeline("p", steps=[chain.as_step("a", previous=ref("b")["n"]), chain.as_step("b", previous=ref("a")["n"])])
+        Pipeline(
+            "p",
+            steps=[
+                chain.as_step("a", previous=ref("b")["n"]),
+                chain.as_step("b", previous=ref("a")["n"]),
+            ],
+        )
 
 
 def test_explicit_depends_on_cycle_is_rejected() -> None:
     with pytest.raises(DefinitionError, match="cycle"):
-        Pipeline("p", steps=[noop.as_step("a", depends_on=["b"]), noop.as_step("b", depends_on=["a"])])
+        Pipeline(
+            "p", steps=[noop.as_step("a", depends_on=["b"]), noop.as_step("b", depends_on=["a"])]
+        )
 
 
 def test_unknown_step_reference_is_rejected() -> None:
@@ -74,14 +82,18 @@ def test_parameter_default_of_wrong_type_is_rejected() -> None:
 
 def test_undeclared_parameter_is_rejected() -> None:
     rows = Parameter("rows", "int", default=1)
-    with pytest.raises(DefinitionError, match="uses parameter 'rows', which the pipeline does not declare"):
+    with pytest.raises(
+        DefinitionError, match="uses parameter 'rows', which the pipeline does not declare"
+    ):
         Pipeline("p", steps=[add.as_step("a", a=rows, b=1)])
 
 
 def test_parameter_used_with_another_type_is_rejected() -> None:
     declared = Parameter("x", "int", default=1)
     used = Parameter("x", "float", default=1.0)
-    with pytest.raises(DefinitionError, match="uses parameter 'x' as float, but the pipeline declares it as int"):
+    with pytest.raises(
+        DefinitionError, match="uses parameter 'x' as float, but the pipeline declares it as int"
+    ):
         Pipeline("p", parameters=[declared], steps=[add.as_step("a", a=used, b=1)])
 
 

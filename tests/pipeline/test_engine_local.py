@@ -7,9 +7,9 @@ import os
 import engine_steps
 import pytest
 import sqlalchemy as sa
-from conftest import RecordingSink
 from engine_steps import arithmetic_pipeline, fail_step_pipeline, probe
 
+from conftest import RecordingSink
 from truckflow.events import Event, Severity
 from truckflow.pipeline import LocalRunner, Pipeline, PipelineError, get_execution
 from truckflow.pipeline.records import pipeline_executions
@@ -42,7 +42,9 @@ def test_else_branch_and_or_condition(runner: LocalRunner) -> None:
     assert again.outputs["small"] == {"outcome": True}
 
 
-def test_fail_step_fails_the_execution_with_its_message(runner: LocalRunner, sink: RecordingSink) -> None:
+def test_fail_step_fails_the_execution_with_its_message(
+    runner: LocalRunner, sink: RecordingSink
+) -> None:
     result = runner.run(fail_step_pipeline(), {"x": -3})
     assert result.status == "failed"
     assert result.error == "x was -3, sum -3"

@@ -21,10 +21,18 @@ def test_records_on_every_engine(any_db: Database, settings: Settings) -> None:
     assert first.ok and second.ok and failed.status == "failed"
 
     with any_db.engine.connect() as conn:
-        row = conn.execute(sa.select(pipeline_executions).where(pipeline_executions.c.id == first.execution_id)).one()
+        row = conn.execute(
+            sa.select(pipeline_executions).where(pipeline_executions.c.id == first.execution_id)
+        ).one()
         assert row.definition_hash == pipeline.hash
         assert row.definition == json.loads(pipeline.json_text())
-        assert row.parameters == {"size": 6, "seed": 7, "min_count": 5, "label": "example", "hold": ""}
+        assert row.parameters == {
+            "size": 6,
+            "seed": 7,
+            "min_count": 5,
+            "label": "example",
+            "hold": "",
+        }
         assert row.finished_at >= row.started_at
         count = conn.execute(
             sa.select(sa.func.count()).where(step_executions.c.execution_id == first.execution_id)
@@ -40,5 +48,7 @@ def test_records_on_every_engine(any_db: Database, settings: Settings) -> None:
     assert bad.error == "only 2 values, 5 needed"
     assert bad.steps["too_small"].status == "failed"
     assert [e.execution_id for e in list_executions(any_db, "example")] == [
-        failed.execution_id, second.execution_id, first.execution_id
+        failed.execution_id,
+        second.execution_id,
+        first.execution_id,
     ]

@@ -30,7 +30,9 @@ from truckflow.store import Database, connect
 from truckflow.store.migrate import upgrade
 
 
-def test_resume_reruns_the_failed_step_and_what_follows(runner: LocalRunner, tmp_path: Path) -> None:
+def test_resume_reruns_the_failed_step_and_what_follows(
+    runner: LocalRunner, tmp_path: Path
+) -> None:
     gate = tmp_path / "gate"
     failed = runner.run(failing_pipeline(str(gate)))
     assert failed.status == "failed"
@@ -49,7 +51,9 @@ def test_resume_reruns_the_failed_step_and_what_follows(runner: LocalRunner, tmp
     assert resumed.outputs["last"] == {"sum": 4}
 
 
-def test_resume_refuses_succeeded_and_changed_definitions(runner: LocalRunner, tmp_path: Path) -> None:
+def test_resume_refuses_succeeded_and_changed_definitions(
+    runner: LocalRunner, tmp_path: Path
+) -> None:
     gate = tmp_path / "gate"
     gate.touch()
     ok = runner.run(failing_pipeline(str(gate)))
@@ -73,7 +77,9 @@ def test_selective_execution_reuses_the_rest(runner: LocalRunner, tmp_path: Path
     assert only.outputs == base.outputs
 
 
-def test_selective_execution_without_the_inputs_is_refused(runner: LocalRunner, tmp_path: Path) -> None:
+def test_selective_execution_without_the_inputs_is_refused(
+    runner: LocalRunner, tmp_path: Path
+) -> None:
     with pytest.raises(PipelineError, match="step 'last' needs step 'gated'"):
         runner.run(failing_pipeline(str(tmp_path)), steps=["last"])
     with pytest.raises(DefinitionError, match="has no step nope"):
@@ -101,8 +107,21 @@ def test_resume_after_sigkill(settings: Settings, tmp_path: Path) -> None:
     env = {**os.environ, "TRUCKFLOW_HOME": str(settings.home)}
     code = "from truckflow.cli.app import main; main()"
     proc = subprocess.Popen(
-        [sys.executable, "-c", code, "pipeline", "run", "example", "-p", f"hold={hold}", "-p", "size=8"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-c",
+            code,
+            "pipeline",
+            "run",
+            "example",
+            "-p",
+            f"hold={hold}",
+            "-p",
+            "size=8",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         db = connect(settings)

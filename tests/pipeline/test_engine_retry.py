@@ -2,26 +2,35 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime
 from pathlib import Path
 
-from conftest import RecordingSink
 from engine_steps import flaky, wait_for
 
+from conftest import RecordingSink
 from truckflow.pipeline import LocalRunner, Pipeline, RetryPolicy
 
 
 def _gaps(log: list[dict[str, str]]) -> list[float]:
     """Seconds between the end of each attempt and the start of the next."""
     return [
-        (datetime.fromisoformat(b["started_at"]) - datetime.fromisoformat(a["finished_at"])).total_seconds()
-        for a, b in zip(log, log[1:], strict=False)
+        (
+            datetime.fromisoformat(b["started_at"]) - datetime.fromisoformat(a["finished_at"])
+        ).total_seconds()
+        for a, b in itertools.pairwise(log)
     ]
 
 
-def test_retries_until_success_with_backoff(runner: LocalRunner, sink: RecordingSink, tmp_path: Path) -> None:
-    policy = RetryPolicy(max_attempts=4, interval_s=0.1, backoff_rate=3.0, exceptions=(ConnectionError,))
-    p = Pipeline("retry", steps=[flaky.as_step(counter=str(tmp_path / "n"), fail_times=2, retry=policy)])
+def test_retries_until_success_with_backoff(
+    runner: LocalRunner, sink: RecordingSink, tmp_path: Path
+) -> None:
+    policy = RetryPolicy(
+        max_attempts=4, interval_s=0.1, backoff_rate=3.0, exceptions=(ConnectionError,)
+    )
+    p = Pipeline(
+        "retry", steps=[flaky.as_step(counter=str(tmp_path / "n"), fail_times=2, retry=policy)]
+    )
     result = runner.run(p)
     assert result.ok
     s = result.steps["flaky"]
@@ -39,7 +48,9 @@ def test_retries_until_success_with_backoff(runner: LocalRunner, sink: Recording
 
 def test_gives_up_after_max_attempts(runner: LocalRunner, tmp_path: Path) -> None:
     policy = RetryPolicy(max_attempts=2, interval_s=0.01, exceptions=(ConnectionError,))
-    p = Pipeline("retry", steps=[flaky.as_step(counter=str(tmp_path / "n"), fail_times=5, retry=policy)])
+    p = Pipeline(
+        "retry", steps=[flaky.as_step(counter=str(tmp_path / "n"), fail_times=5, retry=policy)]
+    )
     result = runner.run(p)
     assert result.status == "failed"
     assert result.steps["flaky"].attempts == 2
@@ -57,7 +68,9 @@ def test_errors_outside_the_filter_are_not_retried(runner: LocalRunner, tmp_path
 
 
 def test_no_policy_means_one_attempt(runner: LocalRunner, tmp_path: Path) -> None:
-    result = runner.run(Pipeline("retry", steps=[flaky.as_step(counter=str(tmp_path / "n"), fail_times=1)]))
+    result = runner.run(
+        Pipeline("retry", steps=[flaky.as_step(counter=str(tmp_path / "n"), fail_times=1)])
+    )
     assert result.steps["flaky"].attempts == 1 and result.status == "failed"
 
 

@@ -17,8 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from truckflow.pipeline.artifacts import ArtifactRef, is_artifact_ref
-from truckflow.pipeline.records import ExecutionStatus, pipeline_executions, step_executions
 from truckflow.pipeline.recorder import utcnow
+from truckflow.pipeline.records import ExecutionStatus, pipeline_executions, step_executions
 from truckflow.pipeline.steps import CachePolicy, FunctionStep
 from truckflow.store import Database
 

@@ -23,7 +23,7 @@ from truckflow.pipeline.artifacts import ArtifactStore
 from truckflow.pipeline.cache import CacheKey, cache_key, lookup
 from truckflow.pipeline.context import StepContext, StepOutcome
 from truckflow.pipeline.definition import Pipeline
-from truckflow.pipeline.errors import PipelineError, StepTimeout
+from truckflow.pipeline.errors import PipelineError, StepTimeoutError
 from truckflow.pipeline.recorder import Recorder
 from truckflow.pipeline.records import ExecutionStatus, StepStatus
 from truckflow.pipeline.refs import resolve
@@ -169,9 +169,11 @@ class Coordinator:
             if job.deadline is not None and now >= job.deadline:
                 del self.running[future]
                 self.executor.cancel(future)
-                error = StepTimeout(f"step {job.step.name!r} timed out after {job.step.timeout_s}s")
+                error = StepTimeoutError(
+                    f"step {job.step.name!r} timed out after {job.step.timeout_s}s"
+                )
                 outcome = StepOutcome(
-                    None, str(error), "StepTimeout", None, job.step.retry.retries(error)
+                    None, str(error), "StepTimeoutError", None, job.step.retry.retries(error)
                 )
                 self._attempt_done(job, outcome)
 

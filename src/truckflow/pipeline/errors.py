@@ -6,11 +6,10 @@ from truckflow.errors import TruckflowError
 
 __all__ = [
     "DefinitionError",
-    "ExecutionNotFound",
+    "ExecutionNotFoundError",
     "ParameterError",
     "PipelineError",
-    "StepFailed",
-    "StepTimeout",
+    "StepTimeoutError",
 ]
 
 
@@ -26,13 +25,9 @@ class ParameterError(DefinitionError):
     """A parameter value is missing, unknown or of the wrong type."""
 
 
-class ExecutionNotFound(PipelineError):
+class ExecutionNotFoundError(PipelineError):
     """No recorded execution has the given id."""
 
 
-class StepTimeout(PipelineError):
+class StepTimeoutError(PipelineError):
     """A step ran longer than its timeout."""
-
-
-class StepFailed(PipelineError):
-    """A step (or a fail step) ended the execution; raised inside the engine, recorded as text."""

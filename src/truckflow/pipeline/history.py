@@ -11,7 +11,7 @@ import psutil
 import sqlalchemy as sa
 
 from truckflow.events import Event, EventSink, LoggingSink, Severity
-from truckflow.pipeline.errors import ExecutionNotFound, PipelineError
+from truckflow.pipeline.errors import ExecutionNotFoundError, PipelineError
 from truckflow.pipeline.recorder import utcnow
 from truckflow.pipeline.records import ExecutionStatus, pipeline_executions, step_executions
 from truckflow.store import Database
@@ -131,7 +131,7 @@ def get_execution(db: Database, execution_id: str) -> ExecutionResult:
             sa.select(pipeline_executions).where(pipeline_executions.c.id == execution_id)
         ).first()
         if row is None:
-            raise ExecutionNotFound(f"no pipeline execution with id {execution_id!r}")
+            raise ExecutionNotFoundError(f"no pipeline execution with id {execution_id!r}")
         steps = conn.execute(
             sa.select(step_executions)
             .where(step_executions.c.execution_id == execution_id)
@@ -148,7 +148,7 @@ def get_definition(db: Database, execution_id: str) -> dict[str, Any]:
             )
         ).scalar()
     if value is None:
-        raise ExecutionNotFound(f"no pipeline execution with id {execution_id!r}")
+        raise ExecutionNotFoundError(f"no pipeline execution with id {execution_id!r}")
     return dict(value)
 
 
@@ -171,7 +171,7 @@ def _owner_alive(row: sa.Row[Any], stale_after: timedelta, now: datetime) -> boo
     if row.owner_host == socket.gethostname():
         try:
             # Same pid and same start time: the very process that started the execution.
-            return abs(psutil.Process(row.owner_pid).create_time() - row.owner_started) < 1.0
+            return bool(abs(psutil.Process(row.owner_pid).create_time() - row.owner_started) < 1.0)
         except psutil.Error:
             return False
     # Another machine: trust its heartbeat until it is stale.

@@ -101,7 +101,10 @@ class Parameter:
         object.__setattr__(self, "type", _type_name(self.type))
         if self.default is not MISSING:
             value = coerce_value(
-                self.type, self.default, what=f"default of parameter {self.name!r}", parse_text=False
+                self.type,
+                self.default,
+                what=f"default of parameter {self.name!r}",
+                parse_text=False,
             )
             object.__setattr__(self, "default", value)
 

@@ -7,6 +7,8 @@ one transaction when it ends, so a killed process never leaves half a result.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
@@ -28,7 +30,7 @@ class StepStatus(ExecutionStatus):
     SKIPPED = "skipped"
 
 
-def _time() -> sa.types.TypeEngine[object]:
+def _time() -> sa.types.TypeEngine[Any]:
     return sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 
 

@@ -307,15 +307,15 @@ class DaskRunner(Runner):
             from distributed import Client, LocalCluster
 
             if self.address is None:
-                self._cluster = LocalCluster(
+                self._cluster = LocalCluster(  # type: ignore[no-untyped-call]
                     n_workers=self.n_workers,
                     threads_per_worker=1,
                     processes=True,
                     dashboard_address=":0",
                 )
-                self._client = Client(self._cluster)
+                self._client = Client(self._cluster)  # type: ignore[no-untyped-call]
             else:
-                self._client = Client(self.address)
+                self._client = Client(self.address)  # type: ignore[no-untyped-call]
         return self._client
 
     def _executor(self) -> Executor:

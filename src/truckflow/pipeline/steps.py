@@ -8,7 +8,7 @@ import inspect
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, overload
 
 from truckflow.pipeline.conditions import Condition
 from truckflow.pipeline.errors import DefinitionError
@@ -147,13 +147,27 @@ class StepFunction:
         )
 
 
+@overload
+def step(fn: Callable[..., Any], /) -> StepFunction: ...
+
+
+@overload
 def step(
-    fn: Callable[..., Any] | None = None,
     *,
     retry: RetryPolicy | None = None,
     cache: CachePolicy | bool | None = None,
     timeout_s: float | None = None,
-) -> Any:
+) -> Callable[[Callable[..., Any]], StepFunction]: ...
+
+
+def step(
+    fn: Callable[..., Any] | None = None,
+    /,
+    *,
+    retry: RetryPolicy | None = None,
+    cache: CachePolicy | bool | None = None,
+    timeout_s: float | None = None,
+) -> StepFunction | Callable[[Callable[..., Any]], StepFunction]:
     """Mark a module-level function as a pipeline step: ``@step`` or ``@step(retry=..., ...)``."""
 
     def wrap(func: Callable[..., Any]) -> StepFunction:
