@@ -80,7 +80,10 @@ def test_selective_execution_reuses_the_rest(runner: LocalRunner, tmp_path: Path
 def test_selective_execution_without_the_inputs_is_refused(
     runner: LocalRunner, tmp_path: Path
 ) -> None:
-    with pytest.raises(PipelineError, match="step 'last' needs step 'gated'"):
+    with pytest.raises(
+        PipelineError,
+        match="step 'last' needs step 'first', which is neither selected nor reusable",
+    ):
         runner.run(failing_pipeline(str(tmp_path)), steps=["last"])
     with pytest.raises(DefinitionError, match="has no step nope"):
         runner.run(failing_pipeline(str(tmp_path)), steps=["nope"])

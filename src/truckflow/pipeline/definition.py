@@ -42,6 +42,10 @@ class Pipeline:
         self.steps = self._collect_steps(steps)
         self.dependencies = self._dependencies()
         self.order = self._topological_order()
+        self.dependents: dict[str, list[str]] = {name: [] for name in self.steps}
+        for name in self.order:
+            for dep in self.dependencies[name]:
+                self.dependents[dep].append(name)
         self.branch_of = self._branches()
 
     def _index_parameters(self, parameters: Sequence[Parameter]) -> dict[str, Parameter]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import concurrent.futures as cf
 import heapq
 import itertools
+import logging
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -31,6 +33,8 @@ from truckflow.pipeline.steps import ConditionStep, FailStep, FunctionStep, Step
 
 __all__ = ["Coordinator", "Executor", "Reused"]
 
+_log = logging.getLogger(__name__)
+
 
 class Executor(Protocol):
     """Runs one attempt of a function step; the future yields a ``StepOutcome``."""
@@ -40,6 +44,14 @@ class Executor(Protocol):
     ) -> cf.Future[StepOutcome]: ...
 
     def cancel(self, future: cf.Future[StepOutcome]) -> None: ...
+
+    # True where an attempt may also run in the coordinating thread (the local runner): a
+    # chain of steps then costs no thread hand-offs.
+    can_run_inline: bool
+
+    def run_inline(
+        self, step: FunctionStep, inputs: dict[str, Any], context: StepContext
+    ) -> StepOutcome: ...
 
 
 @dataclass(frozen=True)
@@ -96,7 +108,11 @@ class Coordinator:
         self.reuse = dict(reuse or {})
         self.outputs: dict[str, dict[str, Any]] = {}
         self.done: dict[str, str] = {}  # step -> final status
-        self.waiting = set(pipeline.steps)
+        # Steps become ready when their last dependency is done (kept in topological order).
+        self.rank = {name: i for i, name in enumerate(pipeline.order)}
+        self.missing = {name: len(deps) for name, deps in pipeline.dependencies.items()}
+        self.ready = [(self.rank[n], n) for n, count in self.missing.items() if count == 0]
+        heapq.heapify(self.ready)
         self.running: dict[cf.Future[StepOutcome], _Running] = {}
         self.retry_at: list[tuple[float, int, _Running]] = []
         self._tiebreak = itertools.count()
@@ -105,16 +121,15 @@ class Coordinator:
     # The loop.
     def run(self) -> tuple[str, str | None]:
         """Returns the final status and error; records both."""
-        last_beat = time.monotonic()
+        stop = threading.Event()
+        beat = threading.Thread(target=self._heartbeat, args=(stop,), daemon=True)
+        beat.start()
         try:
             while True:
                 self._start_ready()
                 if not self.running and not self.retry_at:
                     break
                 self._wait_and_collect()
-                if time.monotonic() - last_beat >= self.heartbeat_s:
-                    self.rec.heartbeat(self.execution_id)
-                    last_beat = time.monotonic()
         except KeyboardInterrupt:
             for future in self.running:
                 self.executor.cancel(future)
@@ -122,28 +137,34 @@ class Coordinator:
                 self.p.name, self.execution_id, ExecutionStatus.STOPPED, "stopped by the user"
             )
             raise
+        finally:
+            stop.set()
         status = ExecutionStatus.FAILED if self.failure else ExecutionStatus.SUCCEEDED
         self.rec.finish_execution(self.p.name, self.execution_id, status, self.failure)
         return status, self.failure
 
+    def _heartbeat(self, stop: threading.Event) -> None:
+        """Its own thread, so that a long step never silences the heartbeat."""
+        while not stop.wait(self.heartbeat_s):
+            try:
+                self.rec.heartbeat(self.execution_id)
+            except Exception:  # a missed beat is harmless; the next one may get through
+                _log.warning("heartbeat of execution %s failed", self.execution_id, exc_info=True)
+
     def _start_ready(self) -> None:
-        progressed = True
-        while progressed and self.failure is None:
-            progressed = False
-            for name in [n for n in self.p.order if n in self.waiting]:
-                if (
-                    self.max_parallel
-                    and len(self.running) + len(self.retry_at) >= self.max_parallel
-                ):
-                    return
-                deps = self.p.dependencies[name]
-                if not deps <= set(self.done):
-                    continue
-                self.waiting.discard(name)
-                progressed = True
-                self._start(self.p.steps[name])
-                if self.failure is not None:
-                    return
+        """Start steps whose dependencies are all done, in definition order, within the limit."""
+        while self.ready and self.failure is None:
+            if self.max_parallel and len(self.running) + len(self.retry_at) >= self.max_parallel:
+                return
+            _, name = heapq.heappop(self.ready)
+            self._start(self.p.steps[name])
+
+    def _mark_done(self, name: str, status: str) -> None:
+        self.done[name] = status
+        for dependent in self.p.dependents[name]:
+            self.missing[dependent] -= 1
+            if self.missing[dependent] == 0:
+                heapq.heappush(self.ready, (self.rank[dependent], dependent))
 
     def _wait_and_collect(self) -> None:
         now = time.monotonic()
@@ -250,6 +271,10 @@ class Coordinator:
         )
         job.started = _iso_now()
         job.deadline = time.monotonic() + job.step.timeout_s if job.step.timeout_s else None
+        alone = not self.running and not self.retry_at and not self.ready
+        if alone and job.deadline is None and self.executor.can_run_inline:
+            self._attempt_done(job, self.executor.run_inline(job.step, job.inputs, context))
+            return
         future = self.executor.submit(job.step, job.inputs, context)
         self.running[future] = job
 
@@ -301,7 +326,7 @@ class Coordinator:
                 "code_hash": job.key.code_hash,
                 "input_hashes": job.key.input_hashes,
             }
-        self.done[s.name] = status
+        self._mark_done(s.name, status)
         if status == StepStatus.SUCCEEDED:
             self.outputs[s.name] = outcome.outputs or {}
             event = self._event(
@@ -349,7 +374,7 @@ class Coordinator:
                 "code_hash": key.code_hash,
                 "input_hashes": key.input_hashes,
             }
-        self.done[s.name] = status
+        self._mark_done(s.name, status)
         if status == StepStatus.SUCCEEDED:
             self.outputs[s.name] = outputs or {}
             event = self._event(

@@ -21,6 +21,14 @@ from truckflow.store import Database
 __all__ = ["Recorder", "owner_identity", "utcnow"]
 
 
+# Built once: per-step writes are the engine's hot path (compiled forms are cached per key set).
+_INSERT_STEP = step_executions.insert()
+_UPDATE_STEP = step_executions.update().where(
+    step_executions.c.execution_id == sa.bindparam("_execution"),
+    step_executions.c.step == sa.bindparam("_step"),
+)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
@@ -87,29 +95,20 @@ class Recorder:
         return execution_id
 
     def step_started(self, execution_id: str, step: str, kind: str) -> None:
+        row = {"execution_id": execution_id, "step": step, "kind": kind}
         with self.db.begin() as conn:
             conn.execute(
-                step_executions.insert().values(
-                    execution_id=execution_id,
-                    step=step,
-                    kind=kind,
-                    status=ExecutionStatus.EXECUTING,
-                    started_at=utcnow(),
-                )
+                _INSERT_STEP,
+                {**row, "status": ExecutionStatus.EXECUTING, "started_at": utcnow()},
             )
 
     def step_finished(
         self, execution_id: str, step: str, values: Mapping[str, Any], event: Event | None = None
     ) -> None:
         """Status, outputs and cache facts of a step, with its event, in one transaction."""
+        params = {"_execution": execution_id, "_step": step, "finished_at": utcnow(), **values}
         with self.db.begin() as conn:
-            conn.execute(
-                step_executions.update()
-                .where(
-                    step_executions.c.execution_id == execution_id, step_executions.c.step == step
-                )
-                .values(finished_at=utcnow(), **values)
-            )
+            conn.execute(_UPDATE_STEP, params)
             if event is not None:
                 self.sink.emit(event, conn)
 

@@ -174,8 +174,8 @@ def _reusable(source: ExecutionResult) -> dict[str, Reused]:
 def _check_inputs_available(
     pipeline: Pipeline, run_steps: set[str], reuse: Mapping[str, Reused]
 ) -> None:
-    for name in run_steps:
-        for dep in pipeline.dependencies[name]:
+    for name in sorted(run_steps):
+        for dep in sorted(pipeline.dependencies[name]):
             if dep not in run_steps and dep not in reuse:
                 raise PipelineError(
                     f"step {name!r} needs step {dep!r}, which is neither selected nor "
@@ -197,8 +197,17 @@ def _attempt(
 
 
 class _ThreadExecutor:
+    can_run_inline = True
+
     def __init__(self, pool: cf.ThreadPoolExecutor) -> None:
         self.pool = pool
+
+    def run_inline(
+        self, step: FunctionStep, inputs: dict[str, Any], context: StepContext
+    ) -> StepOutcome:
+        return run_step_function(
+            step.fn, step.name, inputs, step.context_arg, context, step.retry.exceptions
+        )
 
     def submit(
         self, step: FunctionStep, inputs: dict[str, Any], context: StepContext
@@ -241,8 +250,15 @@ class LocalRunner(Runner):
 
 
 class _DaskExecutor:
+    can_run_inline = False
+
     def __init__(self, client: Any) -> None:
         self.client = client
+
+    def run_inline(
+        self, step: FunctionStep, inputs: dict[str, Any], context: StepContext
+    ) -> StepOutcome:
+        raise NotImplementedError("Dask steps run on the cluster")
 
     def submit(
         self, step: FunctionStep, inputs: dict[str, Any], context: StepContext
