@@ -56,6 +56,8 @@ def test_run_executions_describe_and_resume(tmp_path: Path) -> None:
         "execution_id"
     ]
 
+    assert _run(tmp_path, "stop", ok["execution_id"], "--json")["stop_requested"] is False
+
     only = _run(
         tmp_path,
         "run",

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from engine_steps import failing_pipeline, wait_for
+from engine_steps import add, failing_pipeline, wait_for
 
 from truckflow.pipeline import (
     DefinitionError,
@@ -22,6 +22,7 @@ from truckflow.pipeline import (
     PipelineError,
     get_execution,
     get_pipeline,
+    request_stop,
 )
 from truckflow.pipeline.recorder import utcnow
 from truckflow.pipeline.records import pipeline_executions, step_executions
@@ -181,3 +182,33 @@ def test_live_executions_stay_and_stale_remote_ones_are_interrupted(
             .values(heartbeat_at=utcnow() - timedelta(hours=1))
         )
     assert runner.mark_interrupted() == [execution_id]
+
+
+def test_stop_request_stops_and_the_execution_resumes(
+    settings: Settings, db: Database, tmp_path: Path
+) -> None:
+    gate = tmp_path / "gate"
+    fast = settings.model_copy(update={"pipeline_heartbeat_s": 0.05})
+    # A sibling step, ready at the same time, puts wait_for on a thread of its own (a lone
+    # step runs inline and would honour the stop only when it returns).
+    pipeline = Pipeline(
+        "stoppable",
+        steps=[
+            wait_for.as_step(gate=str(gate), max_s=30),
+            add.as_step("side", a=2, b=2),
+            add.as_step("after", a=1, b=1, depends_on=["wait_for"]),
+        ],
+    )
+    with LocalRunner(fast, db=db) as runner, ThreadPoolExecutor(1) as pool:
+        future = pool.submit(runner.run, pipeline)
+        execution_id = _wait_for_step(db, "wait_for", "executing")
+        assert request_stop(db, execution_id)
+        stopped = future.result(timeout=30)
+        gate.touch()  # lets the abandoned step thread end
+        assert stopped.status == "stopped" and stopped.error == "stop requested"
+        assert stopped.steps["wait_for"].status == "stopped"
+        assert "after" not in stopped.steps
+        assert stopped.steps["side"].status == "succeeded"
+        assert not request_stop(db, execution_id)  # no longer running
+        resumed = runner.resume(pipeline, execution_id)
+    assert resumed.ok and resumed.outputs["after"] == {"sum": 2}

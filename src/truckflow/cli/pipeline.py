@@ -229,3 +229,23 @@ def resume(
             execution_id, settings=state.settings(), runner=runner, scheduler=scheduler
         )
     _finish(result, as_json)
+
+
+@app.command()
+def stop(execution_id: str, as_json: bool = JSON_OPTION) -> None:
+    """Ask a running execution to stop; its process stops it within a heartbeat.
+
+    Example: [bold]truckflow pipeline stop 3f2a...-...[/]
+    """
+    with fail_on_errors(as_json):
+        from truckflow.pipeline import request_stop
+
+        db = connect(state.settings())
+        upgrade(db)
+        result = {"execution_id": execution_id, "stop_requested": request_stop(db, execution_id)}
+
+    def render(r: dict[str, Any]) -> None:
+        said = "stop requested" if r["stop_requested"] else "not running; nothing to stop"
+        console.print(f"execution {r['execution_id']}: {said}")
+
+    emit(result, as_json, render)

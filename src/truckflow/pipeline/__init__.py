@@ -64,6 +64,7 @@ from truckflow.pipeline.history import (
     get_execution,
     list_executions,
     mark_interrupted,
+    request_stop,
 )
 from truckflow.pipeline.params import Parameter
 from truckflow.pipeline.refs import StepRef, ref
@@ -112,6 +113,7 @@ __all__ = [
     "pipeline_names",
     "ref",
     "register_pipeline",
+    "request_stop",
     "resume_execution",
     "run_pipeline",
     "step",

@@ -108,10 +108,15 @@ class Pipeline:
                 f"pipeline {self.name!r}: step {s.name!r} uses parameter {p.name!r}, "
                 "which the pipeline does not declare"
             )
-        if declared != p:
+        if declared.type != p.type:
             raise DefinitionError(
                 f"pipeline {self.name!r}: step {s.name!r} uses parameter {p.name!r} as "
                 f"{p.type}, but the pipeline declares it as {declared.type}"
+            )
+        if declared != p:
+            raise DefinitionError(
+                f"pipeline {self.name!r}: step {s.name!r} uses a parameter {p.name!r} that "
+                "differs from the declared one (default or description); use the same object"
             )
 
     def _topological_order(self) -> list[str]:

@@ -117,6 +117,7 @@ class Coordinator:
         self.retry_at: list[tuple[float, int, _Running]] = []
         self._tiebreak = itertools.count()
         self.failure: str | None = None
+        self.stop_requested = threading.Event()
 
     # The loop.
     def run(self) -> tuple[str, str | None]:
@@ -125,17 +126,15 @@ class Coordinator:
         beat = threading.Thread(target=self._heartbeat, args=(stop,), daemon=True)
         beat.start()
         try:
-            while True:
+            while not self.stop_requested.is_set():
                 self._start_ready()
                 if not self.running and not self.retry_at:
                     break
                 self._wait_and_collect()
+            else:
+                return self._stop("stop requested")
         except KeyboardInterrupt:
-            for future in self.running:
-                self.executor.cancel(future)
-            self.rec.finish_execution(
-                self.p.name, self.execution_id, ExecutionStatus.STOPPED, "stopped by the user"
-            )
+            self._stop("stopped by the user")
             raise
         finally:
             stop.set()
@@ -143,17 +142,24 @@ class Coordinator:
         self.rec.finish_execution(self.p.name, self.execution_id, status, self.failure)
         return status, self.failure
 
+    def _stop(self, reason: str) -> tuple[str, str | None]:
+        for future in self.running:
+            self.executor.cancel(future)
+        self.rec.finish_execution(self.p.name, self.execution_id, ExecutionStatus.STOPPED, reason)
+        return ExecutionStatus.STOPPED, reason
+
     def _heartbeat(self, stop: threading.Event) -> None:
         """Its own thread, so that a long step never silences the heartbeat."""
         while not stop.wait(self.heartbeat_s):
             try:
-                self.rec.heartbeat(self.execution_id)
+                if self.rec.heartbeat(self.execution_id):
+                    self.stop_requested.set()
             except Exception:  # a missed beat is harmless; the next one may get through
                 _log.warning("heartbeat of execution %s failed", self.execution_id, exc_info=True)
 
     def _start_ready(self) -> None:
         """Start steps whose dependencies are all done, in definition order, within the limit."""
-        while self.ready and self.failure is None:
+        while self.ready and self.failure is None and not self.stop_requested.is_set():
             if self.max_parallel and len(self.running) + len(self.retry_at) >= self.max_parallel:
                 return
             _, name = heapq.heappop(self.ready)

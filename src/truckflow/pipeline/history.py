@@ -22,6 +22,7 @@ __all__ = [
     "get_execution",
     "list_executions",
     "mark_interrupted",
+    "request_stop",
 ]
 
 
@@ -165,6 +166,24 @@ def list_executions(
         query = query.where(pipeline_executions.c.pipeline == pipeline)
     with db.engine.connect() as conn:
         return [_execution(row, []) for row in conn.execute(query)]
+
+
+def request_stop(db: Database, execution_id: str) -> bool:
+    """Ask a running execution to stop (its owner notices within a heartbeat); returns
+    whether it was running."""
+    with db.begin() as conn:
+        updated = conn.execute(
+            pipeline_executions.update()
+            .where(
+                pipeline_executions.c.id == execution_id,
+                pipeline_executions.c.status == ExecutionStatus.EXECUTING,
+            )
+            .values(stop_requested=True)
+        )
+    if updated.rowcount == 0:
+        get_execution(db, execution_id)  # raises when there is no such execution
+        return False
+    return True
 
 
 def _owner_alive(row: sa.Row[Any], stale_after: timedelta, now: datetime) -> bool:

@@ -136,12 +136,20 @@ class Recorder:
             if event is not None:
                 self.sink.emit(event, conn)
 
-    def heartbeat(self, execution_id: str) -> None:
+    def heartbeat(self, execution_id: str) -> bool:
+        """Record that the owner lives; returns whether someone asked the execution to stop."""
         with self.db.begin() as conn:
             conn.execute(
                 pipeline_executions.update()
                 .where(pipeline_executions.c.id == execution_id)
                 .values(heartbeat_at=utcnow())
+            )
+            return bool(
+                conn.execute(
+                    sa.select(pipeline_executions.c.stop_requested).where(
+                        pipeline_executions.c.id == execution_id
+                    )
+                ).scalar()
             )
 
     def finish_execution(

@@ -55,6 +55,8 @@ pipeline_executions = sa.Table(
     sa.Column("source_execution_id", sa.String(36), nullable=True),
     sa.Column("selected_steps", sa.JSON, nullable=True),
     sa.Column("error", _TEXT, nullable=True),
+    # Set by `request_stop` (another process); the owner sees it with its next heartbeat.
+    sa.Column("stop_requested", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
 step_executions = sa.Table(

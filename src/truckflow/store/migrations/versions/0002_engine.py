@@ -60,6 +60,7 @@ def upgrade() -> None:
             .with_variant(mysql.LONGTEXT(), "mysql"),
             nullable=True,
         ),
+        sa.Column("stop_requested", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_pipeline_executions")),
     )
     with op.batch_alter_table("pipeline_executions", schema=None) as batch_op:
