@@ -44,6 +44,15 @@ Rules: step functions are module-level (runners import them by name) and return 
 data and ``ArtifactRef``s; inputs are parameters, constants and ``ref(step)[key]...``; a function
 may declare ``context`` (a ``StepContext``: execution id, step, artifacts, home, logger).
 ``Pipeline(..., cache=CachePolicy())`` sets the default cache policy of its steps (off otherwise).
+
+Running: ``LocalRunner(settings, max_parallel=4)`` (threads) or ``DaskRunner(settings,
+address=...)`` (a LocalCluster of worker processes without an address) give the same results;
+``runner.run(p, params)`` returns an ``ExecutionResult`` (``status``, ``outputs``, ``steps``,
+``raise_for_status()``) and never raises for a failed step. ``runner.resume(p, execution_id)``
+reruns what did not succeed; ``runner.run(p, steps=[...], reuse_from=execution_id)`` runs only
+the chosen steps. ``run_pipeline("name", params, settings=...)`` does it all for a registered
+pipeline. Records: ``get_execution``, ``list_executions``; ``request_stop`` stops a run;
+``mark_interrupted`` (done by every run) marks executions whose process died.
 """
 
 from truckflow.pipeline.api import make_runner, resume_execution, run_pipeline

@@ -122,17 +122,9 @@ class Recorder:
     ) -> None:
         """A step that did not run (skipped, reused): its whole row at once."""
         now = utcnow()
+        row = {"execution_id": execution_id, "step": step, "kind": kind}
         with self.db.begin() as conn:
-            conn.execute(
-                step_executions.insert().values(
-                    execution_id=execution_id,
-                    step=step,
-                    kind=kind,
-                    started_at=now,
-                    finished_at=now,
-                    **values,
-                )
-            )
+            conn.execute(_INSERT_STEP, {**row, "started_at": now, "finished_at": now, **values})
             if event is not None:
                 self.sink.emit(event, conn)
 
