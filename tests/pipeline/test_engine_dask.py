@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from engine_helpers import outputs_without
 from engine_steps import arithmetic_pipeline, failing_pipeline, flaky
 
-from conftest import outputs_without
 from truckflow.pipeline import DaskRunner, LocalRunner, Pipeline, RetryPolicy, get_pipeline
 from truckflow.settings import Settings
 from truckflow.store import connect

@@ -7,11 +7,11 @@ import os
 import engine_steps
 import pytest
 import sqlalchemy as sa
+from engine_helpers import RecordingSink
 from engine_steps import arithmetic_pipeline, fail_step_pipeline, probe
 
-from conftest import RecordingSink
 from truckflow.events import Event, Severity
-from truckflow.pipeline import LocalRunner, Pipeline, PipelineError, get_execution
+from truckflow.pipeline import LocalRunner, Pipeline, PipelineError, get_execution, list_executions
 from truckflow.pipeline.records import pipeline_executions
 from truckflow.settings import Settings
 from truckflow.store import Database
@@ -130,3 +130,25 @@ def test_a_raising_step_records_error_and_traceback(runner: LocalRunner) -> None
     assert "TypeError" in (result.steps["x"].error or "")
     assert "Traceback" in (result.steps["x"].traceback or "")
     assert get_execution(runner.db, result.execution_id).steps["x"].status == "failed"
+
+
+class FailingSink:
+    def emit(self, event: Event, connection: sa.Connection | None = None) -> None:
+        if event.type == "step.succeeded":
+            raise RuntimeError("outbox is full")
+
+
+def test_an_engine_error_rolls_back_the_step_and_fails_the_execution(
+    settings: Settings, db: Database
+) -> None:
+    from engine_steps import add
+
+    with LocalRunner(settings, db=db, sink=FailingSink()) as r, pytest.raises(RuntimeError):
+        r.run(Pipeline("sinkfail", steps=[add.as_step("x", a=1, b=2)]))
+    (execution,) = list_executions(db, "sinkfail")
+    record = get_execution(db, execution.execution_id)
+    assert record.status == "failed"
+    assert record.error == "engine error: RuntimeError: outbox is full"
+    # The step's outputs were rolled back with its event: not half-written.
+    assert record.steps["x"].outputs is None
+    assert record.steps["x"].status == "stopped"

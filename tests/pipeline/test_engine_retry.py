@@ -6,9 +6,9 @@ import itertools
 from datetime import datetime
 from pathlib import Path
 
+from engine_helpers import RecordingSink
 from engine_steps import flaky, wait_for
 
-from conftest import RecordingSink
 from truckflow.pipeline import LocalRunner, Pipeline, RetryPolicy
 
 

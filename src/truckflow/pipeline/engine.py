@@ -136,6 +136,13 @@ class Coordinator:
         except KeyboardInterrupt:
             self._stop("stopped by the user")
             raise
+        except Exception as exc:
+            # The engine itself failed (database, sink): say so in the record, then re-raise.
+            for future in self.running:
+                self.executor.cancel(future)
+            error = f"engine error: {type(exc).__name__}: {exc}"
+            self.rec.finish_execution(self.p.name, self.execution_id, ExecutionStatus.FAILED, error)
+            raise
         finally:
             stop.set()
         status = ExecutionStatus.FAILED if self.failure else ExecutionStatus.SUCCEEDED
