@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from truckflow.events import Event, Severity
 from truckflow.pipeline.artifacts import ArtifactStore
@@ -26,32 +26,15 @@ from truckflow.pipeline.cache import CacheKey, cache_key, lookup
 from truckflow.pipeline.context import StepContext, StepOutcome
 from truckflow.pipeline.definition import Pipeline
 from truckflow.pipeline.errors import PipelineError, StepTimeoutError
+from truckflow.pipeline.executors import Executor
 from truckflow.pipeline.recorder import Recorder
 from truckflow.pipeline.records import ExecutionStatus, StepStatus
 from truckflow.pipeline.refs import resolve
 from truckflow.pipeline.steps import ConditionStep, FailStep, FunctionStep, Step
 
-__all__ = ["Coordinator", "Executor", "Reused"]
+__all__ = ["Coordinator", "Reused"]
 
 _log = logging.getLogger(__name__)
-
-
-class Executor(Protocol):
-    """Runs one attempt of a function step; the future yields a ``StepOutcome``."""
-
-    def submit(
-        self, step: FunctionStep, inputs: dict[str, Any], context: StepContext
-    ) -> cf.Future[StepOutcome]: ...
-
-    def cancel(self, future: cf.Future[StepOutcome]) -> None: ...
-
-    # True where an attempt may also run in the coordinating thread (the local runner): a
-    # chain of steps then costs no thread hand-offs.
-    can_run_inline: bool
-
-    def run_inline(
-        self, step: FunctionStep, inputs: dict[str, Any], context: StepContext
-    ) -> StepOutcome: ...
 
 
 @dataclass(frozen=True)
@@ -309,19 +292,20 @@ class Coordinator:
             delay = s.retry.delay_before(job.attempt + 1)
             job.attempt += 1
             heapq.heappush(self.retry_at, (time.monotonic() + delay, next(self._tiebreak), job))
-            self._emit(
+            message = f"step {s.name} failed, attempt {job.attempt} in {delay:g}s: {outcome.error}"
+            event = self._event(
                 "step.retried",
-                f"step {s.name} failed, attempt {job.attempt} in {delay:g}s: {outcome.error}",
-                s.name,
+                message,
+                s,
                 Severity.WARNING,
-                {"attempt": job.attempt, "error": outcome.error},
+                attempt=job.attempt,
+                error=outcome.error,
             )
+            self.rec.sink.emit(event, None)
             return
         self._record_function(job, StepStatus.FAILED, outcome)
 
     def _record_function(self, job: _Running, status: str, outcome: StepOutcome) -> None:
-        s = job.step
-        cache_note = job.log[0].get("cache")
         attempts = [entry for entry in job.log if "attempt" in entry]
         values: dict[str, Any] = {
             "status": status,
@@ -329,36 +313,13 @@ class Coordinator:
             "attempt_log": attempts,
             "outputs": outcome.outputs,
             "cache_hit": False,
-            "cache_reason": cache_note,
+            "cache_reason": job.log[0].get("cache"),
             "error": outcome.error,
             "traceback": outcome.traceback,
+            **_key_values(job.key),
         }
-        if job.key is not None:
-            values |= {
-                "cache_key": job.key.key,
-                "code_hash": job.key.code_hash,
-                "input_hashes": job.key.input_hashes,
-            }
-        self._mark_done(s.name, status)
-        if status == StepStatus.SUCCEEDED:
-            self.outputs[s.name] = outcome.outputs or {}
-            event = self._event(
-                "step.succeeded",
-                f"step {s.name} succeeded",
-                s.name,
-                Severity.DEBUG,
-                {"attempts": len(attempts)},
-            )
-        else:
-            self.failure = self.failure or f"step {s.name} failed: {outcome.error}"
-            event = self._event(
-                "step.failed",
-                f"step {s.name} failed: {outcome.error}",
-                s.name,
-                Severity.ERROR,
-                {"error": outcome.error, "attempts": len(attempts)},
-            )
-        self.rec.step_finished(self.execution_id, s.name, values, event)
+        event = self._settle(job.step, status, outcome.outputs, outcome.error, "")
+        self.rec.step_finished(self.execution_id, job.step.name, values, event)
 
     def _finish_without_running(
         self,
@@ -380,47 +341,37 @@ class Coordinator:
             "reused_from": reused_from,
             "error": error,
             "attempts": 0,
+            **_key_values(key),
         }
-        if key is not None:
-            values |= {
-                "cache_key": key.key,
-                "code_hash": key.code_hash,
-                "input_hashes": key.input_hashes,
-            }
+        event = self._settle(s, status, outputs, error, reason or s.kind)
+        self.rec.step_record(self.execution_id, s.name, s.kind, values, event)
+
+    def _settle(
+        self, s: Step, status: str, outputs: dict[str, Any] | None, error: str | None, note: str
+    ) -> Event:
+        """Book a step's final status (unblocking what follows); the event that reports it."""
         self._mark_done(s.name, status)
         if status == StepStatus.SUCCEEDED:
             self.outputs[s.name] = outputs or {}
-            event = self._event(
-                "step.succeeded",
-                f"step {s.name} succeeded ({reason or s.kind})",
-                s.name,
-                Severity.DEBUG,
-                {"cache_hit": cache_hit},
+            detail = f" ({note})" if note else ""
+            return self._event(
+                "step.succeeded", f"step {s.name} succeeded{detail}", s, Severity.DEBUG
             )
-        elif status == StepStatus.SKIPPED:
-            event = self._event(
-                "step.skipped", f"step {s.name} {reason}", s.name, Severity.DEBUG, {}
-            )
-        else:
-            self.failure = self.failure or (
-                error if isinstance(s, FailStep) else f"step {s.name} failed: {error}"
-            )
-            event = self._event(
-                "step.failed",
-                f"step {s.name} failed: {error}",
-                s.name,
-                Severity.ERROR,
-                {"error": error},
-            )
-        self.rec.step_record(self.execution_id, s.name, s.kind, values, event)
+        if status == StepStatus.SKIPPED:
+            return self._event("step.skipped", f"step {s.name} {note}", s, Severity.DEBUG)
+        # A fail step's message is the execution's error as it stands.
+        own = error if isinstance(s, FailStep) else f"step {s.name} failed: {error}"
+        self.failure = self.failure or own
+        return self._event(
+            "step.failed", f"step {s.name} failed: {error}", s, Severity.ERROR, error=error
+        )
 
-    def _event(
-        self, kind: str, subject: str, step: str, severity: Severity, body: dict[str, Any]
-    ) -> Event:
-        full = {"execution_id": self.execution_id, "pipeline": self.p.name, "step": step, **body}
+    def _event(self, kind: str, subject: str, s: Step, severity: Severity, **body: Any) -> Event:
+        full = {"execution_id": self.execution_id, "pipeline": self.p.name, "step": s.name, **body}
         return Event(kind, f"{self.p.name}: {subject}", full, severity)
 
-    def _emit(
-        self, kind: str, subject: str, step: str, severity: Severity, body: dict[str, Any]
-    ) -> None:
-        self.rec.sink.emit(self._event(kind, subject, step, severity, body), None)
+
+def _key_values(key: CacheKey | None) -> dict[str, Any]:
+    if key is None:
+        return {}
+    return {"cache_key": key.key, "code_hash": key.code_hash, "input_hashes": key.input_hashes}

@@ -14,14 +14,13 @@ from typing import Any
 
 from truckflow.events import EventSink, LoggingSink
 from truckflow.pipeline.artifacts import ArtifactStore
-from truckflow.pipeline.context import StepContext, StepOutcome, run_step_function
 from truckflow.pipeline.definition import Pipeline
-from truckflow.pipeline.engine import Coordinator, Executor, Reused
+from truckflow.pipeline.engine import Coordinator, Reused
 from truckflow.pipeline.errors import DefinitionError, PipelineError
+from truckflow.pipeline.executors import DaskExecutor, Executor, ThreadExecutor
 from truckflow.pipeline.history import ExecutionResult, get_execution, mark_interrupted
 from truckflow.pipeline.recorder import Recorder
 from truckflow.pipeline.records import ExecutionStatus
-from truckflow.pipeline.steps import FunctionStep, load_function
 from truckflow.settings import Settings
 from truckflow.store import Database, connect
 
@@ -184,48 +183,6 @@ def _check_inputs_available(
                 )
 
 
-def _attempt(
-    fn_path: str,
-    step: str,
-    inputs: dict[str, Any],
-    context_arg: str | None,
-    context: StepContext,
-    retry_on: tuple[type[BaseException], ...],
-) -> StepOutcome:
-    """The task a worker runs: import the step function by name, run one attempt."""
-    return run_step_function(load_function(fn_path), step, inputs, context_arg, context, retry_on)
-
-
-class _ThreadExecutor:
-    can_run_inline = True
-
-    def __init__(self, pool: cf.ThreadPoolExecutor) -> None:
-        self.pool = pool
-
-    def run_inline(
-        self, step: FunctionStep, inputs: dict[str, Any], context: StepContext
-    ) -> StepOutcome:
-        return run_step_function(
-            step.fn, step.name, inputs, step.context_arg, context, step.retry.exceptions
-        )
-
-    def submit(
-        self, step: FunctionStep, inputs: dict[str, Any], context: StepContext
-    ) -> cf.Future[StepOutcome]:
-        return self.pool.submit(
-            run_step_function,
-            step.fn,
-            step.name,
-            inputs,
-            step.context_arg,
-            context,
-            step.retry.exceptions,
-        )
-
-    def cancel(self, future: cf.Future[StepOutcome]) -> None:
-        future.cancel()  # a running thread cannot be stopped; its result is ignored
-
-
 class LocalRunner(Runner):
     """Steps on threads of this process, at most ``max_parallel`` at once."""
 
@@ -243,63 +200,10 @@ class LocalRunner(Runner):
         )
 
     def _executor(self) -> Executor:
-        return _ThreadExecutor(self._pool)
+        return ThreadExecutor(self._pool)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
-
-
-class _DaskExecutor:
-    can_run_inline = False
-
-    def __init__(self, client: Any) -> None:
-        self.client = client
-
-    def run_inline(
-        self, step: FunctionStep, inputs: dict[str, Any], context: StepContext
-    ) -> StepOutcome:
-        raise NotImplementedError("Dask steps run on the cluster")
-
-    def submit(
-        self, step: FunctionStep, inputs: dict[str, Any], context: StepContext
-    ) -> cf.Future[StepOutcome]:
-        bridge: cf.Future[StepOutcome] = cf.Future()
-        task = self.client.submit(
-            _attempt,
-            step.path,
-            step.name,
-            inputs,
-            step.context_arg,
-            context,
-            step.retry.exceptions,
-            pure=False,
-            key=f"truckflow-{step.name}-{context.execution_id[:8]}-{context.attempt}",
-        )
-
-        def done(f: Any) -> None:
-            if bridge.done():
-                return
-            try:
-                bridge.set_result(f.result())
-            except BaseException as exc:  # the worker died or the task could not be loaded
-                bridge.set_result(
-                    StepOutcome(
-                        None,
-                        f"{type(exc).__name__}: {exc} (on the Dask cluster)",
-                        type(exc).__name__,
-                        None,
-                        isinstance(exc, step.retry.exceptions),
-                    )
-                )
-
-        task.add_done_callback(done)
-        bridge.dask_future = task  # type: ignore[attr-defined]
-        return bridge
-
-    def cancel(self, future: cf.Future[StepOutcome]) -> None:
-        task = getattr(future, "dask_future", None)
-        if task is not None:
-            task.cancel()
 
 
 class DaskRunner(Runner):
@@ -335,7 +239,7 @@ class DaskRunner(Runner):
         return self._client
 
     def _executor(self) -> Executor:
-        return _DaskExecutor(self.client)
+        return DaskExecutor(self.client)
 
     def close(self) -> None:
         if self._client is not None:
