@@ -19,6 +19,7 @@ from truckflow.store import Database
 __all__ = [
     "ExecutionResult",
     "StepResult",
+    "get_definition",
     "get_execution",
     "list_executions",
     "mark_interrupted",
