@@ -18,7 +18,11 @@ __all__ = ["StepContext", "run_step_function"]
 
 @dataclass(frozen=True)
 class StepContext:
-    """Execution id, step name and attempt; the artifact store; the home folder; a logger."""
+    """Execution id, step name and attempt; the artifact store; the home folder; a logger.
+
+    ``home`` is the coordinating process's home: on a remote Dask cluster only the artifact
+    store (a shared fsspec URL) is certain to be reachable, so pass data through it.
+    """
 
     execution_id: str
     step: str
