@@ -78,6 +78,30 @@ class Settings(BaseSettings):
         description="A dispatcher's claim on outbox rows lapses after this long (crashed runs).",
     )
 
+    artifact_url: str | None = Field(
+        default=None,
+        description="fsspec URL of the pipeline artifact store; default the folder artifacts/ in home.",
+    )
+    pipeline_max_parallel: int = Field(
+        default=4, ge=1, description="Steps the local pipeline runner runs at the same time."
+    )
+    pipeline_heartbeat_s: float = Field(
+        default=5.0, gt=0, description="How often a running pipeline execution records a heartbeat."
+    )
+    pipeline_stale_after_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="An execution owned by another host whose heartbeat is older is interrupted.",
+    )
+    dask_scheduler: str | None = Field(
+        default=None,
+        description="Address of a Dask scheduler for the dask runner; default a LocalCluster.",
+    )
+    pipeline_modules: list[str] = Field(
+        default_factory=list,
+        description="Extra modules to import so that the pipelines they register are listed.",
+    )
+
     @model_validator(mode="after")
     def _absolute_home(self) -> Settings:
         self.home = self.home.expanduser().resolve()
