@@ -194,7 +194,7 @@ def make_fleet(seed: int, n: int, *, extra: int = 0, extra_from_day: int = 0) ->
     more = _attributes(stream(seed, "fleet-extra"), extra, old=True)
     cols = {k: np.concatenate([base[k], more[k]]) for k in base}
     hexes = _hex_ids(stream(seed, "driver-ids"), total, "")
-    digits = stream(seed, "driver-id-digits").integers(0, 10, 2 * total + 16)[:total]
+    digits = stream(seed, "driver-id-digits").integers(0, 16, 2 * total + 16)[:total]
     far = np.int64(1 << 40)
     return Fleet(
         truck_ids=_unique_ints(stream(seed, "truck-ids"), total, 10_000_000, 100_000_000),
@@ -202,7 +202,7 @@ def make_fleet(seed: int, n: int, *, extra: int = 0, extra_from_day: int = 0) ->
         load_capacity=cols["load_capacity"],
         mileage_mpg=cols["mileage_mpg"],
         fuel=cols["fuel"],
-        driver_ids=[f"{h}-{d}" for h, d in zip(hexes, digits.tolist(), strict=True)],
+        driver_ids=[f"{h}-{d:x}" for h, d in zip(hexes, digits.tolist(), strict=True)],
         names=[str(x) for x in cols["names"]],
         gender=cols["gender"],
         driver_age=cols["driver_age"],

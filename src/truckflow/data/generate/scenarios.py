@@ -32,9 +32,9 @@ class ScenarioSpec:
     name: str = "none"
     # A storm spell on top of the regular weekly weather spells.
     storm_week: int | None = None
-    storm_intensity: float = 2.2
+    storm_intensity: float = 1.8
     storm_hours: int = 66
-    storm_coverage: float = 0.9  # share of cities hit
+    storm_coverage: float = 0.8  # share of cities hit
     # A traffic regime change: multiplies volumes and accident odds from the week on.
     traffic_week: int | None = None
     traffic_volume_factor: float = 1.3

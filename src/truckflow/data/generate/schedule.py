@@ -53,7 +53,8 @@ def route_weights(routes: Routes) -> NDArray[np.float64]:
     near = np.exp(-routes.distance / ROUTE_SCALE_MILES)
     weights: NDArray[np.float64] = (1 - LONG_HAUL_SHARE) * near / near.sum()
     weights = weights + LONG_HAUL_SHARE / len(routes)
-    return weights / weights.sum()
+    normed: NDArray[np.float64] = weights / weights.sum()
+    return normed
 
 
 def simulate_trips(seed: int, cal: Calendar, fleet: Fleet, routes: Routes) -> Trips:

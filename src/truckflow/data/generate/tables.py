@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 from numpy.typing import NDArray
 
@@ -234,16 +235,28 @@ def traffic_columns(
     ]
 
 
+def arrival_text(cal: Calendar, depart_s: I64, average_hours: NDArray[np.float64]) -> list[str]:
+    """Estimated arrivals as the course wrote them: departure + average_hours, in nanoseconds.
+
+    The course added the float hours as pandas does (``to_timedelta(hours, unit="h")``), which
+    sometimes lands a nanosecond short (``23:17:23.999999999``); the same arithmetic here writes
+    the same text.
+    """
+    span = pd.to_timedelta(average_hours, unit="h").to_numpy().astype(np.int64)
+    start = np.datetime64(cal.history_start.isoformat(), "ns")
+    stamps = start + (depart_s * 1_000_000_000 + span).astype("timedelta64[ns]")
+    text = np.datetime_as_string(stamps, unit="ns")
+    return [t.replace("T", " ") for t in text.tolist()]
+
+
 def schedule_columns(
-    trips: Trips, fleet: Fleet, vocab: Vocab, delay: NDArray[np.int8]
+    trips: Trips, fleet: Fleet, routes: Routes, vocab: Vocab, delay: NDArray[np.int8]
 ) -> list[pa.Array]:
-    start = np.datetime64(vocab.cal.history_start.isoformat(), "s")
-    arrival = np.datetime_as_string(start + trips.arrive_s.astype("timedelta64[s]"), unit="s")
-    arrival_text = np.char.add(np.char.replace(arrival, "T", " "), ".000000000")
+    arrival = arrival_text(vocab.cal, trips.depart_s, routes.average_hours[trips.route])
     return [
         ints(fleet.truck_ids[trips.truck]),
         coded(trips.route, vocab.route_ids),
         coded(trips.day, vocab.departures),
-        pa.array(arrival_text.tolist(), pa.string()),
+        pa.array(arrival, pa.string()),
         ints(delay),
     ]

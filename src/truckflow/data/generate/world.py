@@ -22,7 +22,13 @@ from truckflow import __version__
 from truckflow.data.generate import tables
 from truckflow.data.generate.calendar import SLOT_HOURS, Calendar
 from truckflow.data.generate.dirt import DirtRates
-from truckflow.data.generate.entities import COURSE_FLEET, make_cities, make_fleet, make_routes
+from truckflow.data.generate.entities import (
+    COURSE_FLEET,
+    Fleet,
+    make_cities,
+    make_fleet,
+    make_routes,
+)
 from truckflow.data.generate.errors import GenerateError
 from truckflow.data.generate.labels import TripSignals, delay_labels
 from truckflow.data.generate.rng import stream
@@ -214,7 +220,9 @@ def generate_world(
         sinks["routes_table.csv"].write(tables.routes_columns(cities, routes))
         hist = trips.historical(cal)
         for name, mask in (("truck_schedule_table.csv", hist), ("streaming_schedule.csv", ~hist)):
-            sinks[name].write(tables.schedule_columns(trips.take(mask), fleet, vocab, delay[mask]))
+            sinks[name].write(
+                tables.schedule_columns(trips.take(mask), fleet, routes, vocab, delay[mask])
+            )
         for name, span in (
             ("city_weather.csv", (0, hist_hours)),
             ("streaming_city_weather.csv", (hist_hours, end)),
@@ -259,7 +267,7 @@ def generate_world(
     return replace(report, seconds=clock.seconds)
 
 
-def _fleet(seed: int, scale: float, cal: Calendar, spec: ScenarioSpec):  # type: ignore[no-untyped-def]
+def _fleet(seed: int, scale: float, cal: Calendar, spec: ScenarioSpec) -> Fleet:
     n = max(10, round(COURSE_FLEET * scale))
     if spec.fleet_week is None:
         return make_fleet(seed, n)
