@@ -49,10 +49,16 @@ def main() -> None:
     print(f"{'scale':>6} {'seconds':>9} {'rows':>12} {'rows/s':>11} {'MB':>8}")
     for scale, seconds, rep in ((1.0, one, report), (args.big, big_seconds, big)):
         mb = sum(rep.bytes.values()) / 1e6
-        print(f"{scale:>6g} {seconds:>9.2f} {rep.total_rows:>12,} {rep.total_rows / seconds:>11,.0f} {mb:>8.0f}")
+        print(
+            f"{scale:>6g} {seconds:>9.2f} {rep.total_rows:>12,} {rep.total_rows / seconds:>11,.0f} {mb:>8.0f}"
+        )
     print()
-    print(f"scale 1 median of {args.runs}: {one:.2f} s (target <= 20 s: {'ok' if one <= 20 else 'MISSED'})")
-    print(f"time ratio scale {args.big:g} / scale 1: {big_seconds / one:.2f} (rows ratio {big.total_rows / report.total_rows:.2f}; linear = about {args.big:g})")
+    print(
+        f"scale 1 median of {args.runs}: {one:.2f} s (target <= 20 s: {'ok' if one <= 20 else 'MISSED'})"
+    )
+    print(
+        f"time ratio scale {args.big:g} / scale 1: {big_seconds / one:.2f} (rows ratio {big.total_rows / report.total_rows:.2f}; linear = about {args.big:g})"
+    )
     steps = ", ".join(f"{k} {v:.1f}" for k, v in big.seconds.items())
     print(f"scale {args.big:g} by step (s): {steps}")
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from truckflow import __version__
 from truckflow.data.generate import tables
@@ -24,7 +25,9 @@ from truckflow.data.generate.calendar import SLOT_HOURS, Calendar
 from truckflow.data.generate.dirt import DirtRates
 from truckflow.data.generate.entities import (
     COURSE_FLEET,
+    Cities,
     Fleet,
+    Routes,
     make_cities,
     make_fleet,
     make_routes,
@@ -36,7 +39,7 @@ from truckflow.data.generate.scenarios import ScenarioSpec, resolve_scenario
 from truckflow.data.generate.schedule import Trips, simulate_trips
 from truckflow.data.generate.text import CsvSink
 from truckflow.data.generate.traffic import BLOCK_ROUTES, traffic_block
-from truckflow.data.generate.weather import city_weather, route_weather
+from truckflow.data.generate.weather import CityWeather, Weather, city_weather, route_weather
 
 __all__ = ["FILES", "MANIFEST", "GenerateReport", "Progress", "generate_world"]
 
@@ -110,10 +113,10 @@ class GenerateReport:
 
 
 class _Clock:
-    def __init__(self, progress: Progress | None, total: int) -> None:
+    def __init__(self, progress: Progress | None) -> None:
         self.seconds: dict[str, float] = {}
         self._progress = progress
-        self._total = total
+        self.total = 1
         self._done = 0
         self._last = time.perf_counter()
 
@@ -123,7 +126,7 @@ class _Clock:
         self._last = now
         self._done += units
         if self._progress is not None:
-            self._progress(step, self._done, self._total)
+            self._progress(step, self._done, self.total)
 
 
 def _check(seed: int, scale: float, delay_rate: float, out: Path) -> None:
@@ -146,6 +149,81 @@ def _rates(cal: Calendar, trips: Trips, delay: np.ndarray) -> dict[str, float]:
         if mine.any():
             rates[f"streaming_week_{week}"] = float(delay[mine].mean())
     return {k: round(v, 4) for k, v in rates.items()}
+
+
+@dataclass(frozen=True)
+class _World:
+    cities: Cities
+    routes: Routes
+    fleet: Fleet
+    trips: Trips
+    city: CityWeather
+    route: Weather
+    signals: TripSignals
+    hours: int  # length of the time grid (every possible arrival)
+    end: int  # hour after the last one written (the last arrival's day, whole)
+
+
+def _build(seed: int, scale: float, cal: Calendar, spec: ScenarioSpec, clock: _Clock) -> _World:
+    cities = make_cities(seed, scale)
+    routes = make_routes(seed, cities)
+    clock.total = 6 + _n_blocks(routes)
+    fleet = _fleet(seed, scale, cal, spec)
+    clock.lap("entities")
+    trips = simulate_trips(seed, cal, fleet, routes)
+    # The arrays span every possible arrival (the same for every scenario); the files stop
+    # after the last actual arrival, with the 6-hour slot that follows it.
+    longest = math.ceil((cal.departure_hour + routes.average_hours.max()) / 24)
+    hours = (cal.departure_days + longest + 1) * 24
+    last_day = int((trips.arrive_s.max() + SLOT_HOURS * 3600) // 86400)
+    clock.lap("schedule")
+    city = city_weather(seed, cal, cities, hours, spec)
+    route = route_weather(seed, city, routes, hours)
+    signals = TripSignals.from_weather(trips, routes, city.observed, route)
+    clock.lap("weather")
+    return _World(
+        cities, routes, fleet, trips, city, route, signals, hours, min(hours, (last_day + 1) * 24)
+    )
+
+
+def _write_traffic(
+    w: _World, sinks: dict[str, CsvSink], seed: int, cal: Calendar, spec: ScenarioSpec,
+    rates: DirtRates, vocab: tables.Vocab, clock: _Clock,
+) -> None:  # fmt: skip
+    """Traffic a block of routes at a time: written, and its trips' signals taken, in turn."""
+    spans = (
+        ("traffic_table.csv", (0, cal.history_hours)),
+        ("streaming_traffic.csv", (cal.history_hours, w.end)),
+    )
+    for block in range(_n_blocks(w.routes)):
+        made = traffic_block(seed, cal, w.routes, block, w.hours, w.city.wet, spec)
+        w.signals.add_traffic(w.trips, made)
+        for part, (name, span) in enumerate(spans):
+            sinks[name].write(tables.traffic_columns(seed, made, part, span, vocab, rates))
+        clock.lap("traffic")
+
+
+def _write_rest(
+    w: _World, sinks: dict[str, CsvSink], seed: int, cal: Calendar, rates: DirtRates,
+    vocab: tables.Vocab, delay: NDArray[np.int8],
+) -> None:  # fmt: skip
+    sinks["trucks_table.csv"].write(tables.trucks_columns(seed, w.fleet, rates))
+    sinks["drivers_table.csv"].write(tables.drivers_columns(seed, w.fleet, rates))
+    sinks["routes_table.csv"].write(tables.routes_columns(w.cities, w.routes))
+    hist = w.trips.historical(cal)
+    for name, mask in (("truck_schedule_table.csv", hist), ("streaming_schedule.csv", ~hist)):
+        columns = tables.schedule_columns(w.trips.take(mask), w.fleet, w.routes, vocab, delay[mask])
+        sinks[name].write(columns)
+    h = cal.history_hours
+    for name, span in (("city_weather.csv", (0, h)), ("streaming_city_weather.csv", (h, w.end))):
+        tables.write_city_weather(seed, sinks[name], w.city.observed, vocab, span, rates)
+    s, last = cal.history_slots, w.end // SLOT_HOURS
+    for name, span in (("routes_weather.csv", (0, s)), ("streaming_route_weather.csv", (s, last))):
+        tables.write_route_weather(seed, sinks[name], w.route, vocab, span, rates)
+
+
+def _n_blocks(routes: Routes) -> int:
+    return -(-len(routes) // BLOCK_ROUTES)
 
 
 def generate_world(
@@ -173,69 +251,15 @@ def generate_world(
     rates = dirt if isinstance(dirt, DirtRates) else DirtRates().scaled(dirt)
     out.mkdir(parents=True, exist_ok=True)
 
-    cities = make_cities(seed, scale)
-    routes = make_routes(seed, cities)
-    n_blocks = -(-len(routes) // BLOCK_ROUTES)
-    clock = _Clock(progress, total=6 + n_blocks)
-    fleet = _fleet(seed, scale, cal, spec)
-    clock.lap("entities")
-
-    trips = simulate_trips(seed, cal, fleet, routes)
-    # The arrays span every possible arrival (same for every scenario); the files stop after
-    # the last actual arrival, with the 6-hour slot that follows it.
-    days = (
-        cal.departure_days + math.ceil((cal.departure_hour + routes.average_hours.max()) / 24) + 1
-    )
-    hours = days * 24
-    last_day = int((trips.arrive_s.max() + SLOT_HOURS * 3600) // 86400)
-    end = min(hours, (last_day + 1) * 24)
-    clock.lap("schedule")
-
-    city = city_weather(seed, cal, cities, hours, spec)
-    rweather = route_weather(seed, city, routes, hours)
-    signals = TripSignals.from_weather(trips, routes, city.observed, rweather)
-    clock.lap("weather")
-
-    vocab = tables.Vocab(cal, cities, routes, hours)
+    clock = _Clock(progress)
+    w = _build(seed, scale, cal, spec, clock)
+    vocab = tables.Vocab(cal, w.cities, w.routes, w.hours)
     sinks = {name: CsvSink(out / name, header) for name, header in FILES.items()}
     try:
-        hist_hours, hist_slots = cal.history_hours, cal.history_slots
-        for block in range(n_blocks):
-            made = traffic_block(seed, cal, routes, block, hours, city.wet, spec)
-            signals.add_traffic(trips, made)
-            for part, (name, span) in enumerate(
-                (
-                    ("traffic_table.csv", (0, hist_hours)),
-                    ("streaming_traffic.csv", (hist_hours, end)),
-                )
-            ):
-                sinks[name].write(tables.traffic_columns(seed, made, part, span, vocab, rates))
-            clock.lap("traffic")
-
-        delay, _ = delay_labels(seed, cal, trips, signals, fleet, spec, delay_rate)
+        _write_traffic(w, sinks, seed, cal, spec, rates, vocab, clock)
+        delay, _ = delay_labels(seed, cal, w.trips, w.signals, w.fleet, spec, delay_rate)
         clock.lap("labels")
-
-        sinks["trucks_table.csv"].write(tables.trucks_columns(seed, fleet, rates))
-        sinks["drivers_table.csv"].write(tables.drivers_columns(seed, fleet, rates))
-        sinks["routes_table.csv"].write(tables.routes_columns(cities, routes))
-        hist = trips.historical(cal)
-        for name, mask in (("truck_schedule_table.csv", hist), ("streaming_schedule.csv", ~hist)):
-            sinks[name].write(
-                tables.schedule_columns(trips.take(mask), fleet, routes, vocab, delay[mask])
-            )
-        for name, span in (
-            ("city_weather.csv", (0, hist_hours)),
-            ("streaming_city_weather.csv", (hist_hours, end)),
-        ):
-            tables.write_city_weather(seed, sinks[name], city.observed, vocab, span, rates)
-        slot_end = end // SLOT_HOURS
-        for name, span in (
-            ("routes_weather.csv", (0, hist_slots)),
-            ("streaming_route_weather.csv", (hist_slots, slot_end)),
-        ):
-            tables.write_route_weather(seed, sinks[name], rweather, vocab, span, rates)
-        for sink in sinks.values():
-            sink.close()
+        _write_rest(w, sinks, seed, cal, rates, vocab, delay)
     except BaseException:
         for sink in sinks.values():
             sink.discard()
@@ -244,6 +268,7 @@ def generate_world(
         sink.commit()
     clock.lap("write")
 
+    hist = w.trips.historical(cal)
     report = GenerateReport(
         out=out,
         seed=seed,
@@ -253,14 +278,14 @@ def generate_world(
         rows={name: sink.rows for name, sink in sinks.items()},
         bytes={name: (out / name).stat().st_size for name in sinks},
         counts={
-            "cities": len(cities.ids),
-            "routes": len(routes),
-            "trucks": len(fleet),
-            "drivers": len(fleet),
+            "cities": len(w.cities.ids),
+            "routes": len(w.routes),
+            "trucks": len(w.fleet),
+            "drivers": len(w.fleet),
             "historical_trips": int(hist.sum()),
             "streaming_trips": int((~hist).sum()),
         },
-        delay_rate=_rates(cal, trips, delay),
+        delay_rate=_rates(cal, w.trips, delay),
     )
     (out / MANIFEST).write_text(json.dumps(report.manifest(), indent=2, sort_keys=True) + "\n")
     clock.lap("manifest")
