@@ -10,7 +10,7 @@ timed on the same rows in the same run:
 - PostgreSQL: psycopg ``COPY`` of the same CSV bytes straight into an empty table with the same
   primary key.
 
-Run: ``python benchmarks/ingest.py [--routes 2352] [--hours 1104] [--runs 3] [--pg URL]``.
+Run: ``python -m benchmarks.ingest [--routes 2352] [--hours 1104] [--runs 3] [--pg URL]``.
 The traffic file is made here with numpy, in the course's format (2,352 routes x 1,104 hours).
 """
 
@@ -191,7 +191,7 @@ def _report_sqlite(ours: list[float], peer: list[float], norowid: list[float], n
     )
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--routes", type=int, default=2352)
     parser.add_argument("--hours", type=int, default=1104)
@@ -199,7 +199,7 @@ def main() -> None:
     parser.add_argument("--pg", default=PG_ADMIN, help="admin URL of a PostgreSQL server")
     parser.add_argument("--no-pg", action="store_true", help="SQLite only")
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="truckflow-bench-") as tmp:
         folder = Path(tmp)

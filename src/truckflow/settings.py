@@ -38,6 +38,69 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = Field(
         default=None, description="Token that the serving API's admin endpoints require."
     )
+    drift_share: float = Field(
+        default=0.1,
+        gt=0,
+        le=1,
+        description="Dataset drift when this share of feature columns drifts (course: 0.1).",
+    )
+    drift_min_f1: float = Field(
+        default=0.6,
+        ge=0,
+        le=1,
+        description="Model drift when F1 on last week's labelled trips falls below this.",
+    )
+
+    notify_file: Path | None = Field(
+        default=None,
+        description="Notification routing rules (TOML or YAML); default notify.toml or "
+        "notify.yaml in home when present, else the built-in rules (JSONL file in home).",
+    )
+    notify_channels: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="Channel URLs by name (JSON object); they add to and override the rules "
+        'file\'s channels, e.g. {"ops": "mailtos://user:pass@smtp.example.com?to=ops@example.com"}.',
+    )
+    notify_routes: list[dict[str, Any]] | None = Field(
+        default=None,
+        description="Routing rules (JSON list of {events, min_severity, channels}); replace the "
+        "rules file's routes when set.",
+    )
+    notify_retry_base_s: float = Field(
+        default=30.0, gt=0, description="First retry delay of a failed delivery; doubles each time."
+    )
+    notify_retry_max_s: float = Field(
+        default=3600.0, gt=0, description="Longest delay between two delivery attempts."
+    )
+    notify_claim_timeout_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="A dispatcher's claim on outbox rows lapses after this long (crashed runs).",
+    )
+
+    artifact_url: str | None = Field(
+        default=None,
+        description="fsspec URL of the pipeline artifact store; default the folder artifacts/ in home.",
+    )
+    pipeline_max_parallel: int = Field(
+        default=4, ge=1, description="Steps the local pipeline runner runs at the same time."
+    )
+    pipeline_heartbeat_s: float = Field(
+        default=5.0, gt=0, description="How often a running pipeline execution records a heartbeat."
+    )
+    pipeline_stale_after_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="An execution owned by another host whose heartbeat is older is interrupted.",
+    )
+    dask_scheduler: str | None = Field(
+        default=None,
+        description="Address of a Dask scheduler for the dask runner; default a LocalCluster.",
+    )
+    pipeline_modules: list[str] = Field(
+        default_factory=list,
+        description="Extra modules to import so that the pipelines they register are listed.",
+    )
 
     @model_validator(mode="after")
     def _absolute_home(self) -> Settings:
@@ -64,6 +127,10 @@ class Settings(BaseSettings):
             value = getattr(self, name)
             if isinstance(value, SecretStr):
                 value = None if value is None else "**********"
+            elif isinstance(value, dict):
+                value = {
+                    k: "**********" if isinstance(v, SecretStr) else v for k, v in value.items()
+                }
             elif isinstance(value, Path):
                 value = str(value)
             out[name] = value

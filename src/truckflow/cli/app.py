@@ -77,9 +77,11 @@ def version() -> None:
 
 
 def _register_subcommands() -> None:
-    from truckflow.cli import data
+    from truckflow.cli import data, notify, pipeline
 
     app.add_typer(data.app, name="data")
+    app.add_typer(pipeline.app, name="pipeline")
+    app.add_typer(notify.app, name="notify")
 
 
 _register_subcommands()

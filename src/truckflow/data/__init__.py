@@ -1,4 +1,4 @@
-"""Course-format data: the file format, and its validated, quarantining ingestion."""
+"""Course-format data: the file format, its ingestion, and a synthetic world generator."""
 
 from truckflow.data.errors import IngestError
 
