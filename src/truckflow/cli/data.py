@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from truckflow.cli.generate import generate
+from truckflow.cli.ingest import ingest, quarantine
 
 __all__ = ["app"]
 
@@ -12,3 +13,5 @@ app = typer.Typer(help="Course-format data: generate a synthetic world, ingest C
 
 # Each command lives in its own module; this file only registers them.
 app.command("generate")(generate)
+app.command("ingest")(ingest)
+app.command("quarantine")(quarantine)

@@ -36,6 +36,9 @@ metadata = sa.MetaData(
 )
 
 _ID = sa.String(32)
+# The big tables have composite natural keys: on SQLite they are WITHOUT ROWID tables, stored in
+# their key's b-tree alone, which makes bulk ingest about 1.5x faster than a rowid table plus
+# a separate unique index (benchmarks/ingest.py).
 
 
 def utcnow_column(name: str = "created_at") -> sa.Column[object]:
@@ -104,6 +107,7 @@ city_weather = sa.Table(
     sa.Column("hour", sa.SmallInteger, nullable=False),
     *_weather_columns(),
     sa.PrimaryKeyConstraint("city_id", "date", "hour"),
+    sqlite_with_rowid=False,
 )
 
 route_weather = sa.Table(
@@ -113,6 +117,7 @@ route_weather = sa.Table(
     sa.Column("ts", sa.DateTime, nullable=False),
     *_weather_columns(),
     sa.PrimaryKeyConstraint("route_id", "ts"),
+    sqlite_with_rowid=False,
 )
 
 traffic = sa.Table(
@@ -124,6 +129,7 @@ traffic = sa.Table(
     sa.Column("no_of_vehicles", sa.Float, nullable=True),
     sa.Column("accident", sa.SmallInteger, nullable=False),
     sa.PrimaryKeyConstraint("route_id", "date", "hour"),
+    sqlite_with_rowid=False,
 )
 
 truck_schedule = sa.Table(
@@ -137,6 +143,7 @@ truck_schedule = sa.Table(
     sa.PrimaryKeyConstraint("truck_id", "departure_date"),
     sa.Index("ix_truck_schedule_departure", "departure_date"),
     sa.Index("ix_truck_schedule_arrival", "estimated_arrival"),
+    sqlite_with_rowid=False,
 )
 
 streaming_clock = sa.Table(

@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("visibility", sa.Float(), nullable=False),
         sa.Column("pressure", sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint("city_id", "date", "hour", name=op.f("pk_city_weather")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "drivers",
@@ -111,6 +112,7 @@ def upgrade() -> None:
         sa.Column("visibility", sa.Float(), nullable=False),
         sa.Column("pressure", sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint("route_id", "ts", name=op.f("pk_route_weather")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "routes",
@@ -146,6 +148,7 @@ def upgrade() -> None:
         sa.Column("no_of_vehicles", sa.Float(), nullable=True),
         sa.Column("accident", sa.SmallInteger(), nullable=False),
         sa.PrimaryKeyConstraint("route_id", "date", "hour", name=op.f("pk_traffic")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "truck_schedule",
@@ -155,6 +158,7 @@ def upgrade() -> None:
         sa.Column("estimated_arrival", sa.DateTime(), nullable=False),
         sa.Column("delay", sa.SmallInteger(), nullable=True),
         sa.PrimaryKeyConstraint("truck_id", "departure_date", name=op.f("pk_truck_schedule")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("truck_schedule", schema=None) as batch_op:
         batch_op.create_index("ix_truck_schedule_arrival", ["estimated_arrival"], unique=False)

@@ -1,0 +1,168 @@
+"""Bulk loading of validated rows, the fastest idempotent way each engine offers.
+
+All paths skip rows whose natural key is already there and report how many were inserted:
+SQLite ``INSERT OR IGNORE`` (executemany of plain tuples), PostgreSQL ``COPY`` into a temporary
+table then ``INSERT ... ON CONFLICT DO NOTHING``, MySQL/MariaDB ``LOAD DATA LOCAL INFILE ... IGNORE``
+from a temporary CSV file. They run on the DBAPI connection under the caller's
+SQLAlchemy transaction, so a failure anywhere rolls back the whole run.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import sqlalchemy as sa
+
+from truckflow.data.course_format import ColumnKind
+from truckflow.data.ingest.batch import as_objects
+
+__all__ = ["db_values", "insert_ignore"]
+
+_COPY_CHUNK = 8 << 20
+
+
+def _stamps(values: pd.Series[Any], kind: ColumnKind) -> np.ndarray[Any, Any]:
+    """Dates and timestamps as text, formatted once per distinct value (they repeat a lot).
+
+    Timestamps to the microsecond, 'YYYY-MM-DD HH:MM:SS.ffffff': what SQLAlchemy's SQLite
+    DateTime type writes and reads back; the other engines parse it too."""
+    stamps: np.ndarray[Any, np.dtype[np.datetime64]] = values.to_numpy(dtype="datetime64[ns]")
+    unique, inverse = np.unique(stamps, return_inverse=True)
+    if kind == "date":
+        text = np.datetime_as_string(unique.astype("datetime64[D]"))
+    else:
+        text = np.char.replace(np.datetime_as_string(unique, unit="us"), "T", " ")
+    out = text.astype(object)[inverse]
+    if np.isnat(unique).any():
+        out[np.isnat(stamps)] = None
+    return np.asarray(out)
+
+
+def db_values(values: pd.Series[Any], kind: ColumnKind) -> list[Any]:
+    """One column as plain Python values that every DBAPI driver binds (None for NULL)."""
+    if kind in ("date", "datetime"):
+        return list(_stamps(values, kind).tolist())
+    if kind == "str":
+        return list(as_objects(values).tolist())
+    numbers = values.to_numpy(dtype=np.float64)
+    missing = np.isnan(numbers)
+    if kind == "int":
+        if not missing.any():
+            return list(numbers.astype(np.int64).tolist())
+        out = numbers.astype(object)
+        out[~missing] = numbers[~missing].astype(np.int64).astype(object)
+        out[missing] = None
+        return list(out.tolist())
+    if not missing.any():
+        return list(numbers.tolist())
+    out = numbers.astype(object)
+    out[missing] = None
+    return list(out.tolist())
+
+
+def _arrow_column(values: pd.Series[Any], kind: ColumnKind) -> pa.Array:
+    """One column for the CSV that COPY / LOAD DATA read, built without Python objects:
+    dates print as YYYY-MM-DD, timestamps as YYYY-MM-DD HH:MM:SS.ffffff."""
+    if kind in ("date", "datetime"):
+        unit = "datetime64[D]" if kind == "date" else "datetime64[us]"
+        return pa.array(values.to_numpy(dtype="datetime64[ns]").astype(unit), from_pandas=True)
+    if kind == "str":
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            return pa.array(values).cast(pa.string())
+        return pa.array(as_objects(values), type=pa.string())
+    numbers = values.to_numpy(dtype=np.float64)
+    if kind == "int":
+        mask = np.isnan(numbers)
+        return pa.array(np.where(mask, 0, numbers).astype(np.int64), mask=mask)
+    return pa.array(numbers, from_pandas=True)
+
+
+def _sqlite(raw: Any, table: str, columns: Sequence[str], rows: Iterable[Any]) -> int:
+    marks = ", ".join("?" for _ in columns)
+    sql = f"INSERT OR IGNORE INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+    cursor = raw.cursor()
+    try:
+        cursor.executemany(sql, rows)
+        return int(cursor.rowcount)
+    finally:
+        cursor.close()
+
+
+def _mysql(raw: Any, table: str, columns: Sequence[str], arrow: pa.Table) -> int:
+    # LOAD DATA reads an empty field as '' (0 for numbers), so each field goes through a user
+    # variable and NULLIF: the rows never hold an empty string (blanks were made NULL).
+    fields = ", ".join(f"@v{i}" for i in range(len(columns)))
+    assign = ", ".join(f"{c} = NULLIF(@v{i}, '')" for i, c in enumerate(columns))
+    with tempfile.TemporaryDirectory(prefix="truckflow-ingest-") as tmp:
+        path = Path(tmp) / f"{table}.csv"
+        pacsv.write_csv(arrow, str(path), pacsv.WriteOptions(include_header=False))
+        sql = (
+            f"LOAD DATA LOCAL INFILE %s IGNORE INTO TABLE {table} CHARACTER SET utf8mb4"
+            " FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\"' ESCAPED BY ''"
+            f" LINES TERMINATED BY '\\n' ({fields}) SET {assign}"
+        )
+        with raw.cursor() as cursor:
+            return int(cursor.execute(sql, (str(path),)))
+
+
+def _postgresql(raw: Any, table: str, columns: Sequence[str], arrow: pa.Table) -> int:
+    buffer = io.BytesIO()
+    pacsv.write_csv(arrow, buffer, pacsv.WriteOptions(include_header=False))
+    data = buffer.getbuffer()
+    names = ", ".join(columns)
+
+    def copy_into(cursor: Any, target: str) -> None:
+        with cursor.copy(f"COPY {target} ({names}) FROM STDIN (FORMAT csv)") as copy:
+            for start in range(0, len(data), _COPY_CHUNK):
+                copy.write(data[start : start + _COPY_CHUNK])
+
+    with raw.cursor() as cursor:
+        # Held to the end of the transaction: no other writer can slip rows in between the
+        # emptiness check and the COPY below (readers are not blocked).
+        cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table})")
+        if not cursor.fetchone()[0]:
+            # An empty table and a batch without duplicate keys: nothing can conflict, so the
+            # rows go straight in (the first load of a table, the big one).
+            copy_into(cursor, table)
+            return len(arrow)
+        staging = f"tf_stage_{table}"
+        cursor.execute(
+            f"CREATE TEMP TABLE {staging} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"
+        )
+        copy_into(cursor, staging)
+        cursor.execute(
+            f"INSERT INTO {table} ({names}) SELECT {names} FROM {staging} ON CONFLICT DO NOTHING"
+        )
+        inserted = int(cursor.rowcount)
+        cursor.execute(f"DROP TABLE {staging}")
+    return inserted
+
+
+def insert_ignore(
+    conn: sa.Connection, table: str, frame: pd.DataFrame, kinds: dict[str, ColumnKind]
+) -> int:
+    """Insert the rows of ``frame`` whose key is not in ``table`` yet; returns how many were."""
+    if frame.empty:
+        return 0
+    columns = list(kinds)
+    raw = conn.connection.driver_connection
+    dialect = conn.dialect.name
+    if dialect == "sqlite":
+        # An iterator: the tuples are made as SQLite takes them, never all held at once.
+        rows = zip(*(db_values(frame[c], kinds[c]) for c in columns), strict=True)
+        return _sqlite(raw, table, columns, rows)
+    arrow = pa.table({c: _arrow_column(frame[c], kinds[c]) for c in columns})
+    if dialect == "postgresql":
+        return _postgresql(raw, table, columns, arrow)
+    if dialect == "mysql":
+        return _mysql(raw, table, columns, arrow)
+    raise ValueError(f"no bulk path for the {dialect} dialect")

@@ -1,0 +1,191 @@
+"""Reading one course CSV file into a typed batch, fast (pyarrow.csv), with line numbers.
+
+A file that cannot be read as the table it claims to be (empty, not UTF-8, a required column
+missing, truncated in the middle of its last line) raises ``IngestError``; a line that is merely
+malformed (wrong number of fields) becomes a ``BadLine`` for quarantine; a value of the wrong
+type is left to validation through ``Batch.unparsed``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from truckflow.data.course_format import ColumnSpec, TableSpec
+from truckflow.data.errors import IngestError
+from truckflow.data.ingest.batch import BadLine, Batch, coerce_columns
+
+__all__ = ["read_course_file"]
+
+_BOM = b"\xef\xbb\xbf"
+_ARROW_TYPES: dict[str, pa.DataType] = {
+    # Integers are read as floats so that "3000.0" or a blank is a value, not a parse failure;
+    # validation checks they are whole.
+    "int": pa.float64(),
+    "float": pa.float64(),
+    # Dictionary-encoded: ids repeat millions of times; pandas gets a Categorical, which makes
+    # the null, reference and duplicate checks work on small integer codes.
+    "str": pa.dictionary(pa.int32(), pa.string()),
+    "date": pa.timestamp("ns"),
+    "datetime": pa.timestamp("ns"),
+}
+
+
+def _header(data: bytes, name: str) -> list[str]:
+    first = data.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8")
+    try:
+        return next(csv.reader([first]))
+    except (csv.Error, StopIteration) as exc:
+        raise IngestError(f"{name}: line 1 is not a CSV header: {exc}") from exc
+
+
+def _check_text(data: bytes, name: str) -> None:
+    if not data or data.isspace():  # isspace stops at the first other byte: no copy
+        raise IngestError(f"{name}: the file is empty")
+    if b"\x00" in data[:65536]:
+        raise IngestError(f"{name}: not a CSV text file (binary content)")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise IngestError(
+            f"{name}: not UTF-8 text (byte {data[exc.start]:#04x} on line {line})",
+            hint="save the file as UTF-8",
+        ) from exc
+
+
+def _parse(
+    data: bytes, spec: TableSpec, present: list[ColumnSpec], *, typed: bool, threads: bool
+) -> tuple[pa.Table, list[tuple[int | None, str, int, int]]]:
+    invalid: list[tuple[int | None, str, int, int]] = []
+
+    def on_invalid(row: Any) -> str:
+        invalid.append((row.number, row.text, row.actual_columns, row.expected_columns))
+        return "skip"
+
+    types = {c.source: (_ARROW_TYPES[c.kind] if typed else pa.string()) for c in present}
+    table = pacsv.read_csv(
+        io.BytesIO(data),
+        read_options=pacsv.ReadOptions(use_threads=threads, block_size=1 << 24),
+        # Empty lines stay rows (of blanks) so that every physical line keeps its number.
+        parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, ignore_empty_lines=False),
+        convert_options=pacsv.ConvertOptions(
+            column_types=types,
+            include_columns=[c.source for c in present],
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=False,
+            check_utf8=False,  # checked once above, with the line named
+        ),
+    )
+    return table, invalid
+
+
+def _line_numbers(
+    n_rows: int, n_lines: int, bad_numbers: list[int]
+) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """Physical line of each parsed row: lines 2.. of the file, less the malformed ones."""
+    lines = np.arange(2, n_lines + 2, dtype=np.int64)
+    if bad_numbers:
+        lines = lines[~np.isin(lines, np.asarray(bad_numbers, dtype=np.int64))]
+    if len(lines) != n_rows:  # quoted fields spanning lines: fall back to row order
+        return np.arange(2, n_rows + 2, dtype=np.int64)
+    return lines
+
+
+def read_course_file(path: Path, spec: TableSpec) -> Batch:
+    """Read ``path`` as the course file of ``spec.table``."""
+    name = path.name
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise IngestError(f"{name}: cannot be read: {exc.strerror or exc}") from exc
+    data = data.removeprefix(_BOM)
+    _check_text(data, name)
+    header = _header(data, name)
+    missing = [c.source for c in spec.columns if c.required and c.source not in header]
+    if missing:
+        raise IngestError(
+            f"{name}: required column(s) {', '.join(missing)} missing from the header",
+            hint=f"{spec.table} needs the columns {', '.join(c.source for c in spec.columns)}",
+        )
+    present = [c for c in spec.columns if c.source in header]
+    ends_cleanly = data.endswith(b"\n")
+    n_lines = data.count(b"\n") - (1 if ends_cleanly else 0)  # data lines, header excluded
+    try:
+        table, invalid, original = _parse_best(data, spec, present)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise IngestError(f"{name}: cannot be parsed as CSV: {exc}") from exc
+    if invalid and any(number is None for number, *_ in invalid):
+        # Threaded parsing does not know line numbers; a second, serial pass does.
+        table, invalid, original = _parse_best(data, spec, present, threads=False)
+    last_line = n_lines + 1
+    if not ends_cleanly and any(number == last_line for number, *_ in invalid):
+        raise IngestError(
+            f"{name}: truncated: line {last_line} ends in the middle of a row",
+            hint="the file was cut short; copy it again",
+        )
+    bad_lines = [
+        BadLine(int(number or 0), text, f"malformed line: {actual} field(s), expected {expected}")
+        for number, text, actual, expected in invalid
+    ]
+    unparsed: dict[str, np.ndarray[Any, np.dtype[np.bool_]]] = {}
+    if original is None:
+        typed = _typed_frame(table, spec)
+    else:
+        typed, unparsed = coerce_columns(spec, original)
+    return Batch(
+        spec=spec,
+        source=name,
+        frame=typed,
+        line_no=_line_numbers(len(typed), n_lines, [b.line_no for b in bad_lines]),
+        unparsed=unparsed,
+        original=original,
+        bad_lines=bad_lines,
+    )
+
+
+def _typed_frame(table: pa.Table, spec: TableSpec) -> pd.DataFrame:
+    """The frame of a file that parsed with its types: only the shape is left to settle."""
+    columns: dict[str, Any] = {}
+    n = table.num_rows
+    for col in spec.columns:
+        if col.source not in table.column_names:
+            columns[col.name] = (
+                np.full(n, np.nan)
+                if col.kind in ("int", "float")
+                else pd.Series([None] * n, dtype=object)
+            )
+            continue
+        array = table.column(col.source)
+        columns[col.name] = array.to_pandas()
+    frame = pd.DataFrame(columns)
+    for col in spec.columns:
+        if col.kind in ("date", "datetime"):
+            frame[col.name] = frame[col.name].astype("datetime64[ns]")
+    return frame
+
+
+def _parse_best(
+    data: bytes, spec: TableSpec, present: list[ColumnSpec], *, threads: bool = True
+) -> tuple[pa.Table, list[tuple[int | None, str, int, int]], Any]:
+    """Typed parsing first (fast); if a value does not convert, the whole file as text, so that
+    validation can name the rows and columns at fault."""
+    try:
+        table, invalid = _parse(data, spec, present, typed=True, threads=threads)
+        return table, invalid, None
+    except pa.ArrowInvalid as exc:
+        if "conversion error" not in str(exc):
+            raise
+    table, invalid = _parse(data, spec, present, typed=False, threads=threads)
+    original = table.to_pandas()
+    for col in spec.columns:
+        if col.source not in original.columns:
+            original[col.source] = None
+    return table, invalid, original[[c.source for c in spec.columns]]

@@ -1,0 +1,245 @@
+"""One ingest run: read everything, validate everything, then load it all in one transaction.
+
+Nothing is written before every file has been parsed and every row judged, and the load is a
+single transaction: a file that cannot be parsed, or a failure half-way through the load,
+leaves the tables as they were. The run is recorded in ``ingest_log`` either way (a failed run
+in a transaction of its own, after the rollback).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from truckflow.data.course_format import LOAD_ORDER, TABLE_SPECS, TableSpec
+from truckflow.data.errors import IngestError
+from truckflow.data.ingest.batch import Batch, as_objects, batch_from_frame
+from truckflow.data.ingest.labels import fill_missing_labels
+from truckflow.data.ingest.loader import insert_ignore
+from truckflow.data.ingest.reader import read_course_file
+from truckflow.data.ingest.records import known_keys, log_sources, utcnow, write_quarantine
+from truckflow.data.ingest.report import IngestReport, SourceReport
+from truckflow.data.ingest.validate import Validated, validate
+from truckflow.store import Database
+
+__all__ = ["Progress", "course_files", "ingest_directory", "ingest_frames"]
+
+Progress = Callable[[str, int, int], None]
+"""Called as ``progress(description, steps_done, steps_total)``."""
+
+
+def course_files(directory: Path) -> list[tuple[TableSpec, Path]]:
+    """The course files present in ``directory``, in load order (historical before streaming)."""
+    found: list[tuple[TableSpec, Path]] = []
+    for table in LOAD_ORDER:
+        spec = TABLE_SPECS[table]
+        found.extend(
+            (spec, directory / name) for name in spec.files if (directory / name).is_file()
+        )
+    return found
+
+
+def _apply_until(batch: Batch, until: date | None) -> tuple[Batch, int]:
+    """Rows dated after ``until`` are left out; schedule labels not known by then are withheld."""
+    if until is None:
+        return batch, 0
+    limit = np.datetime64(until) + np.timedelta64(1, "D")
+    column = batch.spec.date_column
+    if column is not None:
+        stamps = batch.frame[column].to_numpy(dtype="datetime64[ns]")
+        # Undated rows stay in: validation quarantines them.
+        batch = batch.take(np.isnat(stamps) | (stamps < limit))
+    withheld = 0
+    if batch.spec.table == "truck_schedule":
+        arrival = batch.frame["estimated_arrival"].to_numpy(dtype="datetime64[ns]")
+        later = ~np.isnat(arrival) & (arrival >= limit)
+        withheld = int((later & batch.frame["delay"].notna().to_numpy()).sum())
+        batch.frame.loc[later, "delay"] = np.nan
+    return batch, withheld
+
+
+def _unique(values: pd.Series[Any]) -> pd.Index[Any]:
+    return pd.Index(pd.unique(as_objects(values)))
+
+
+def _add_known(known: dict[str, pd.Index[Any]], result: Validated) -> None:
+    table = result.batch.spec.table
+    good = result.good
+    if table == "trucks":
+        known["trucks"] = known["trucks"].union(pd.Index(good["truck_id"], dtype="float64"))
+    elif table == "routes":
+        known["routes"] = known["routes"].union(_unique(good["route_id"]))
+    elif table == "city_weather":
+        known["cities"] = known["cities"].union(_unique(good["city_id"]))
+
+
+def _load(
+    conn: sa.Connection, run_id: str, result: Validated, source: SourceReport
+) -> list[SourceReport]:
+    spec = result.batch.spec
+    kinds = {c.name: c.kind for c in spec.columns}
+    inserted = insert_ignore(conn, spec.table, result.good, kinds)
+    source.inserted = inserted
+    source.already_present = len(result.good) - inserted
+    if spec.table == "truck_schedule" and source.already_present:
+        # Trips loaded earlier with their label withheld (``until``) get it now; they still
+        # count as already present.
+        source.labels_filled = fill_missing_labels(conn, result.good)
+    write_quarantine(conn, run_id, spec.table, source.source, result.quarantined)
+    extra = []
+    if spec.table == "city_weather":
+        ids = pd.DataFrame({"city_id": _unique(result.good["city_id"])})
+        new = insert_ignore(conn, "cities", ids, {"city_id": "str"})
+        extra.append(
+            SourceReport(
+                table="cities",
+                source=source.source,
+                read=len(ids),
+                inserted=new,
+                already_present=len(ids) - new,
+            )
+        )
+    return [source, *extra]
+
+
+def _run(
+    db: Database,
+    batches: list[Batch],
+    *,
+    until: date | None,
+    progress: Progress | None,
+    started_at: datetime,
+    run_id: str,
+) -> IngestReport:
+    total = 2 * len(batches) + 1
+    done = len(batches)
+    report = IngestReport(run_id=run_id, until=until)
+    try:
+        with db.begin() as conn:
+            known = known_keys(conn)
+            results: list[tuple[Validated, SourceReport]] = []
+            for batch in batches:
+                if progress:
+                    progress(f"validate {batch.source}", done, total)
+                batch, withheld = _apply_until(batch, until)
+                result = validate(batch, known)
+                _add_known(known, result)
+                results.append(
+                    (
+                        result,
+                        SourceReport(
+                            table=batch.spec.table,
+                            source=batch.source,
+                            read=result.read,
+                            quarantined=len(result.quarantined),
+                            beyond_until=batch.beyond_until,
+                            labels_withheld=withheld,
+                        ),
+                    )
+                )
+                done += 1
+            for result, source in results:
+                if progress:
+                    progress(f"load {result.batch.spec.table} from {source.source}", done, total)
+                report.sources.extend(_load(conn, run_id, result, source))
+            report.check()
+            log_sources(conn, run_id, started_at, until, report.sources, status="ok")
+    except (sa.exc.SQLAlchemyError, IngestError, OSError, ValueError, _dbapi_error(db)) as exc:
+        message = str(exc) if isinstance(exc, IngestError) else f"{type(exc).__name__}: {exc}"
+        _log_failure(
+            db,
+            run_id,
+            started_at,
+            until,
+            [b.spec.table for b in batches],
+            [b.source for b in batches],
+            message,
+        )
+        raise IngestError(f"ingest run {run_id} failed and was rolled back: {message}") from exc
+    if progress:
+        progress("done", total, total)
+    return report
+
+
+def _dbapi_error(db: Database) -> type[Exception]:
+    """The driver's own base error: the bulk paths talk to the driver directly."""
+    dbapi = db.engine.dialect.dbapi
+    error = getattr(dbapi, "Error", None)
+    return error if isinstance(error, type) and issubclass(error, Exception) else sa.exc.DBAPIError
+
+
+def _log_failure(
+    db: Database,
+    run_id: str,
+    started_at: datetime,
+    until: date | None,
+    tables: list[str],
+    sources: list[str],
+    message: str,
+) -> None:
+    failed = [SourceReport(table=t, source=s) for t, s in zip(tables, sources, strict=True)]
+    try:
+        with db.begin() as conn:
+            log_sources(conn, run_id, started_at, until, failed, status="failed", error=message)
+    except sa.exc.SQLAlchemyError:  # the database itself is what failed; the error says so
+        pass
+
+
+def ingest_directory(
+    db: Database, directory: Path, *, until: date | None = None, progress: Progress | None = None
+) -> IngestReport:
+    """Ingest the course files found in ``directory`` (historical and streaming)."""
+    run_id = str(uuid.uuid4())
+    started_at = utcnow()
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise IngestError(f"{directory.name or directory}: not a folder")
+    files = course_files(directory)
+    if not files:
+        raise IngestError(
+            f"{directory.name}: no course files in the folder",
+            hint="expected names such as trucks_table.csv, truck_schedule_table.csv",
+        )
+    total = 2 * len(files) + 1
+    batches = []
+    for step, (spec, path) in enumerate(files):
+        if progress:
+            progress(f"read {path.name}", step, total)
+        try:
+            batches.append(read_course_file(path, spec))
+        except IngestError as exc:
+            _log_failure(db, run_id, started_at, until, [spec.table], [path.name], str(exc))
+            raise
+    return _run(db, batches, until=until, progress=progress, started_at=started_at, run_id=run_id)
+
+
+def ingest_frames(
+    db: Database,
+    frames: Mapping[str, pd.DataFrame],
+    *,
+    source: str,
+    until: date | None = None,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Ingest rows already in memory, in the course's columns, keyed by table name.
+
+    The same validation, quarantine and idempotence as files; ``source`` names the batch in
+    quarantine and the ingest log (rows are numbered from 1 within each frame)."""
+    unknown = sorted(set(frames) - set(TABLE_SPECS))
+    if unknown:
+        raise IngestError(f"{source}: unknown table(s) {unknown}; known: {sorted(TABLE_SPECS)}")
+    batches = [
+        batch_from_frame(TABLE_SPECS[table], frames[table], source)
+        for table in LOAD_ORDER
+        if table in frames
+    ]
+    return _run(
+        db, batches, until=until, progress=progress, started_at=utcnow(), run_id=str(uuid.uuid4())
+    )
