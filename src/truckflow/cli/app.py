@@ -77,9 +77,10 @@ def version() -> None:
 
 
 def _register_subcommands() -> None:
-    from truckflow.cli import data
+    from truckflow.cli import data, serve
 
     app.add_typer(data.app, name="data")
+    app.command("serve")(serve.serve)
 
 
 _register_subcommands()
