@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import ADMIN_TOKEN, DEPARTURE, FEATURES, KNOWN_ROUTE, KNOWN_TRUCK, Registry
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from conftest import ADMIN_TOKEN, DEPARTURE, FEATURES, KNOWN_ROUTE, KNOWN_TRUCK, Registry
 from truckflow.serving import feedback_summary
 from truckflow.serving.capture import prediction_feedback, predictions
 from truckflow.store import Database

@@ -21,7 +21,9 @@ class Stage(StrEnum):
 
 
 def serve(
-    stage: Stage = typer.Option(..., "--stage", help="Which alias to serve: staging or production."),
+    stage: Stage = typer.Option(
+        ..., "--stage", help="Which alias to serve: staging or production."
+    ),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port to listen on."),
     workers: int = typer.Option(1, "--workers", min=1, help="Worker processes."),

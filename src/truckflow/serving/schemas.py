@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 __all__ = [
     "BatchPredictionOut",
@@ -35,6 +35,14 @@ class TripIn(BaseModel):
     departure: datetime = Field(
         description="Planned departure (ISO 8601; a time without a zone is taken as UTC)."
     )
+
+    @field_validator("departure")
+    @classmethod
+    def _plausible_year(cls, value: datetime) -> datetime:
+        # Far-off years cannot be trips, and would overflow time arithmetic further down.
+        if not 1900 <= value.year <= 2200:
+            raise ValueError("departure must lie between the years 1900 and 2200")
+        return value
 
 
 class TripBatchIn(BaseModel):
