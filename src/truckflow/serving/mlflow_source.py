@@ -50,6 +50,10 @@ class MlflowLoadedModel:
             objective = str(self.estimator.get_params().get("objective") or "binary:logistic")
             if objective != "binary:logistic":
                 booster = None
+            else:
+                # One thread per prediction: a serving worker is one of many processes, and
+                # OpenMP's pool on a busy machine costs a single row ten times its own work.
+                booster.set_param({"nthread": 1})
         object.__setattr__(self, "_booster", booster)
 
     def predict_proba_array(self, rows: np.ndarray) -> np.ndarray:
