@@ -48,6 +48,14 @@ def test_predictions_name_the_serving_version(client: TestClient, registry: Regi
     rows = client.post("/predict/features/batch", json={"rows": [VECTOR] * 4}).json()
     assert [p["probability"] for p in rows["predictions"]] == [single["probability"]] * 4
 
+    # The compact form, columns in another order than the model's, is answered compact.
+    columns = FEATURES[::-1]
+    compact = {"columns": columns, "data": [[VECTOR[c] for c in columns]] * 2}
+    packed = client.post("/predict/features/batch", json=compact).json()
+    assert packed["probabilities"] == [single["probability"]] * 2
+    assert len(packed["prediction_ids"]) == 2
+    assert packed["model_version"] == registry.versions[0]
+
 
 def test_model_and_health_describe_the_version(client: TestClient, registry: Registry) -> None:
     model = client.get("/model").json()
@@ -79,6 +87,14 @@ def test_malformed_requests_name_each_bad_field(client: TestClient) -> None:
     extra = client.post("/predict/features", json=VECTOR | {"colour": 1.0})
     assert extra.status_code == 422
     assert _fields(extra.json()) == ["colour"]
+
+    compact = {"columns": FEATURES[:-1], "data": [[0.1] * 4, [0.1] * 3]}
+    bad_compact = client.post("/predict/features/batch", json=compact)
+    assert bad_compact.status_code == 422
+    assert sorted(_fields(bad_compact.json())) == ["1", FEATURES[-1]]
+    both = client.post("/predict/features/batch", json=compact | {"rows": [VECTOR]})
+    assert both.status_code == 422
+    assert "either 'rows' or both 'columns' and 'data'" in both.json()["message"]
 
     bad_verdict = client.post("/feedback", json={"prediction_id": "x", "verdict": "maybe"})
     assert bad_verdict.status_code == 422

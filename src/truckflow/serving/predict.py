@@ -23,7 +23,12 @@ from truckflow.serving.errors import ForecastsNotArrivedError, ServingError
 from truckflow.serving.holder import ModelHolder, ServedModel
 from truckflow.serving.metrics import ServingMetrics
 from truckflow.serving.model import FeatureSource, Trip
-from truckflow.serving.schemas import BatchPredictionOut, PredictionOut, TripBatchIn, TripIn
+from truckflow.serving.schemas import (
+    BatchPredictionOut,
+    PredictionOut,
+    TripBatchIn,
+    TripIn,
+)
 from truckflow.serving.vectors import FeatureVectors
 
 __all__ = ["Predictor", "prediction_router"]
@@ -134,6 +139,21 @@ def _batch(
     return JSONResponse(body, headers={"x-model-version": served.version})
 
 
+def _compact(
+    request_id: str, ids: list[str], proba: list[float], delayed: list[bool], served: ServedModel
+) -> JSONResponse:
+    # Three flat lists encode several times faster than 10,000 small objects.
+    body = {
+        "model_version": served.version,
+        "stage": served.stage,
+        "request_id": request_id,
+        "prediction_ids": ids,
+        "probabilities": proba,
+        "delayed": delayed,
+    }
+    return JSONResponse(body, headers={"x-model-version": served.version})
+
+
 def _trip(t: TripIn) -> Trip:
     return Trip(truck_id=t.truck_id, route_id=t.route_id, departure=_naive_utc(t.departure))
 
@@ -173,10 +193,14 @@ def prediction_router(p: Predictor) -> APIRouter:
         return _single(*p.run(served, rows, "api"), served)
 
     def predict_features_batch(batch: BaseModel) -> JSONResponse:
-        """Predict up to 10,000 explicit feature vectors in one request."""
+        """Predict up to 10,000 feature vectors: as ``rows``, or compact as ``columns`` + ``data``
+        (answered compact: ``prediction_ids``, ``probabilities``, ``delayed``)."""
         served = p.holder.require()
-        rows = p.vectors.to_array(batch.rows, served.feature_names, batch=True)  # type: ignore[attr-defined]
-        return _batch(*p.run(served, rows, "batch"), served)
+        rows = p.vectors.batch_array(batch, served.feature_names)
+        result = p.run(served, rows, "batch")
+        if getattr(batch, "rows", None) is None:
+            return _compact(*result, served)
+        return _batch(*result, served)
 
     # The body models are built at run time from the feature names; FastAPI reads annotations.
     predict_features.__annotations__["vector"] = p.vectors.model

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 __all__ = [
     "BatchPredictionOut",
+    "CompactPredictionOut",
     "FeedbackIn",
     "FeedbackOut",
     "HealthOut",
@@ -71,6 +72,15 @@ class BatchPredictionOut(BaseModel):
     stage: str
     request_id: str
     predictions: list[BatchItemOut]
+
+
+class CompactPredictionOut(BaseModel):
+    model_version: str
+    stage: str
+    request_id: str
+    prediction_ids: list[str]
+    probabilities: list[float]
+    delayed: list[bool]
 
 
 class FeedbackIn(BaseModel):
