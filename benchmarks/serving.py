@@ -1,7 +1,7 @@
 """Serving benchmark: truckflow's /predict/features against `mlflow models serve` and an empty
 FastAPI endpoint, on one registered 40-feature XGBoost model, all on loopback, same load generator.
 
-Run: ``python -m benchmarks.serving [--seconds 8]``. Uses ``wrk`` when it is on PATH (Debian
+Run: ``python -m benchmarks.serving [--seconds 5] [--rounds 3]``. Uses ``wrk`` when it is on PATH (Debian
 package ``wrk``), else a small asyncio/httpx load generator (slower, so lower ceilings). Each
 server runs one uvicorn worker. Prints throughput and p50/p99 latency at concurrency 1, 8 and 32,
 the 10,000-row batch time on the features path, and the ratios against the issue's targets.
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -170,6 +171,15 @@ def load(url: str, body: str, concurrency: int, seconds: float, workdir: Path) -
     return asyncio.run(_py_load(url, body, concurrency, seconds))
 
 
+def _median(loads: list[Load]) -> Load:
+    return Load(
+        statistics.median(r.rps for r in loads),
+        statistics.median(r.p50_ms for r in loads),
+        statistics.median(r.p99_ms for r in loads),
+        sum(r.errors for r in loads),
+    )
+
+
 def batch_times(url: str, body: str, repeats: int = 7) -> list[float]:
     times = []
     with httpx.Client(timeout=120) as client:
@@ -184,7 +194,8 @@ def batch_times(url: str, body: str, repeats: int = 7) -> list[float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=8.0, help="measured seconds per run")
+    parser.add_argument("--seconds", type=float, default=5.0, help="measured seconds per run")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds; medians are reported")
     args = parser.parse_args()
     os.environ.update(MLFLOW_DISABLE_TELEMETRY="true", DO_NOT_TRACK="1")
     tool = "wrk" if shutil.which("wrk") else "python asyncio/httpx"
@@ -262,26 +273,32 @@ def main() -> None:
             "mlflow": (base["mlflow"] + "/invocations", mlflow_body),
             "empty": (base["empty"] + "/empty", ours_body),
         }
-        results: dict[tuple[str, int], Load] = {}
-        batches: dict[str, list[float]] = {}
-        for name in ("truckflow", "mlflow", "empty"):
-            print(f"starting {name} ...", flush=True)
-            with server(commands[name], env, base[name] + ready[name], work / f"{name}.log"):
+        print("starting the three servers ...", flush=True)
+        with contextlib.ExitStack() as stack:
+            for name in ("truckflow", "mlflow", "empty"):
+                log = work / f"{name}.log"
+                stack.enter_context(server(commands[name], env, base[name] + ready[name], log))
+            # Rounds interleave the servers, so that a busy spell of the machine hits all alike.
+            runs: dict[tuple[str, int], list[Load]] = {}
+            for round_no in range(1, args.rounds + 1):
                 for c in CONCURRENCY:
-                    url, body = targets[name]
-                    results[name, c] = load(url, body, c, args.seconds, work)
-                    r = results[name, c]
-                    print(
-                        f"  {name:9s} c={c:<3d} {r.rps:9.1f} req/s  p50 {r.p50_ms:8.2f} ms  p99 {r.p99_ms:8.2f} ms  errors {r.errors}",
-                        flush=True,
-                    )
-                if name == "truckflow":
-                    batches[name] = batch_times(base[name] + "/predict/features/batch", ours_batch)
-                    batches["truckflow rows"] = batch_times(
-                        base[name] + "/predict/features/batch", ours_rows, repeats=3
-                    )
-                elif name == "mlflow":
-                    batches[name] = batch_times(base[name] + "/invocations", mlflow_batch)
+                    for name in ("truckflow", "mlflow", "empty"):
+                        url, body = targets[name]
+                        r = load(url, body, c, args.seconds, work)
+                        runs.setdefault((name, c), []).append(r)
+                        print(
+                            f"  round {round_no} {name:9s} c={c:<3d} {r.rps:9.1f} req/s"
+                            f"  p50 {r.p50_ms:8.2f} ms  p99 {r.p99_ms:8.2f} ms  errors {r.errors}",
+                            flush=True,
+                        )
+            batches = {
+                "truckflow": batch_times(base["truckflow"] + "/predict/features/batch", ours_batch),
+                "truckflow rows": batch_times(
+                    base["truckflow"] + "/predict/features/batch", ours_rows, repeats=3
+                ),
+                "mlflow": batch_times(base["mlflow"] + "/invocations", mlflow_batch, repeats=3),
+            }
+        results = {key: _median(loads) for key, loads in runs.items()}
         report(results, batches, tool, args.seconds)
 
 
