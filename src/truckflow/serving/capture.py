@@ -105,8 +105,11 @@ _STOP = object()
 class CaptureWriter:
     """A queue and one writer thread that inserts captured predictions in batches."""
 
-    def __init__(self, db: Database, *, batch_rows: int = 500, retries: int = 3) -> None:
+    def __init__(
+        self, db: Database, *, batch_rows: int = 500, retries: int = 3, linger: float = 0.05
+    ) -> None:
         self._db = db
+        self._linger = linger
         self._batch_rows = batch_rows
         self._retries = retries
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
@@ -142,6 +145,9 @@ class CaptureWriter:
     def _run(self) -> None:
         while True:
             item = self._queue.get()
+            if isinstance(item, CaptureBatch):
+                # Let a burst gather: one transaction for many requests, not a commit for each.
+                time.sleep(self._linger)
             pending: list[CaptureBatch] = []
             markers: list[_Flush] = []
             stop = False
