@@ -8,6 +8,7 @@ from truckflow.errors import TruckflowError
 
 __all__ = [
     "AdminAuthError",
+    "FeatureLookupUnavailableError",
     "ForecastsNotArrivedError",
     "InvalidFeaturesError",
     "ModelLoadError",
@@ -38,6 +39,12 @@ class ForecastsNotArrivedError(ServingError):
     """The weather or traffic forecasts that a trip's features need are not in the database yet."""
 
     status_code = 409
+
+
+class FeatureLookupUnavailableError(ServingError):
+    """This server has no feature source, so it cannot look trips up (explicit features only)."""
+
+    status_code = 503
 
 
 class NoModelDeployedError(ServingError):

@@ -19,7 +19,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from truckflow.serving.capture import CaptureBatch, CaptureWriter
-from truckflow.serving.errors import ForecastsNotArrivedError, ServingError
+from truckflow.serving.errors import (
+    FeatureLookupUnavailableError,
+    ForecastsNotArrivedError,
+    ServingError,
+)
 from truckflow.serving.holder import ModelHolder, ServedModel
 from truckflow.serving.metrics import ServingMetrics
 from truckflow.serving.model import FeatureSource, Trip
@@ -32,10 +36,6 @@ from truckflow.serving.schemas import (
 from truckflow.serving.vectors import FeatureVectors
 
 __all__ = ["Predictor", "prediction_router"]
-
-
-class FeatureLookupUnavailableError(ServingError):
-    status_code = 503
 
 
 def _new_ids(n: int) -> list[str]:
