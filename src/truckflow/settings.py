@@ -7,7 +7,7 @@ file in the working directory, then the defaults below. Domain code never reads 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -102,6 +102,28 @@ class Settings(BaseSettings):
         description="Extra modules to import so that the pipelines they register are listed.",
     )
 
+    model_name: str = Field(
+        default="truck-delay", description="Name of the registered model in the MLflow registry."
+    )
+    mlflow_tracking_uri: str | None = Field(
+        default=None,
+        description="MLflow tracking and registry URI; default a SQLite store in home (mlflow.db).",
+    )
+    serving_stage: Literal["staging", "production"] = Field(
+        default="production",
+        description="The registry alias whose version the serving API serves.",
+    )
+    serving_poll_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="How often the serving API checks whether its stage alias has moved.",
+    )
+    serving_capture_batch: int = Field(
+        default=500,
+        ge=1,
+        description="Most captured predictions the serving API writes in one insert.",
+    )
+
     @model_validator(mode="after")
     def _absolute_home(self) -> Settings:
         self.home = self.home.expanduser().resolve()
@@ -113,6 +135,13 @@ class Settings(BaseSettings):
         if self.database_url is not None:
             return self.database_url.get_secret_value()
         return f"sqlite:///{self.home / 'truckflow.db'}"
+
+    @property
+    def tracking_uri(self) -> str:
+        """The MLflow tracking URI in force (the embedded SQLite store unless set)."""
+        if self.mlflow_tracking_uri:
+            return self.mlflow_tracking_uri
+        return f"sqlite:///{self.home / 'mlflow.db'}"
 
     def ensure_home(self) -> Path:
         self.home.mkdir(parents=True, exist_ok=True)

@@ -77,11 +77,12 @@ def version() -> None:
 
 
 def _register_subcommands() -> None:
-    from truckflow.cli import data, notify, pipeline
+    from truckflow.cli import data, notify, pipeline, serve
 
     app.add_typer(data.app, name="data")
     app.add_typer(pipeline.app, name="pipeline")
     app.add_typer(notify.app, name="notify")
+    app.command("serve")(serve.serve)
 
 
 _register_subcommands()

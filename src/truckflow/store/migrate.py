@@ -24,6 +24,7 @@ _TABLE_MODULES: tuple[str, ...] = (
     "truckflow.store.schema",
     "truckflow.pipeline.records",
     "truckflow.notify.schema",
+    "truckflow.serving.capture",
     "truckflow.monitoring.store",
 )
 

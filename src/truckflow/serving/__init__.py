@@ -1,0 +1,67 @@
+"""The serving API: FastAPI app factory, hot swap of the stage's model, prediction capture.
+
+Names load lazily: the migrations import ``truckflow.serving.capture`` for its tables, and that
+must not pull in FastAPI and MLflow.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from truckflow.serving.app import create_app
+    from truckflow.serving.errors import (
+        ForecastsNotArrivedError,
+        NoModelDeployedError,
+        ServingError,
+        UnknownEntityError,
+    )
+    from truckflow.serving.feedback import FeedbackSummary, feedback_summary, record_feedback
+    from truckflow.serving.holder import AliasWatcher, ModelHolder, ServedModel
+    from truckflow.serving.mlflow_source import MlflowModelSource
+    from truckflow.serving.model import FeatureSource, LoadedModel, ModelSource, Trip
+
+_HOMES = {
+    "create_app": "app",
+    "ForecastsNotArrivedError": "errors",
+    "NoModelDeployedError": "errors",
+    "ServingError": "errors",
+    "UnknownEntityError": "errors",
+    "FeedbackSummary": "feedback",
+    "feedback_summary": "feedback",
+    "record_feedback": "feedback",
+    "AliasWatcher": "holder",
+    "ModelHolder": "holder",
+    "ServedModel": "holder",
+    "MlflowModelSource": "mlflow_source",
+    "FeatureSource": "model",
+    "LoadedModel": "model",
+    "ModelSource": "model",
+    "Trip": "model",
+}
+
+__all__ = [
+    "AliasWatcher",
+    "FeatureSource",
+    "FeedbackSummary",
+    "ForecastsNotArrivedError",
+    "LoadedModel",
+    "MlflowModelSource",
+    "ModelHolder",
+    "ModelSource",
+    "NoModelDeployedError",
+    "ServedModel",
+    "ServingError",
+    "Trip",
+    "UnknownEntityError",
+    "create_app",
+    "feedback_summary",
+    "record_feedback",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'truckflow.serving' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"truckflow.serving.{_HOMES[name]}"), name)

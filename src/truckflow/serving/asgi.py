@@ -1,0 +1,31 @@
+"""The app as uvicorn starts it in each worker: settings from the environment, nothing passed in.
+
+``truckflow serve`` names ``truckflow.serving.asgi:app_from_environment`` with ``factory=True``, so
+that every worker process builds its own app (``--workers`` needs an import string).
+"""
+
+from __future__ import annotations
+
+import os
+
+from fastapi import FastAPI
+
+from truckflow.serving.app import create_app
+from truckflow.serving.mlflow_source import MlflowModelSource
+from truckflow.settings import Settings
+from truckflow.store import connect
+
+__all__ = ["app_from_environment"]
+
+
+def app_from_environment() -> FastAPI:
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    settings = Settings()
+    db = connect(settings)
+    source = MlflowModelSource(settings.tracking_uri, settings.model_name)
+    # The online feature path (truckflow.features) plugs in here once it exists; until then
+    # /predict answers 503 and /predict/features serves explicit vectors.
+    return create_app(
+        settings, model_source=source, feature_source=None, db=db, stage=settings.serving_stage
+    )

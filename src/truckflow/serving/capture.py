@@ -1,0 +1,193 @@
+"""Every prediction captured in the database, written off the request path.
+
+Requests put one small batch object on a queue (no conversion, no I/O); a writer thread turns
+batches into rows and inserts them in large multi-row statements. ``flush`` waits until all that
+was queued is written; ``close`` flushes and stops (the app calls it on shutdown).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+
+from truckflow.store import Database
+from truckflow.store.schema import metadata, utcnow_column
+
+__all__ = ["CaptureBatch", "CaptureWriter", "prediction_feedback", "predictions"]
+
+log = logging.getLogger(__name__)
+
+predictions = sa.Table(
+    "predictions",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("request_id", sa.String(32), nullable=False, index=True),
+    sa.Column("inputs", sa.JSON, nullable=True),
+    sa.Column("features", sa.JSON, nullable=False),
+    sa.Column("probability", sa.Float, nullable=False),
+    sa.Column("decision", sa.SmallInteger, nullable=False),
+    sa.Column("model_version", sa.String(32), nullable=False, index=True),
+    sa.Column("stage", sa.String(32), nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False, index=True),
+    sa.Column("source", sa.String(16), nullable=False),
+)
+
+prediction_feedback = sa.Table(
+    "prediction_feedback",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "prediction_id", sa.String(32), sa.ForeignKey("predictions.id"), nullable=False, index=True
+    ),
+    sa.Column("verdict", sa.String(16), nullable=False),
+    sa.Column("comment", sa.Text, nullable=True),
+    utcnow_column(),
+    sa.CheckConstraint("verdict IN ('right', 'wrong', 'unsure')", name="verdict"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureBatch:
+    """The predictions of one request, kept as arrays until the writer thread expands them."""
+
+    ids: Sequence[str]
+    request_id: str
+    feature_names: Sequence[str]
+    features: np.ndarray
+    probabilities: np.ndarray
+    decisions: np.ndarray
+    model_version: str
+    stage: str
+    created_at: datetime
+    source: str
+    inputs: Sequence[dict[str, Any]] | None = None
+
+    def rows(self) -> list[dict[str, Any]]:
+        names = list(self.feature_names)
+        features = self.features.tolist()
+        probabilities = self.probabilities.tolist()
+        decisions = self.decisions.tolist()
+        inputs = self.inputs
+        return [
+            {
+                "id": self.ids[i],
+                "request_id": self.request_id,
+                "inputs": None if inputs is None else inputs[i],
+                "features": dict(zip(names, features[i], strict=True)),
+                "probability": probabilities[i],
+                "decision": int(decisions[i]),
+                "model_version": self.model_version,
+                "stage": self.stage,
+                "created_at": self.created_at,
+                "source": self.source,
+            }
+            for i in range(len(self.ids))
+        ]
+
+
+class _Flush:
+    def __init__(self) -> None:
+        self.done = threading.Event()
+
+
+_STOP = object()
+
+
+class CaptureWriter:
+    """A queue and one writer thread that inserts captured predictions in batches."""
+
+    def __init__(
+        self, db: Database, *, batch_rows: int = 500, retries: int = 3, linger: float = 0.05
+    ) -> None:
+        self._db = db
+        self._linger = linger
+        self._batch_rows = batch_rows
+        self._retries = retries
+        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self.written = 0
+        self.lost = 0
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._run, name="truckflow-capture-writer", daemon=True
+            )
+            self._thread.start()
+
+    def submit(self, batch: CaptureBatch) -> None:
+        self._queue.put(batch)
+
+    def flush(self, timeout: float = 30.0) -> bool:
+        """Wait until everything submitted before this call is in the database."""
+        if self._thread is None or not self._thread.is_alive():
+            return False
+        marker = _Flush()
+        self._queue.put(marker)
+        return marker.done.wait(timeout)
+
+    def close(self, timeout: float = 30.0) -> None:
+        if self._thread is None:
+            return
+        self._queue.put(_STOP)
+        self._thread.join(timeout)
+        self._thread = None
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if isinstance(item, CaptureBatch):
+                # Let a burst gather: one transaction for many requests, not a commit for each.
+                time.sleep(self._linger)
+            pending: list[CaptureBatch] = []
+            markers: list[_Flush] = []
+            stop = False
+            # Drain what is already queued, so that a burst becomes a few large inserts.
+            while True:
+                if item is _STOP:
+                    stop = True
+                elif isinstance(item, _Flush):
+                    markers.append(item)
+                elif isinstance(item, CaptureBatch):
+                    pending.append(item)
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+            self._write(pending)
+            for marker in markers:
+                marker.done.set()
+            if stop:
+                return
+
+    def _write(self, batches: list[CaptureBatch]) -> None:
+        rows = [row for batch in batches for row in batch.rows()]
+        for start in range(0, len(rows), self._batch_rows):
+            chunk = rows[start : start + self._batch_rows]
+            for attempt in range(1, self._retries + 1):
+                try:
+                    with self._db.begin() as conn:
+                        conn.execute(predictions.insert(), chunk)
+                    self.written += len(chunk)
+                    break
+                except sa.exc.SQLAlchemyError as exc:
+                    if attempt == self._retries:
+                        self.lost += len(chunk)
+                        log.error(
+                            "could not capture %d predictions in %s after %d tries: %s",
+                            len(chunk),
+                            self._db.safe_url,
+                            attempt,
+                            exc,
+                        )
+                    else:
+                        time.sleep(0.2 * attempt)

@@ -1,0 +1,146 @@
+"""Request and response bodies of the serving API."""
+
+from __future__ import annotations
+
+import keyword
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
+
+__all__ = [
+    "BatchPredictionOut",
+    "CompactPredictionOut",
+    "FeedbackIn",
+    "FeedbackOut",
+    "HealthOut",
+    "ModelOut",
+    "PredictionOut",
+    "ReloadOut",
+    "TripBatchIn",
+    "TripIn",
+    "feature_vector_model",
+]
+
+MAX_BATCH = 10_000
+
+
+class TripIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    truck_id: int = Field(ge=0, le=2**63 - 1, description="The truck's id (trucks.truck_id).")
+    route_id: str = Field(
+        min_length=1, max_length=32, description="The route's id, e.g. R-ada2a391."
+    )
+    departure: datetime = Field(
+        description="Planned departure (ISO 8601; a time without a zone is taken as UTC)."
+    )
+
+    @field_validator("departure")
+    @classmethod
+    def _plausible_year(cls, value: datetime) -> datetime:
+        # Far-off years cannot be trips, and would overflow time arithmetic further down.
+        if not 1900 <= value.year <= 2200:
+            raise ValueError("departure must lie between the years 1900 and 2200")
+        return value
+
+
+class TripBatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    trips: list[TripIn] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class PredictionOut(BaseModel):
+    prediction_id: str = Field(description="Id of the captured prediction; quote it in /feedback.")
+    probability: float = Field(description="Predicted probability that the trip is delayed.")
+    delayed: bool = Field(description="The decision: probability at or above the threshold.")
+    model_version: str
+    stage: str
+    request_id: str
+
+
+class BatchItemOut(BaseModel):
+    prediction_id: str
+    probability: float
+    delayed: bool
+
+
+class BatchPredictionOut(BaseModel):
+    model_version: str
+    stage: str
+    request_id: str
+    predictions: list[BatchItemOut]
+
+
+class CompactPredictionOut(BaseModel):
+    model_version: str
+    stage: str
+    request_id: str
+    prediction_ids: list[str]
+    probabilities: list[float]
+    delayed: list[bool]
+
+
+class FeedbackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    prediction_id: str = Field(min_length=1, max_length=32)
+    verdict: Literal["right", "wrong", "unsure"]
+    comment: str | None = Field(default=None, max_length=4000)
+
+
+class FeedbackOut(BaseModel):
+    feedback_id: int
+    prediction_id: str
+    verdict: str
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok"]
+    stage: str
+    model_version: str
+
+
+class ModelOut(BaseModel):
+    model_name: str
+    model_version: str
+    stage: str
+    threshold: float
+    feature_names: list[str]
+    metrics: dict[str, float]
+    data_window: dict[str, str | None]
+    loaded_at: datetime
+
+
+class ReloadOut(BaseModel):
+    stage: str
+    previous_version: str | None
+    model_version: str | None
+    changed: bool
+
+
+def _field_name(name: str) -> str:
+    if name.isidentifier() and not keyword.iskeyword(name) and not name.startswith("_"):
+        return name
+    return "f_" + "".join(c if c.isalnum() else "_" for c in name)
+
+
+def feature_vector_model(names: Sequence[str] | None) -> type[BaseModel]:
+    """A body model with one required number per feature (any feature names when unknown)."""
+    if not names:
+        return create_model(
+            "FeatureVector",
+            __config__=ConfigDict(extra="allow"),
+            __doc__="Feature values by name; the served model's feature names are required.",
+        )
+    fields: dict[str, Any] = {
+        _field_name(n): (float, Field(alias=n, allow_inf_nan=False)) for n in names
+    }
+    return create_model(
+        "FeatureVector",
+        __config__=ConfigDict(extra="forbid", populate_by_name=False),
+        __doc__="One trip's feature values, by the served model's feature names.",
+        **fields,
+    )

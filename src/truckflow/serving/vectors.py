@@ -1,0 +1,140 @@
+"""Explicit feature vectors: the body models, and their conversion to one float array.
+
+The body model is built from the feature names of the version served at start-up, so OpenAPI
+lists them and pydantic names each missing or wrong one. A later version with other features is
+still checked, name by name, against the version that serves the request.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+
+from truckflow.serving.errors import InvalidFeaturesError
+from truckflow.serving.schemas import MAX_BATCH, feature_vector_model
+
+__all__ = ["FeatureVectors", "columns_array"]
+
+
+class FeatureVectors:
+    def __init__(self, names: Sequence[str] | None) -> None:
+        self.names = tuple(names) if names else None
+        self.model = feature_vector_model(self.names)
+        rows_type: Any = list[self.model] | None  # type: ignore[name-defined]
+        rows_field: Any = Field(default=None, min_length=1, max_length=MAX_BATCH)
+        self.batch_model: type[BaseModel] = create_model(
+            "FeatureBatch", __base__=_BatchBase, rows=(rows_type, rows_field)
+        )
+
+    def batch_array(self, batch: BaseModel, served: Sequence[str]) -> np.ndarray:
+        """The rows of a batch body, whichever of its two forms it takes."""
+        rows = getattr(batch, "rows", None)
+        if rows is not None:
+            return self.to_array(rows, served, batch=True)
+        return columns_array(batch.columns, batch.data, served)  # type: ignore[attr-defined]
+
+    def to_array(
+        self, vectors: Sequence[BaseModel], served: Sequence[str], *, batch: bool = False
+    ) -> np.ndarray:
+        """Rows in the served model's feature order; a 422 error names every bad feature."""
+        if self.names is not None and tuple(served) == self.names:
+            # The body model already checked each value; its fields are in the served order.
+            return np.array([list(v.__dict__.values()) for v in vectors], dtype=np.float64)
+        out = np.empty((len(vectors), len(served)), dtype=np.float64)
+        errors: list[dict[str, Any]] = []
+        for i, vector in enumerate(vectors):
+            loc: list[Any] = ["body", "rows", i] if batch else ["body"]
+            values = vector.model_dump(by_alias=True)
+            for name in set(values) - set(served):
+                errors.append(
+                    _error(loc, name, "extra_forbidden", "not a feature of the served model")
+                )
+            for j, name in enumerate(served):
+                value = values.get(name)
+                if value is None:
+                    errors.append(_error(loc, name, "missing", "Field required"))
+                elif isinstance(value, bool) or not isinstance(value, int | float):
+                    errors.append(_error(loc, name, "float_type", "Input should be a valid number"))
+                elif not math.isfinite(value):
+                    errors.append(
+                        _error(loc, name, "finite_number", "Input should be a finite number")
+                    )
+                else:
+                    out[i, j] = value
+            if len(errors) >= 50:  # enough to fix the client; a 10,000-row echo helps no one
+                break
+        if errors:
+            raise InvalidFeaturesError(errors)
+        return out
+
+
+class _BatchBase(BaseModel):
+    """Either ``rows`` (one object per trip) or ``columns`` + ``data`` (a row of numbers per trip,
+    the compact form for large batches, answered in the same compact form)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    columns: list[str] | None = Field(default=None, min_length=1, max_length=1000)
+    data: list[list[float]] | None = Field(default=None, min_length=1, max_length=MAX_BATCH)
+
+    @model_validator(mode="after")
+    def _one_form(self) -> _BatchBase:
+        rows = getattr(self, "rows", None)
+        compact = self.columns is not None or self.data is not None
+        if (rows is None) == (not compact):
+            raise ValueError("send either 'rows' or both 'columns' and 'data'")
+        if compact and (self.columns is None or self.data is None):
+            raise ValueError("'columns' and 'data' go together")
+        return self
+
+
+def columns_array(
+    columns: Sequence[str], data: Sequence[Sequence[float]], served: Sequence[str]
+) -> np.ndarray:
+    """The compact form in the served model's feature order; a 422 error names what is wrong."""
+    errors: list[dict[str, Any]] = []
+    position = {name: i for i, name in enumerate(columns)}
+    for name in served:
+        if name not in position:
+            errors.append(_error(["body", "columns"], name, "missing", "Field required"))
+    for name in columns:
+        if name not in set(served):
+            errors.append(
+                _error(
+                    ["body", "columns"],
+                    name,
+                    "extra_forbidden",
+                    "not a feature of the served model",
+                )
+            )
+    if len(position) != len(columns):
+        errors.append(_error(["body"], "columns", "value_error", "a column is named twice"))
+    for i, row in enumerate(data):
+        if len(row) != len(columns):
+            errors.append(
+                _error(
+                    ["body", "data"],
+                    str(i),
+                    "length",
+                    f"row has {len(row)} values for {len(columns)} columns",
+                )
+            )
+            if len(errors) >= 50:
+                break
+    if errors:
+        raise InvalidFeaturesError(errors)
+    array = np.array(data, dtype=np.float64)
+    if not np.isfinite(array).all():
+        raise InvalidFeaturesError(
+            [_error(["body"], "data", "finite_number", "Input should be finite numbers")]
+        )
+    order = [position[name] for name in served]
+    return array if order == list(range(len(columns))) else array[:, order]
+
+
+def _error(loc: list[Any], name: str, kind: str, message: str) -> dict[str, Any]:
+    return {"type": kind, "loc": [*loc, name], "msg": message}
