@@ -155,8 +155,16 @@ def _column(
     return out
 
 
+def _codes(index: pd.Index, values: pd.Series) -> np.ndarray:
+    """Position of each value in ``index``, -1 if absent; hashes only the distinct values."""
+    factor, uniques = pd.factorize(values)
+    mapping = np.append(index.get_indexer(pd.Index(uniques)), -1)
+    codes: np.ndarray = mapping[factor]  # factor -1 (a blank) picks the appended -1
+    return codes
+
+
 def _lookup(index: pd.Index, keys: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    pos = index.get_indexer(pd.Index(keys))
+    pos = _codes(index, keys)
     return np.maximum(pos, 0), pos >= 0
 
 
@@ -194,7 +202,7 @@ def compute_features(
     rw = inputs.route_weather
     rw_hours = _hours(rw["ts"].dt.floor("h"))
     on_slot = (rw["ts"] == rw["ts"].dt.floor("6h")).to_numpy()
-    rw_codes = np.where(on_slot, routes.index.get_indexer(pd.Index(rw["route_id"])), -1)
+    rw_codes = np.where(on_slot, _codes(routes.index, rw["route_id"]), -1)
     weather = _Series.build(rw_codes, rw_hours // 6, rw)
     s0 = _hours(dep.dt.floor("6h")) // 6
     s1 = _hours(arr.dt.ceil("6h")) // 6
@@ -206,9 +214,7 @@ def compute_features(
     # City weather at the departure (origin) and arrival (destination) hour, rounded.
     cw = inputs.city_weather
     cities = pd.Index(pd.unique(np.concatenate([routes["origin_id"], routes["destination_id"]])))
-    city = _Series.build(
-        cities.get_indexer(pd.Index(cw["city_id"])), _hour_of_day(cw, "city_weather"), cw
-    )
+    city = _Series.build(_codes(cities, cw["city_id"]), _hour_of_day(cw, "city_weather"), cw)
     city_found: dict[str, np.ndarray] = {}
     for side, column, when in (
         ("origin", "origin_id", dep),
@@ -225,9 +231,7 @@ def compute_features(
 
     # Traffic: hourly from the rounded departure to the rounded arrival.
     tr = inputs.traffic
-    traffic = _Series.build(
-        routes.index.get_indexer(pd.Index(tr["route_id"])), _hour_of_day(tr, "traffic"), tr
-    )
+    traffic = _Series.build(_codes(routes.index, tr["route_id"]), _hour_of_day(tr, "traffic"), tr)
     h0, h1 = _hours(dep.dt.round("h")), _hours(arr.dt.round("h"))
     tlo, thi, tr_absent = traffic.window(route_codes, h0, h1)
     out["avg_no_of_vehicles"] = _window_mean(traffic.frame["no_of_vehicles"], tlo, thi)
