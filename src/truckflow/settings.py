@@ -39,6 +39,17 @@ class Settings(BaseSettings):
         default=None, description="Token that the serving API's admin endpoints require."
     )
 
+    mlflow_tracking_uri: str | None = Field(
+        default=None,
+        description=(
+            "MLflow tracking and registry URI (an MLflow server's URL, or a database URL); "
+            "default a SQLite store mlflow.db in home, with artifacts in home/mlartifacts."
+        ),
+    )
+    model_name: str = Field(
+        default="truck-delay", description="Registered model name of the delay classifier."
+    )
+
     @model_validator(mode="after")
     def _absolute_home(self) -> Settings:
         self.home = self.home.expanduser().resolve()
@@ -50,6 +61,18 @@ class Settings(BaseSettings):
         if self.database_url is not None:
             return self.database_url.get_secret_value()
         return f"sqlite:///{self.home / 'truckflow.db'}"
+
+    @property
+    def tracking_uri(self) -> str:
+        """The MLflow URI in force (the embedded SQLite store unless one is set)."""
+        if self.mlflow_tracking_uri:
+            return self.mlflow_tracking_uri
+        return f"sqlite:///{self.home / 'mlflow.db'}"
+
+    @property
+    def mlflow_artifact_root(self) -> Path:
+        """Where the embedded store keeps model files (a server keeps its own)."""
+        return self.home / "mlartifacts"
 
     def ensure_home(self) -> Path:
         self.home.mkdir(parents=True, exist_ok=True)
