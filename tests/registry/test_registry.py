@@ -93,7 +93,7 @@ def test_tampered_artifact_is_refused(registry: ModelRegistry) -> None:
     registry.load(number)
     pickled = next(p for p in _model_folder(registry, number).iterdir() if p.suffix == ".pkl")
     pickled.write_bytes(pickled.read_bytes() + b"tampered")
-    with pytest.raises(RegistryError, match="checksum .* refusing to load"):
+    with pytest.raises(RegistryError, match=r"checksum .* refusing to load"):
         registry.load(number)
 
 
