@@ -77,9 +77,10 @@ def version() -> None:
 
 
 def _register_subcommands() -> None:
-    from truckflow.cli import data
+    from truckflow.cli import data, model
 
     app.add_typer(data.app, name="data")
+    app.add_typer(model.app, name="model")
 
 
 _register_subcommands()
