@@ -272,6 +272,7 @@ def compare(scale: int, repeat: int, reference: bool) -> dict[str, float]:
 def time_registration(repeat: int) -> None:
     """Median time to register a small fitted model in a local MLflow store (SQLite)."""
     from sklearn.linear_model import LogisticRegression
+
     from truckflow.registry import ModelRegistry
 
     rng = np.random.default_rng(0)

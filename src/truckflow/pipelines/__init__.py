@@ -1,0 +1,1 @@
+"""Domain pipelines (training, daily, drift, release) built on the generic engine."""
