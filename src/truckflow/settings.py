@@ -39,6 +39,32 @@ class Settings(BaseSettings):
         default=None, description="Token that the serving API's admin endpoints require."
     )
 
+    notify_file: Path | None = Field(
+        default=None,
+        description="Notification routing rules (TOML or YAML); default notify.toml or "
+        "notify.yaml in home when present, else the built-in rules (JSONL file in home).",
+    )
+    notify_channels: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="Channel URLs by name (JSON object); they add to and override the rules "
+        'file\'s channels, e.g. {"ops": "mailtos://user:pass@smtp.example.com?to=ops@example.com"}.',
+    )
+    notify_routes: list[dict[str, Any]] | None = Field(
+        default=None,
+        description="Routing rules (JSON list of {events, min_severity, channels}); replace the "
+        "rules file's routes when set.",
+    )
+    notify_retry_base_s: float = Field(
+        default=30.0, gt=0, description="First retry delay of a failed delivery; doubles each time."
+    )
+    notify_retry_max_s: float = Field(
+        default=3600.0, gt=0, description="Longest delay between two delivery attempts."
+    )
+    notify_claim_timeout_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="A dispatcher's claim on outbox rows lapses after this long (crashed runs).",
+    )
     mlflow_tracking_uri: str | None = Field(
         default=None,
         description=(
@@ -87,6 +113,10 @@ class Settings(BaseSettings):
             value = getattr(self, name)
             if isinstance(value, SecretStr):
                 value = None if value is None else "**********"
+            elif isinstance(value, dict):
+                value = {
+                    k: "**********" if isinstance(v, SecretStr) else v for k, v in value.items()
+                }
             elif isinstance(value, Path):
                 value = str(value)
             out[name] = value

@@ -20,7 +20,11 @@ __all__ = ["current_revision", "head_revision", "target_metadata", "upgrade"]
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 # Modules that declare tables on the shared metadata; imported so that Alembic sees them all.
-_TABLE_MODULES: tuple[str, ...] = ("truckflow.store.schema", "truckflow.features.store")
+_TABLE_MODULES: tuple[str, ...] = (
+    "truckflow.store.schema",
+    "truckflow.notify.schema",
+    "truckflow.features.store",
+)
 
 
 def target_metadata() -> sa.MetaData:

@@ -1,0 +1,334 @@
+"""The event types truckflow emits, their default severities, and helpers that build them.
+
+Every helper returns a plain ``truckflow.events.Event`` whose body is JSON-ready, so that the
+outbox can store it and every channel can render it. The helpers only shape data: nothing here
+reads settings or touches the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
+from typing import Any
+
+from truckflow.events import Event, Severity
+
+__all__ = [
+    "DEFAULT_SEVERITY",
+    "EventType",
+    "data_quality_failed",
+    "drift_detected",
+    "event_of",
+    "features_waiting",
+    "metrics_daily",
+    "model_approved",
+    "model_promoted",
+    "model_registered",
+    "model_rejected",
+    "model_rolled_back",
+    "notify_test",
+    "pipeline_failed",
+    "pipeline_started",
+    "pipeline_succeeded",
+    "retraining_done",
+    "severity_rank",
+    "step_failed",
+    "step_retried",
+]
+
+
+class EventType(StrEnum):
+    PIPELINE_STARTED = "pipeline.started"
+    PIPELINE_SUCCEEDED = "pipeline.succeeded"
+    PIPELINE_FAILED = "pipeline.failed"
+    STEP_FAILED = "step.failed"
+    STEP_RETRIED = "step.retried"
+    DATA_QUALITY_FAILED = "data_quality.failed"
+    FEATURES_WAITING = "features.waiting"
+    DRIFT_DETECTED = "drift.detected"
+    MODEL_REGISTERED = "model.registered"
+    MODEL_APPROVED = "model.approved"
+    MODEL_REJECTED = "model.rejected"
+    MODEL_PROMOTED = "model.promoted"
+    MODEL_ROLLED_BACK = "model.rolled_back"
+    METRICS_DAILY = "metrics.daily"
+    RETRAINING_DONE = "retraining.done"
+    NOTIFY_TEST = "notify.test"
+
+
+DEFAULT_SEVERITY: Mapping[EventType, Severity] = {
+    EventType.PIPELINE_STARTED: Severity.INFO,
+    EventType.PIPELINE_SUCCEEDED: Severity.INFO,
+    EventType.PIPELINE_FAILED: Severity.ERROR,
+    EventType.STEP_FAILED: Severity.ERROR,
+    EventType.STEP_RETRIED: Severity.WARNING,
+    EventType.DATA_QUALITY_FAILED: Severity.WARNING,
+    EventType.FEATURES_WAITING: Severity.WARNING,
+    EventType.DRIFT_DETECTED: Severity.WARNING,
+    EventType.MODEL_REGISTERED: Severity.INFO,
+    EventType.MODEL_APPROVED: Severity.INFO,
+    EventType.MODEL_REJECTED: Severity.WARNING,
+    EventType.MODEL_PROMOTED: Severity.INFO,
+    EventType.MODEL_ROLLED_BACK: Severity.ERROR,
+    EventType.METRICS_DAILY: Severity.INFO,
+    EventType.RETRAINING_DONE: Severity.INFO,
+    EventType.NOTIFY_TEST: Severity.INFO,
+}
+
+_RANK = {
+    Severity.DEBUG: 10,
+    Severity.INFO: 20,
+    Severity.WARNING: 30,
+    Severity.ERROR: 40,
+    Severity.CRITICAL: 50,
+}
+
+
+def severity_rank(severity: Severity | str) -> int:
+    """Order of severities (debug lowest), for "at least this severe" routing rules."""
+    return _RANK[Severity(severity)]
+
+
+def event_of(
+    type_: EventType, subject: str, body: Mapping[str, Any], severity: Severity | None = None
+) -> Event:
+    """An event of a catalogued type; ``None`` values are left out of the body."""
+    clean = {k: v for k, v in body.items() if v is not None}
+    return Event(
+        type=str(type_),
+        subject=subject,
+        body=clean,
+        severity=severity or DEFAULT_SEVERITY[type_],
+    )
+
+
+def pipeline_started(
+    pipeline: str, execution_id: str, parameters: Mapping[str, Any] | None = None
+) -> Event:
+    return event_of(
+        EventType.PIPELINE_STARTED,
+        f"pipeline {pipeline} started",
+        {"pipeline": pipeline, "execution_id": execution_id, "parameters": _dict(parameters)},
+    )
+
+
+def pipeline_succeeded(
+    pipeline: str, execution_id: str, *, duration_s: float | None = None, cached_steps: int = 0
+) -> Event:
+    return event_of(
+        EventType.PIPELINE_SUCCEEDED,
+        f"pipeline {pipeline} succeeded",
+        {
+            "pipeline": pipeline,
+            "execution_id": execution_id,
+            "duration_s": duration_s,
+            "cached_steps": cached_steps,
+        },
+    )
+
+
+def pipeline_failed(
+    pipeline: str, execution_id: str, *, step: str, error: str, log: str | None = None
+) -> Event:
+    """``log`` says where the failing step's log is (a path or URL)."""
+    return event_of(
+        EventType.PIPELINE_FAILED,
+        f"pipeline {pipeline} failed at step {step}",
+        {
+            "pipeline": pipeline,
+            "execution_id": execution_id,
+            "step": step,
+            "error": error,
+            "log": log,
+        },
+    )
+
+
+def step_failed(
+    pipeline: str,
+    execution_id: str,
+    *,
+    step: str,
+    error: str,
+    attempt: int = 1,
+    log: str | None = None,
+) -> Event:
+    return event_of(
+        EventType.STEP_FAILED,
+        f"step {step} of pipeline {pipeline} failed",
+        {
+            "pipeline": pipeline,
+            "execution_id": execution_id,
+            "step": step,
+            "attempt": attempt,
+            "error": error,
+            "log": log,
+        },
+    )
+
+
+def step_retried(
+    pipeline: str, execution_id: str, *, step: str, attempt: int, error: str, delay_s: float
+) -> Event:
+    return event_of(
+        EventType.STEP_RETRIED,
+        f"step {step} of pipeline {pipeline} retried (attempt {attempt})",
+        {
+            "pipeline": pipeline,
+            "execution_id": execution_id,
+            "step": step,
+            "attempt": attempt,
+            "error": error,
+            "delay_s": delay_s,
+        },
+    )
+
+
+def data_quality_failed(
+    table: str,
+    *,
+    rows_checked: int,
+    rows_failed: int,
+    rows_quarantined: int,
+    failed_checks: Sequence[str] = (),
+    source: str | None = None,
+    quarantine: str | None = None,
+) -> Event:
+    """``quarantine`` says where the rejected rows are (a table, file or query)."""
+    return event_of(
+        EventType.DATA_QUALITY_FAILED,
+        f"data quality: {rows_failed} of {rows_checked} rows of {table} failed",
+        {
+            "table": table,
+            "source": source,
+            "rows_checked": rows_checked,
+            "rows_failed": rows_failed,
+            "rows_quarantined": rows_quarantined,
+            "failed_checks": list(failed_checks),
+            "quarantine": quarantine,
+        },
+    )
+
+
+def features_waiting(day: str, *, trips: int, reason: str = "weather forecasts missing") -> Event:
+    return event_of(
+        EventType.FEATURES_WAITING,
+        f"{trips} trips of {day} wait for forecasts",
+        {"day": day, "trips": trips, "reason": reason},
+    )
+
+
+def drift_detected(
+    scores: Mapping[str, float],
+    *,
+    threshold: float,
+    report: str | None = None,
+    model: str | None = None,
+) -> Event:
+    """``scores`` maps each drifted column (or metric) to its drift score."""
+    columns = sorted(scores)
+    return event_of(
+        EventType.DRIFT_DETECTED,
+        f"drift detected in {len(columns)} column(s): {', '.join(columns[:5])}",
+        {
+            "columns": columns,
+            "scores": {k: float(v) for k, v in scores.items()},
+            "threshold": threshold,
+            "report": report,
+            "model": model,
+        },
+    )
+
+
+def model_registered(
+    model: str,
+    version: str,
+    *,
+    metrics: Mapping[str, float] | None = None,
+    run_id: str | None = None,
+) -> Event:
+    return event_of(
+        EventType.MODEL_REGISTERED,
+        f"model {model} version {version} registered",
+        {"model": model, "version": version, "metrics": _dict(metrics), "run_id": run_id},
+    )
+
+
+def model_approved(
+    model: str, version: str, *, by: str | None = None, reason: str | None = None
+) -> Event:
+    return event_of(
+        EventType.MODEL_APPROVED,
+        f"model {model} version {version} approved",
+        {"model": model, "version": version, "by": by, "reason": reason},
+    )
+
+
+def model_rejected(model: str, version: str, *, reason: str, by: str | None = None) -> Event:
+    return event_of(
+        EventType.MODEL_REJECTED,
+        f"model {model} version {version} rejected",
+        {"model": model, "version": version, "by": by, "reason": reason},
+    )
+
+
+def model_promoted(model: str, version: str, *, stage: str, previous: str | None = None) -> Event:
+    return event_of(
+        EventType.MODEL_PROMOTED,
+        f"model {model} version {version} promoted to {stage}",
+        {"model": model, "version": version, "stage": stage, "previous": previous},
+    )
+
+
+def model_rolled_back(
+    model: str, *, stage: str, from_version: str, to_version: str, reason: str
+) -> Event:
+    return event_of(
+        EventType.MODEL_ROLLED_BACK,
+        f"model {model} {stage} rolled back from version {from_version} to {to_version}",
+        {
+            "model": model,
+            "stage": stage,
+            "from_version": from_version,
+            "to_version": to_version,
+            "reason": reason,
+        },
+    )
+
+
+def metrics_daily(day: str, metrics: Mapping[str, float], *, model: str | None = None) -> Event:
+    return event_of(
+        EventType.METRICS_DAILY,
+        f"daily metrics for {day}",
+        {"day": day, "model": model, "metrics": {k: float(v) for k, v in metrics.items()}},
+    )
+
+
+def retraining_done(
+    model: str,
+    version: str,
+    *,
+    reason: str,
+    promoted: bool,
+    metrics: Mapping[str, float] | None = None,
+) -> Event:
+    outcome = "promoted" if promoted else "not promoted"
+    return event_of(
+        EventType.RETRAINING_DONE,
+        f"retraining of {model} done: version {version} {outcome}",
+        {
+            "model": model,
+            "version": version,
+            "reason": reason,
+            "promoted": promoted,
+            "metrics": _dict(metrics),
+        },
+    )
+
+
+def notify_test(note: str = "truckflow notification test") -> Event:
+    return event_of(EventType.NOTIFY_TEST, note, {"note": note})
+
+
+def _dict(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    return None if value is None else dict(value)
