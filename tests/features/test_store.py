@@ -30,6 +30,20 @@ def test_batch_and_online_paths_give_identical_features(db: Database) -> None:
     pd.testing.assert_frame_equal(online, batch)
     waiting = features_for_trip(db, *TRIP_C)
     assert waiting.features.empty and len(waiting.waiting) == 1
+    # A trip described by its route and arrival (not read from the schedule): same features.
+    schedule = world.schedule.set_index("truck_id")
+    described = features_for_trip(
+        db,
+        TRIP_A[0],
+        TRIP_A[1],
+        route_id=schedule.loc[TRIP_A[0], "route_id"],
+        estimated_arrival=schedule.loc[TRIP_A[0], "estimated_arrival"],
+    ).features
+    expected = batch[batch["truck_id"] == TRIP_A[0]].reset_index(drop=True)
+    assert described["delay"].isna().all()
+    pd.testing.assert_frame_equal(described.drop(columns="delay"), expected.drop(columns="delay"))
+    with pytest.raises(FeatureError, match="not in truck_schedule"):
+        features_for_trip(db, 999, TRIP_A[1])
 
 
 def test_incremental_fill_waiting_trip_and_label_update(db: Database) -> None:

@@ -93,6 +93,40 @@ def _load(conn: Connection, schedule: pd.DataFrame) -> FeatureInputs:
     ).normalised()
 
 
-def features_for_trip(db: Database, truck_id: int, departure_date: dt.datetime) -> FeatureResult:
-    """The online path: one trip's rows from the database, then the one compute."""
-    return compute_features(load_inputs(db, trips=[(truck_id, departure_date)]))
+def features_for_trip(
+    db: Database,
+    truck_id: int,
+    departure_date: dt.datetime,
+    *,
+    route_id: str | None = None,
+    estimated_arrival: dt.datetime | None = None,
+) -> FeatureResult:
+    """The online path: one trip's rows from the database, then the one compute.
+
+    The trip is read from the schedule, unless its route and estimated arrival are given (a
+    trip asked about before it is scheduled); either way the same compute runs on it.
+    """
+    if (route_id is None) != (estimated_arrival is None):
+        raise FeatureError("give both route_id and estimated_arrival, or neither")
+    if route_id is None:
+        inputs = load_inputs(db, trips=[(truck_id, departure_date)])
+        if inputs.schedule.empty:
+            raise FeatureError(
+                f"trip of truck {truck_id} departing {departure_date} is not in truck_schedule"
+            )
+        return compute_features(inputs)
+    schedule = pd.DataFrame(
+        {
+            "truck_id": [int(truck_id)],
+            "route_id": [route_id],
+            "departure_date": [pd.Timestamp(departure_date)],
+            "estimated_arrival": [estimated_arrival],
+            "delay": [None],
+        }
+    )
+    try:
+        with db.engine.connect() as conn:
+            inputs = _load(conn, schedule)
+    except sa.exc.SQLAlchemyError as exc:
+        raise FeatureError(f"reading feature inputs from {db.safe_url} failed: {exc}") from exc
+    return compute_features(inputs)
