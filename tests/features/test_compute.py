@@ -99,5 +99,10 @@ def test_partitions_by_departure_date_union_to_the_whole(world: FeatureInputs) -
 def test_output_columns_and_missing_input_column(world: FeatureInputs) -> None:
     features = compute_features(world).features
     assert list(features.columns[4:-1]) == list(FEATURE_COLUMNS)
+    backwards = world.schedule.assign(
+        estimated_arrival=world.schedule["departure_date"] - pd.Timedelta(hours=1)
+    )
+    with pytest.raises(FeatureError, match=r"3 trip\(s\) arrive before they depart, e.g. truck 1"):
+        compute_features(dataclasses.replace(world, schedule=backwards))
     with pytest.raises(FeatureError, match=r"'traffic' lacks column\(s\) accident"):
         compute_features(dataclasses.replace(world, traffic=world.traffic.drop(columns="accident")))

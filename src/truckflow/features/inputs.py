@@ -68,6 +68,13 @@ class FeatureInputs:
         schedule = frames["schedule"].copy()
         for column in ("departure_date", "estimated_arrival"):
             schedule[column] = _timestamps(schedule[column], f"schedule.{column}")
+        backwards = schedule["estimated_arrival"] < schedule["departure_date"]
+        if backwards.any():
+            first = schedule[backwards].iloc[0]
+            raise FeatureError(
+                f"schedule: {int(backwards.sum())} trip(s) arrive before they depart, e.g. "
+                f"truck {first['truck_id']} departing {first['departure_date']}"
+            )
         if "delay" not in schedule.columns:
             schedule["delay"] = pd.NA
         frames["schedule"] = schedule
