@@ -31,6 +31,7 @@ __all__ = [
     "fill_features",
     "load_features",
     "register_feature_set",
+    "store_features",
     "update_labels",
 ]
 
@@ -149,6 +150,24 @@ def _only(frame: pd.DataFrame, keys: list[tuple[int, dt.datetime]]) -> pd.DataFr
     return frame[have.isin(wanted)]
 
 
+def store_features(
+    db: Database, frame: pd.DataFrame, *, version: str = FEATURE_SET_VERSION
+) -> int:
+    """Insert computed feature rows (as ``compute_features`` returns them) in one transaction.
+
+    For callers that compute partitions elsewhere (a Dask worker) and store them here; a row
+    already stored for the same trip and version is a conflict, as the key says.
+    """
+    if frame.empty:
+        return 0
+    try:
+        with db.begin() as conn:
+            conn.execute(trip_features.insert(), _records(frame, version, _now()))
+    except sa.exc.SQLAlchemyError as exc:
+        raise FeatureError(f"writing {len(frame)} rows to trip_features failed: {exc}") from exc
+    return len(frame)
+
+
 def fill_features(
     db: Database,
     start: dt.datetime,
@@ -173,14 +192,7 @@ def fill_features(
             load_inputs(db, trips=pending) if by_key else load_inputs(db, d0, d1)
         )
         fresh = _only(result.features, pending)
-        if len(fresh):
-            try:
-                with db.begin() as conn:
-                    conn.execute(trip_features.insert(), _records(fresh, version, _now()))
-            except sa.exc.SQLAlchemyError as exc:
-                raise FeatureError(
-                    f"writing {len(fresh)} rows to trip_features failed: {exc}"
-                ) from exc
+        store_features(db, fresh, version=version)
         computed += len(fresh)
         waiting.append(_only(result.waiting, pending))
     labels = update_labels(db, version=version)
