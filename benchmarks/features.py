@@ -291,12 +291,12 @@ def time_registration(repeat: int) -> None:
     )
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-reference-5", action="store_true")
     parser.add_argument("--skip-mlflow", action="store_true")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     one = compare(1, args.repeat, reference=True)
     five = compare(5, args.repeat, reference=not args.skip_reference_5)
     print(f"scale 5 / scale 1 time: x{five['fast_s'] / one['fast_s']:.1f} for x5 trips")

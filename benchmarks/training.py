@@ -24,7 +24,7 @@ from truckflow.training import FAMILIES, stages
 SLICE = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "course_sample"
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=SLICE)
     parser.add_argument("--trials", type=int, default=20)
@@ -32,7 +32,7 @@ def main() -> None:
     parser.add_argument("--train-end", default="2019-01-05")
     parser.add_argument("--validation-end", default="2019-01-07")
     parser.add_argument("--device", default="cpu")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()

@@ -38,6 +38,18 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = Field(
         default=None, description="Token that the serving API's admin endpoints require."
     )
+    drift_share: float = Field(
+        default=0.1,
+        gt=0,
+        le=1,
+        description="Dataset drift when this share of feature columns drifts (course: 0.1).",
+    )
+    drift_min_f1: float = Field(
+        default=0.6,
+        ge=0,
+        le=1,
+        description="Model drift when F1 on last week's labelled trips falls below this.",
+    )
 
     notify_file: Path | None = Field(
         default=None,
@@ -74,6 +86,30 @@ class Settings(BaseSettings):
     )
     model_name: str = Field(
         default="truck-delay", description="Registered model name of the delay classifier."
+    )
+
+    artifact_url: str | None = Field(
+        default=None,
+        description="fsspec URL of the pipeline artifact store; default the folder artifacts/ in home.",
+    )
+    pipeline_max_parallel: int = Field(
+        default=4, ge=1, description="Steps the local pipeline runner runs at the same time."
+    )
+    pipeline_heartbeat_s: float = Field(
+        default=5.0, gt=0, description="How often a running pipeline execution records a heartbeat."
+    )
+    pipeline_stale_after_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="An execution owned by another host whose heartbeat is older is interrupted.",
+    )
+    dask_scheduler: str | None = Field(
+        default=None,
+        description="Address of a Dask scheduler for the dask runner; default a LocalCluster.",
+    )
+    pipeline_modules: list[str] = Field(
+        default_factory=list,
+        description="Extra modules to import so that the pipelines they register are listed.",
     )
 
     @model_validator(mode="after")

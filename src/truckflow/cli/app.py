@@ -77,10 +77,11 @@ def version() -> None:
 
 
 def _register_subcommands() -> None:
-    from truckflow.cli import data, model, notify
+    from truckflow.cli import data, model, notify, pipeline
 
     app.add_typer(data.app, name="data")
     app.add_typer(model.app, name="model")
+    app.add_typer(pipeline.app, name="pipeline")
     app.add_typer(notify.app, name="notify")
 
 

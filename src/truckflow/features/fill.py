@@ -150,9 +150,7 @@ def _only(frame: pd.DataFrame, keys: list[tuple[int, dt.datetime]]) -> pd.DataFr
     return frame[have.isin(wanted)]
 
 
-def store_features(
-    db: Database, frame: pd.DataFrame, *, version: str = FEATURE_SET_VERSION
-) -> int:
+def store_features(db: Database, frame: pd.DataFrame, *, version: str = FEATURE_SET_VERSION) -> int:
     """Insert computed feature rows (as ``compute_features`` returns them) in one transaction.
 
     For callers that compute partitions elsewhere (a Dask worker) and store them here; a row

@@ -22,8 +22,10 @@ _MIGRATIONS = Path(__file__).with_name("migrations")
 # Modules that declare tables on the shared metadata; imported so that Alembic sees them all.
 _TABLE_MODULES: tuple[str, ...] = (
     "truckflow.store.schema",
+    "truckflow.pipeline.records",
     "truckflow.notify.schema",
     "truckflow.features.store",
+    "truckflow.monitoring.store",
 )
 
 

@@ -1,0 +1,251 @@
+"""``truckflow pipeline``: list, show, run, inspect and resume pipeline executions."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from truckflow.cli.context import state
+from truckflow.cli.output import JSON_OPTION, console, emit, fail_on_errors
+from truckflow.pipeline import (
+    ExecutionResult,
+    PipelineError,
+    get_execution,
+    get_pipeline,
+    list_executions,
+    pipeline_names,
+    resume_execution,
+    run_pipeline,
+)
+from truckflow.pipeline.registry import load_pipeline_modules
+from truckflow.store import connect
+from truckflow.store.migrate import upgrade
+
+__all__ = ["app"]
+
+app = typer.Typer(help="Pipelines: definitions, runs, executions, resume.", no_args_is_help=True)
+
+_DOMAIN_PIPELINES = "truckflow.pipelines"
+
+
+def _load() -> None:
+    """Import the modules that register pipelines: the domain package when present, and the
+    settings' extra modules."""
+    modules = list(state.settings().pipeline_modules)
+    if importlib.util.find_spec(_DOMAIN_PIPELINES) is not None:
+        modules.insert(0, _DOMAIN_PIPELINES)
+    load_pipeline_modules(modules)
+
+
+def _parse_parameters(pairs: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise PipelineError(f"parameter {pair!r} is not key=value")
+        out[key.strip()] = value
+    return out
+
+
+@app.command("list")
+def list_(as_json: bool = JSON_OPTION) -> None:
+    """List the registered pipelines.
+
+    Example: [bold]truckflow pipeline list --json[/]
+    """
+    with fail_on_errors(as_json):
+        _load()
+        result = []
+        for name in pipeline_names():
+            p = get_pipeline(name)
+            result.append(
+                {
+                    "name": name,
+                    "description": p.description,
+                    "steps": len(p.steps),
+                    "parameters": [x.name for x in p.parameters.values()],
+                    "hash": p.hash,
+                }
+            )
+
+    def render(rows: list[dict[str, Any]]) -> None:
+        table = Table("pipeline", "steps", "parameters", "description")
+        for r in rows:
+            table.add_row(r["name"], str(r["steps"]), ", ".join(r["parameters"]), r["description"])
+        console.print(table)
+
+    emit(result, as_json, render)
+
+
+@app.command()
+def show(
+    name: str,
+    as_json: bool = JSON_OPTION,
+    mermaid: bool = typer.Option(False, "--mermaid", help="Print the graph as Mermaid."),
+) -> None:
+    """Show a pipeline's definition (stable JSON with its hash, or a Mermaid graph).
+
+    Example: [bold]truckflow pipeline show example --mermaid[/]
+    """
+    with fail_on_errors(as_json):
+        _load()
+        p = get_pipeline(name)
+    if mermaid:
+        sys.stdout.write(p.mermaid())
+        return
+    if as_json:
+        sys.stdout.write(
+            json.dumps({"hash": p.hash, "definition": p.to_json()}, indent=2, sort_keys=True) + "\n"
+        )
+        return
+    console.print(f"[bold]{p.name}[/] {p.hash[:12]}  {p.description}")
+    for param in p.parameters.values():
+        default = "required" if param.required else f"default {param.default!r}"
+        console.print(f"  parameter [bold]{param.name}[/]: {param.type}, {default}")
+    for step_name in p.order:
+        deps = ", ".join(sorted(p.dependencies[step_name])) or "-"
+        console.print(f"  step [bold]{step_name}[/] ({p.steps[step_name].kind}) after {deps}")
+
+
+def _render_execution(r: ExecutionResult) -> None:
+    colour = {"succeeded": "green", "failed": "red"}.get(r.status, "yellow")
+    console.print(
+        f"execution [bold]{r.execution_id}[/] of [bold]{r.pipeline}[/]: [{colour}]{r.status}[/]"
+    )
+    if r.error:
+        console.print(f"  error: {r.error}", markup=False)
+    table = Table("step", "status", "duration s", "attempts", "cache", "error")
+    for s in r.steps.values():
+        duration = "" if s.duration_s is None else f"{s.duration_s:.3f}"
+        cache = "hit" if s.cache_hit else (s.cache_reason or "")
+        table.add_row(s.name, s.status, duration, str(s.attempts), cache, (s.error or "")[:80])
+    console.print(table)
+
+
+def _finish(result: ExecutionResult, as_json: bool) -> None:
+    emit(result.to_dict(), as_json, lambda _: _render_execution(result))
+    if not result.ok:
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def run(
+    name: str,
+    parameter: list[str] = typer.Option([], "-p", "--parameter", help="key=value; repeatable."),
+    runner: str = typer.Option("local", "--runner", help="local or dask."),
+    scheduler: str | None = typer.Option(None, "--scheduler", help="Dask scheduler address."),
+    steps: str | None = typer.Option(
+        None, "--steps", help="Run only these steps (comma-separated)."
+    ),
+    reuse_from: str | None = typer.Option(
+        None, "--reuse-from", help="Execution whose outputs the other steps reuse."
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Run a registered pipeline; exits 1 when the execution fails.
+
+    Example: [bold]truckflow pipeline run example -p size=50 --runner dask[/]
+    """
+    with fail_on_errors(as_json):
+        _load()
+        result = run_pipeline(
+            name,
+            _parse_parameters(parameter),
+            settings=state.settings(),
+            runner=runner,
+            scheduler=scheduler,
+            steps=steps.split(",") if steps else None,
+            reuse_from=reuse_from,
+        )
+    _finish(result, as_json)
+
+
+@app.command()
+def executions(
+    name: str | None = typer.Argument(None, help="Only this pipeline's executions."),
+    limit: int = typer.Option(20, "--limit"),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """List recent executions, newest first (marks dead ones interrupted first).
+
+    Example: [bold]truckflow pipeline executions example --json[/]
+    """
+    with fail_on_errors(as_json):
+        from truckflow.pipeline import mark_interrupted
+
+        db = connect(state.settings())
+        upgrade(db)
+        mark_interrupted(db)
+        rows = [r.to_dict() for r in list_executions(db, name, limit)]
+
+    def render(items: list[dict[str, Any]]) -> None:
+        table = Table("execution", "pipeline", "status", "started", "runner", "error")
+        for r in items:
+            table.add_row(
+                r["execution_id"],
+                r["pipeline"],
+                r["status"],
+                str(r["started_at"])[:19],
+                r["runner"],
+                (r["error"] or "")[:60],
+            )
+        console.print(table)
+
+    emit(rows, as_json, render)
+
+
+@app.command()
+def describe(execution_id: str, as_json: bool = JSON_OPTION) -> None:
+    """Show an execution: each step's status, duration, cache hit or miss reason, attempts, error.
+
+    Example: [bold]truckflow pipeline describe 3f2a...-... --json[/]
+    """
+    with fail_on_errors(as_json):
+        db = connect(state.settings())
+        upgrade(db)
+        result = get_execution(db, execution_id)
+    emit(result.to_dict(), as_json, lambda _: _render_execution(result))
+
+
+@app.command()
+def resume(
+    execution_id: str,
+    runner: str = typer.Option("local", "--runner", help="local or dask."),
+    scheduler: str | None = typer.Option(None, "--scheduler", help="Dask scheduler address."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Resume a failed, stopped or interrupted execution: rerun what did not succeed.
+
+    Example: [bold]truckflow pipeline resume 3f2a...-...[/]
+    """
+    with fail_on_errors(as_json):
+        _load()
+        result = resume_execution(
+            execution_id, settings=state.settings(), runner=runner, scheduler=scheduler
+        )
+    _finish(result, as_json)
+
+
+@app.command()
+def stop(execution_id: str, as_json: bool = JSON_OPTION) -> None:
+    """Ask a running execution to stop; its process stops it within a heartbeat.
+
+    Example: [bold]truckflow pipeline stop 3f2a...-...[/]
+    """
+    with fail_on_errors(as_json):
+        from truckflow.pipeline import request_stop
+
+        db = connect(state.settings())
+        upgrade(db)
+        result = {"execution_id": execution_id, "stop_requested": request_stop(db, execution_id)}
+
+    def render(r: dict[str, Any]) -> None:
+        said = "stop requested" if r["stop_requested"] else "not running; nothing to stop"
+        console.print(f"execution {r['execution_id']}: {said}")
+
+    emit(result, as_json, render)

@@ -1,0 +1,297 @@
+"""Drift results and daily metrics in the operational database.
+
+``drift_runs`` has one row per week (its first day), ``drift_columns`` one per week, scope
+(``data`` or ``prediction``) and column, ``daily_metrics`` one per day of arrivals. Saving a week
+or a day again replaces it, in one transaction, so a rerun of the pipeline leaves one clean row.
+Every function takes a ``Database`` (its own transaction) or an open ``Connection`` (the caller's).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from truckflow.store.database import Database
+from truckflow.store.schema import metadata, utcnow_column
+
+if TYPE_CHECKING:  # migrations import this module for its tables: keep it light
+    from truckflow.monitoring.quality import ModelQuality
+    from truckflow.monitoring.report import DriftReport
+
+__all__ = [
+    "DailyMetrics",
+    "DriftColumnRecord",
+    "DriftRunRecord",
+    "daily_metrics",
+    "drift_columns",
+    "drift_runs",
+    "list_drift_runs",
+    "load_daily_metrics",
+    "load_drift_columns",
+    "load_drift_run",
+    "save_daily_metrics",
+    "save_drift_run",
+]
+
+drift_runs = sa.Table(
+    "drift_runs",
+    metadata,
+    sa.Column("week_start", sa.Date, primary_key=True),
+    sa.Column("reference_start", sa.Date, nullable=True),
+    sa.Column("reference_end", sa.Date, nullable=True),
+    sa.Column("current_start", sa.Date, nullable=True),
+    sa.Column("current_end", sa.Date, nullable=True),
+    sa.Column("model_version", sa.String(64), nullable=True),
+    sa.Column("dataset_drift", sa.Boolean, nullable=False),
+    sa.Column("share_drifted", sa.Double, nullable=False),
+    sa.Column("drift_share", sa.Double, nullable=False),
+    sa.Column("prediction_drift", sa.Boolean, nullable=True),
+    sa.Column("model_drift", sa.Boolean, nullable=True),
+    sa.Column("f1", sa.Double, nullable=True),
+    sa.Column("drift_detected", sa.Boolean, nullable=False),
+    sa.Column("html_path", sa.String(1024), nullable=True),
+    sa.Column("json_path", sa.String(1024), nullable=True),
+    utcnow_column(),
+)
+
+drift_columns = sa.Table(
+    "drift_columns",
+    metadata,
+    sa.Column("week_start", sa.Date, nullable=False),
+    sa.Column("scope", sa.String(16), nullable=False),
+    sa.Column("column_name", sa.String(128), nullable=False),
+    sa.Column("column_type", sa.String(16), nullable=False),
+    sa.Column("test", sa.String(16), nullable=False),
+    # NULL statistic means +infinity (a category new in the current window): no engine-neutral
+    # way to store infinity exists (MySQL has none).
+    sa.Column("statistic", sa.Double, nullable=True),
+    sa.Column("p_value", sa.Double, nullable=True),
+    sa.Column("threshold", sa.Double, nullable=False),
+    sa.Column("drifted", sa.Boolean, nullable=False),
+    sa.PrimaryKeyConstraint("week_start", "scope", "column_name"),
+)
+
+daily_metrics = sa.Table(
+    "daily_metrics",
+    metadata,
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("accuracy", sa.Double, nullable=False),
+    sa.Column("precision", sa.Double, nullable=False),
+    sa.Column("recall", sa.Double, nullable=False),
+    sa.Column("f1", sa.Double, nullable=False),
+    sa.Column("model_version", sa.String(64), nullable=True),
+    utcnow_column(),
+)
+
+
+@dataclass(frozen=True)
+class DriftRunRecord:
+    week_start: dt.date
+    reference_start: dt.date | None
+    reference_end: dt.date | None
+    current_start: dt.date | None
+    current_end: dt.date | None
+    model_version: str | None
+    dataset_drift: bool
+    share_drifted: float
+    drift_share: float
+    prediction_drift: bool | None
+    model_drift: bool | None
+    f1: float | None
+    drift_detected: bool
+    html_path: str | None
+    json_path: str | None
+
+
+@dataclass(frozen=True)
+class DriftColumnRecord:
+    week_start: dt.date
+    scope: str
+    column_name: str
+    column_type: str
+    test: str
+    statistic: float
+    p_value: float | None
+    threshold: float
+    drifted: bool
+
+
+@dataclass(frozen=True)
+class DailyMetrics:
+    day: dt.date
+    count: int
+    accuracy: float
+    precision: float
+    recall: float
+    f1: float
+    model_version: str | None
+
+
+@contextmanager
+def _transaction(target: Database | sa.Connection) -> Iterator[sa.Connection]:
+    if isinstance(target, sa.Connection):
+        yield target
+    else:
+        with target.begin() as conn:
+            yield conn
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def save_drift_run(
+    target: Database | sa.Connection,
+    week_start: dt.date,
+    report: DriftReport,
+    *,
+    model_version: str | None = None,
+    html_path: Path | None = None,
+    json_path: Path | None = None,
+) -> None:
+    """Store one week's verdicts and per-column results, replacing any earlier run of that week."""
+    ref, cur = report.reference_window, report.current_window
+    run = {
+        "week_start": week_start,
+        "reference_start": ref.start if ref else None,
+        "reference_end": ref.end if ref else None,
+        "current_start": cur.start if cur else None,
+        "current_end": cur.end if cur else None,
+        "model_version": model_version,
+        "dataset_drift": report.data.dataset_drift,
+        "share_drifted": report.data.share_drifted,
+        "drift_share": report.data.drift_share,
+        "prediction_drift": None if report.prediction is None else report.prediction_drift,
+        "model_drift": None if report.quality is None else report.model_drift,
+        "f1": None if report.quality is None else report.quality.f1,
+        "drift_detected": report.drift_detected,
+        "html_path": None if html_path is None else str(html_path),
+        "json_path": None if json_path is None else str(json_path),
+    }
+    scopes = [("data", report.data)] + (
+        [("prediction", report.prediction)] if report.prediction else []
+    )
+    columns = [
+        {
+            "week_start": week_start,
+            "scope": scope,
+            "column_name": col.column,
+            "column_type": col.kind.value,
+            "test": col.test.value,
+            "statistic": _finite(col.statistic),
+            "p_value": col.p_value,
+            "threshold": col.threshold,
+            "drifted": col.drifted,
+        }
+        for scope, drift in scopes
+        for col in drift.columns
+    ]
+    with _transaction(target) as conn:
+        conn.execute(drift_columns.delete().where(drift_columns.c.week_start == week_start))
+        conn.execute(drift_runs.delete().where(drift_runs.c.week_start == week_start))
+        conn.execute(drift_runs.insert(), [run])
+        if columns:
+            conn.execute(drift_columns.insert(), columns)
+
+
+def _run_record(row: sa.Row[tuple[object, ...]]) -> DriftRunRecord:
+    fields = {k: v for k, v in row._mapping.items() if k != "created_at"}
+    for key in ("dataset_drift", "drift_detected", "prediction_drift", "model_drift"):
+        if fields[key] is not None:
+            fields[key] = bool(fields[key])
+    return DriftRunRecord(**fields)  # type: ignore[arg-type]
+
+
+def load_drift_run(target: Database | sa.Connection, week_start: dt.date) -> DriftRunRecord | None:
+    with _transaction(target) as conn:
+        row = conn.execute(drift_runs.select().where(drift_runs.c.week_start == week_start)).first()
+    return None if row is None else _run_record(row)
+
+
+def list_drift_runs(target: Database | sa.Connection) -> list[DriftRunRecord]:
+    with _transaction(target) as conn:
+        rows = conn.execute(drift_runs.select().order_by(drift_runs.c.week_start)).all()
+    return [_run_record(r) for r in rows]
+
+
+def load_drift_columns(
+    target: Database | sa.Connection, week_start: dt.date, scope: str = "data"
+) -> list[DriftColumnRecord]:
+    query = (
+        drift_columns.select()
+        .where(drift_columns.c.week_start == week_start, drift_columns.c.scope == scope)
+        .order_by(drift_columns.c.column_name)
+    )
+    with _transaction(target) as conn:
+        rows = conn.execute(query).all()
+    return [
+        DriftColumnRecord(
+            week_start=r.week_start,
+            scope=r.scope,
+            column_name=r.column_name,
+            column_type=r.column_type,
+            test=r.test,
+            statistic=math.inf if r.statistic is None else float(r.statistic),
+            p_value=None if r.p_value is None else float(r.p_value),
+            threshold=float(r.threshold),
+            drifted=bool(r.drifted),
+        )
+        for r in rows
+    ]
+
+
+def save_daily_metrics(
+    target: Database | sa.Connection,
+    day: dt.date,
+    quality: ModelQuality,
+    *,
+    model_version: str | None = None,
+) -> None:
+    """Store the quality of the predictions for the trips that arrived on ``day`` (replacing)."""
+    row = {
+        "day": day,
+        "count": quality.count,
+        "accuracy": quality.accuracy,
+        "precision": quality.precision,
+        "recall": quality.recall,
+        "f1": quality.f1,
+        "model_version": model_version,
+    }
+    with _transaction(target) as conn:
+        conn.execute(daily_metrics.delete().where(daily_metrics.c.day == day))
+        conn.execute(daily_metrics.insert(), [row])
+
+
+def load_daily_metrics(
+    target: Database | sa.Connection,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> list[DailyMetrics]:
+    """Daily metrics in day order, optionally from ``start`` to ``end`` (both included)."""
+    query = daily_metrics.select().order_by(daily_metrics.c.day)
+    if start is not None:
+        query = query.where(daily_metrics.c.day >= start)
+    if end is not None:
+        query = query.where(daily_metrics.c.day <= end)
+    with _transaction(target) as conn:
+        rows = conn.execute(query).all()
+    return [
+        DailyMetrics(
+            day=r.day,
+            count=int(r._mapping["count"]),
+            accuracy=float(r.accuracy),
+            precision=float(r.precision),
+            recall=float(r.recall),
+            f1=float(r.f1),
+            model_version=r.model_version,
+        )
+        for r in rows
+    ]

@@ -1,0 +1,129 @@
+"""The generic pipeline engine: SageMaker Pipelines' ideas, run on a laptop or a Dask cluster.
+
+It knows nothing about trucks. A pipeline is data (a name, typed parameters, steps); a runner
+executes it, recording every execution and step in the operational database, caching step
+outputs, retrying, timing out, resuming, and emitting events to an ``EventSink``.
+
+Example::
+
+    from truckflow.pipeline import (
+        CachePolicy, Condition, ConditionStep, FailStep, LocalRunner, Parameter, Pipeline,
+        RetryPolicy, StepContext, ref, register_pipeline, step,
+    )
+
+    @step(retry=RetryPolicy(max_attempts=3, interval_s=1), cache=True, timeout_s=600)
+    def train(rows: int, seed: int, context: StepContext) -> dict:
+        model = ...                                  # any Python object
+        return {"model": context.artifacts.put_object(model), "metrics": {"f1": 0.91}}
+
+    @step
+    def register(model: dict, f1: float) -> dict:    # model arrives as an ArtifactRef
+        return {"version": 3}
+
+    rows = Parameter("rows", "int", default=1000)
+    threshold = Parameter("threshold", "float", default=0.8)
+
+    def training() -> Pipeline:
+        return Pipeline("training", parameters=[rows, threshold], steps=[
+            train.as_step(rows=rows, seed=42),              # name defaults to "train"
+            ConditionStep(
+                "good_enough",
+                Condition.ge(ref("train")["metrics"]["f1"], threshold),
+                if_steps=[register.as_step(model=ref("train")["model"],
+                                           f1=ref("train")["metrics"]["f1"])],
+                else_steps=[FailStep("too_weak", "f1 {f1} < {t}",
+                                     f1=ref("train")["metrics"]["f1"], t=threshold)],
+            ),
+        ])
+
+    register_pipeline("training", training)               # listed by `truckflow pipeline list`
+    result = LocalRunner(settings).run(training(), {"rows": 500})
+    result.status, result.outputs["train"]["metrics"]     # or run_pipeline("training", ...)
+
+Rules: step functions are module-level (runners import them by name) and return a dict of JSON
+data and ``ArtifactRef``s; inputs are parameters, constants and ``ref(step)[key]...``; a function
+may declare ``context`` (a ``StepContext``: execution id, step, artifacts, home, logger).
+``Pipeline(..., cache=CachePolicy())`` sets the default cache policy of its steps (off otherwise).
+
+Running: ``LocalRunner(settings, max_parallel=4)`` (threads) or ``DaskRunner(settings,
+address=...)`` (a LocalCluster of worker processes without an address) give the same results;
+``runner.run(p, params)`` returns an ``ExecutionResult`` (``status``, ``outputs``, ``steps``,
+``raise_for_status()``) and never raises for a failed step. ``runner.resume(p, execution_id)``
+reruns what did not succeed; ``runner.run(p, steps=[...], reuse_from=execution_id)`` runs only
+the chosen steps. ``run_pipeline("name", params, settings=...)`` does it all for a registered
+pipeline. Records: ``get_execution``, ``list_executions``; ``request_stop`` stops a run;
+``mark_interrupted`` (done by every run) marks executions whose process died.
+"""
+
+from truckflow.pipeline.api import make_runner, resume_execution, run_pipeline
+from truckflow.pipeline.artifacts import ArtifactError, ArtifactRef, ArtifactStore
+from truckflow.pipeline.conditions import Condition
+from truckflow.pipeline.context import StepContext
+from truckflow.pipeline.definition import Pipeline
+from truckflow.pipeline.errors import (
+    DefinitionError,
+    ExecutionNotFoundError,
+    ParameterError,
+    PipelineError,
+    StepTimeoutError,
+)
+from truckflow.pipeline.history import (
+    ExecutionResult,
+    StepResult,
+    get_execution,
+    list_executions,
+    mark_interrupted,
+    request_stop,
+)
+from truckflow.pipeline.params import Parameter
+from truckflow.pipeline.refs import StepRef, ref
+from truckflow.pipeline.registry import get_pipeline, pipeline_names, register_pipeline
+from truckflow.pipeline.runners import DaskRunner, LocalRunner, Runner
+from truckflow.pipeline.steps import (
+    CachePolicy,
+    ConditionStep,
+    FailStep,
+    FunctionStep,
+    RetryPolicy,
+    StepFunction,
+    step,
+)
+
+__all__ = [
+    "ArtifactError",
+    "ArtifactRef",
+    "ArtifactStore",
+    "CachePolicy",
+    "Condition",
+    "ConditionStep",
+    "DaskRunner",
+    "DefinitionError",
+    "ExecutionNotFoundError",
+    "ExecutionResult",
+    "FailStep",
+    "FunctionStep",
+    "LocalRunner",
+    "Parameter",
+    "ParameterError",
+    "Pipeline",
+    "PipelineError",
+    "RetryPolicy",
+    "Runner",
+    "StepContext",
+    "StepFunction",
+    "StepRef",
+    "StepResult",
+    "StepTimeoutError",
+    "get_execution",
+    "get_pipeline",
+    "list_executions",
+    "make_runner",
+    "mark_interrupted",
+    "pipeline_names",
+    "ref",
+    "register_pipeline",
+    "request_stop",
+    "resume_execution",
+    "run_pipeline",
+    "step",
+]

@@ -1,0 +1,217 @@
+"""What each simulated day sends, as pure functions over the streaming files.
+
+On day D (the course's schedule): the truck schedules departing on D, labels withheld; on the
+first day of each week the forecasts for D..D+6 (city weather, route weather, traffic); and the
+ground truth of the trips whose estimated arrival fell on D-1. The frames keep the course's
+columns (datetimes parsed); ``DayBatch.to_csv`` writes them back in the course's format, so the
+day can go through the same validated ingest path as any course file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from truckflow.streaming.clock import DAYS_PER_WEEK, ClockState
+from truckflow.streaming.errors import StreamingError
+
+__all__ = [
+    "STREAMING_FILES",
+    "DayBatch",
+    "StreamingSources",
+    "day_batch",
+    "forecast_window",
+]
+
+STREAMING_FILES = {
+    "schedule": "streaming_schedule.csv",
+    "city_weather": "streaming_city_weather.csv",
+    "route_weather": "streaming_route_weather.csv",
+    "traffic": "streaming_traffic.csv",
+}
+_REQUIRED = {
+    "schedule": ("truck_id", "route_id", "departure_date", "estimated_arrival", "delay"),
+    "city_weather": ("city_id", "date", "hour"),
+    "route_weather": ("route_id", "Date"),
+    "traffic": ("route_id", "date", "hour", "no_of_vehicles", "accident"),
+}
+_DATETIMES = {
+    "schedule": ("departure_date", "estimated_arrival"),
+    "city_weather": ("date",),
+    "route_weather": ("Date",),
+    "traffic": ("date",),
+}
+# How the course writes its datetimes (estimated_arrival carries nanoseconds).
+_FORMATS = {
+    "departure_date": "%Y-%m-%d %H:%M:%S",
+    "estimated_arrival": "%Y-%m-%d %H:%M:%S.%f000",
+    "Date": "%Y-%m-%d %H:%M:%S",
+    "date": "%Y-%m-%d",
+}
+
+
+def _read(folder: Path, source: str) -> pd.DataFrame:
+    path = folder / STREAMING_FILES[source]
+    try:
+        frame = pd.read_csv(path)
+    except FileNotFoundError as exc:
+        raise StreamingError(f"streaming source {source}: file {path} not found") from exc
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        raise StreamingError(f"streaming source {source}: cannot read {path}: {exc}") from exc
+    return _prepared(frame, source, str(path))
+
+
+def _prepared(frame: pd.DataFrame, source: str, origin: str) -> pd.DataFrame:
+    missing = [c for c in _REQUIRED[source] if c not in frame.columns]
+    if missing:
+        raise StreamingError(f"streaming source {source}: {origin} lacks column(s) {missing}")
+    frame = frame.copy()
+    for column in _DATETIMES[source]:
+        parsed = pd.to_datetime(frame[column], format="ISO8601", errors="coerce")
+        bad = parsed.isna() & frame[column].notna()
+        if bad.any():
+            line = int(bad.to_numpy().nonzero()[0][0]) + 2  # header is line 1
+            raise StreamingError(
+                f"streaming source {source}: {origin} line {line}, column {column}: "
+                f"not a date/time: {frame[column][bad].iloc[0]!r}"
+            )
+        frame[column] = parsed
+    return frame
+
+
+@dataclass(frozen=True)
+class StreamingSources:
+    """The four streaming tables, read once (course format)."""
+
+    schedule: pd.DataFrame
+    city_weather: pd.DataFrame
+    route_weather: pd.DataFrame
+    traffic: pd.DataFrame
+
+    @classmethod
+    def from_folder(cls, folder: Path) -> StreamingSources:
+        """Read ``streaming_*.csv`` from ``folder`` (the course's files or the generator's)."""
+        return cls(**{source: _read(Path(folder), source) for source in STREAMING_FILES})
+
+    @classmethod
+    def from_frames(
+        cls,
+        schedule: pd.DataFrame,
+        city_weather: pd.DataFrame,
+        route_weather: pd.DataFrame,
+        traffic: pd.DataFrame,
+    ) -> StreamingSources:
+        """Frames already in memory, in the course's columns (datetimes parsed here)."""
+        frames = {
+            "schedule": schedule,
+            "city_weather": city_weather,
+            "route_weather": route_weather,
+            "traffic": traffic,
+        }
+        return cls(**{s: _prepared(f, s, f"frame {s}") for s, f in frames.items()})
+
+    @property
+    def first_day(self) -> dt.date:
+        """The first departure day of the streaming period."""
+        if self.schedule.empty:
+            raise StreamingError("streaming source schedule: no trips")
+        return self.schedule["departure_date"].min().date()  # type: ignore[no-any-return]
+
+    @property
+    def last_day(self) -> dt.date:
+        """The last day anything is sent: the day after the last estimated arrival."""
+        if self.schedule.empty:
+            raise StreamingError("streaming source schedule: no trips")
+        last: dt.date = self.schedule["estimated_arrival"].max().date()
+        return last + dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class DayBatch:
+    """What arrives on one simulated day. Forecast frames are empty except on week starts."""
+
+    day: dt.date
+    is_week_start: bool
+    schedules: pd.DataFrame
+    labels: pd.DataFrame
+    city_weather: pd.DataFrame
+    route_weather: pd.DataFrame
+    traffic: pd.DataFrame
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "schedule": len(self.schedules),
+            "labels": len(self.labels),
+            "city_weather": len(self.city_weather),
+            "route_weather": len(self.route_weather),
+            "traffic": len(self.traffic),
+        }
+
+    def to_csv(self, folder: Path) -> dict[str, Path]:
+        """Write the non-empty parts in the course's format; returns source -> file written."""
+        parts = {
+            "schedule": self.schedules,
+            "labels": self.labels,
+            "city_weather": self.city_weather,
+            "route_weather": self.route_weather,
+            "traffic": self.traffic,
+        }
+        folder.mkdir(parents=True, exist_ok=True)
+        written: dict[str, Path] = {}
+        for source, frame in parts.items():
+            if frame.empty:
+                continue
+            out = frame.copy()
+            for column, fmt in _FORMATS.items():
+                if column in out.columns:
+                    out[column] = out[column].dt.strftime(fmt)
+            name = "streaming_labels.csv" if source == "labels" else STREAMING_FILES[source]
+            path = folder / f"{self.day.isoformat()}_{name}"
+            out.to_csv(path, index=False)
+            written[source] = path
+        return written
+
+
+def forecast_window(day: dt.date) -> tuple[dt.date, dt.date]:
+    """The days a week-start forecast covers: ``day`` to ``day + 6``, both included."""
+    return day, day + dt.timedelta(days=DAYS_PER_WEEK - 1)
+
+
+def _on_day(stamps: pd.Series, first: dt.date, last: dt.date) -> pd.Series:
+    days = stamps.dt.normalize()
+    inside: pd.Series = (days >= pd.Timestamp(first)) & (days <= pd.Timestamp(last))
+    return inside
+
+
+def day_batch(sources: StreamingSources, day: dt.date, clock_state: ClockState) -> DayBatch:
+    """The batch of ``day``, which must be the clock's current day."""
+    if clock_state.current_day != day:
+        raise StreamingError(
+            f"day batch for {day} asked while the streaming clock is at {clock_state.current_day}"
+        )
+    schedule = sources.schedule
+    departing = schedule[_on_day(schedule["departure_date"], day, day)]
+    yesterday = day - dt.timedelta(days=1)
+    arrived = schedule[_on_day(schedule["estimated_arrival"], yesterday, yesterday)]
+    label_columns = ["truck_id", "route_id", "departure_date", "estimated_arrival", "delay"]
+    if clock_state.is_week_start:
+        first, last = forecast_window(day)
+        city = sources.city_weather[_on_day(sources.city_weather["date"], first, last)]
+        route = sources.route_weather[_on_day(sources.route_weather["Date"], first, last)]
+        traffic = sources.traffic[_on_day(sources.traffic["date"], first, last)]
+    else:
+        city = sources.city_weather.iloc[0:0]
+        route = sources.route_weather.iloc[0:0]
+        traffic = sources.traffic.iloc[0:0]
+    return DayBatch(
+        day=day,
+        is_week_start=clock_state.is_week_start,
+        schedules=departing.drop(columns=["delay"]).reset_index(drop=True),
+        labels=arrived[label_columns].reset_index(drop=True),
+        city_weather=city.reset_index(drop=True),
+        route_weather=route.reset_index(drop=True),
+        traffic=traffic.reset_index(drop=True),
+    )

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from truckflow.monitoring.config import DriftConfig
+from truckflow.settings import Settings
+
+
+def test_defaults_are_evidentlys_except_the_courses_drift_share() -> None:
+    config = DriftConfig()
+    assert (config.ks_alpha, config.chi2_alpha, config.z_alpha) == (0.05, 0.05, 0.05)
+    assert (config.wasserstein_threshold, config.jensenshannon_threshold) == (0.1, 0.1)
+    assert config.small_sample_rows == 1000 and config.max_discrete_values == 5
+    assert config.drift_share == 0.1 and config.min_f1 == 0.6
+
+
+def test_from_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRUCKFLOW_DRIFT_SHARE", "0.3")
+    monkeypatch.setenv("TRUCKFLOW_DRIFT_MIN_F1", "0.55")
+    config = DriftConfig.from_settings(Settings(home=tmp_path))
+    assert config.drift_share == 0.3 and config.min_f1 == 0.55
+
+
+def test_bad_thresholds_are_refused() -> None:
+    with pytest.raises(ValidationError):
+        DriftConfig(drift_share=0)
+    with pytest.raises(ValidationError):
+        DriftConfig(ks_alpha=1.5)
+    with pytest.raises(ValidationError):
+        DriftConfig(unknown_option=1)  # type: ignore[call-arg]

@@ -1,0 +1,83 @@
+"""The Dask runner on a real LocalCluster with two worker processes."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from engine_helpers import outputs_without
+from engine_steps import arithmetic_pipeline, failing_pipeline, flaky
+
+from truckflow.pipeline import DaskRunner, LocalRunner, Pipeline, RetryPolicy, get_pipeline
+from truckflow.settings import Settings
+from truckflow.store import connect
+from truckflow.store.migrate import upgrade
+
+
+@pytest.fixture(scope="module")
+def dask_runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaskRunner]:
+    """Given no address, the runner starts its own LocalCluster: two worker processes (slow to
+    start, hence one per module)."""
+    settings = Settings(home=tmp_path_factory.mktemp("dask") / "home")
+    db = connect(settings)
+    upgrade(db)
+    with DaskRunner(settings, db=db, n_workers=2) as runner:
+        yield runner  # type: ignore[misc]
+    db.dispose()
+
+
+def test_runs_on_its_own_cluster_of_two_worker_processes(dask_runner: DaskRunner) -> None:
+    workers = dask_runner.client.scheduler_info()["workers"]
+    assert len(workers) == 2
+    assert dask_runner.client.cluster is not None  # the LocalCluster it started
+
+
+def test_same_outputs_as_the_local_runner(dask_runner: DaskRunner) -> None:
+    settings, db = dask_runner.settings, dask_runner.db
+    for params in ({"a": 2.0, "limit": 100.0}, {"a": 2.0, "limit": 1.0}):
+        remote = dask_runner.run(arithmetic_pipeline(), params)
+        with LocalRunner(settings, db=db) as local_runner:
+            local = local_runner.run(arithmetic_pipeline(), params)
+        assert remote.ok and local.ok
+        assert outputs_without(remote.outputs, "where", "stored") == outputs_without(
+            local.outputs, "where", "stored"
+        )
+        assert remote.outputs["stored"]["ref"] == local.outputs["stored"]["ref"]
+        assert remote.outputs["where"]["pid"] != os.getpid()  # ran in a worker process
+        assert remote.steps.keys() == local.steps.keys()
+        assert {n: s.status for n, s in remote.steps.items()} == {
+            n: s.status for n, s in local.steps.items()
+        }
+
+
+def test_example_pipeline_with_artifacts_caching_and_failure(
+    dask_runner: DaskRunner, tmp_path: Path
+) -> None:
+    first = dask_runner.run(get_pipeline("example"), {"size": 9})
+    assert first.ok, first.error
+    assert first.outputs["summarise"]["stats"]["count"] == 9
+    again = dask_runner.run(get_pipeline("example"), {"size": 9})
+    assert again.steps["summarise"].cache_hit
+    failed = dask_runner.run(failing_pipeline(str(tmp_path / "gate")))
+    assert failed.status == "failed" and "RuntimeError" in (failed.steps["gated"].error or "")
+    (tmp_path / "gate").touch()
+    assert dask_runner.resume(failing_pipeline(str(tmp_path / "gate")), failed.execution_id).ok
+
+
+def test_retries_on_workers(dask_runner: DaskRunner, tmp_path: Path) -> None:
+    policy = RetryPolicy(max_attempts=3, interval_s=0.05, exceptions=(ConnectionError,))
+    p = Pipeline(
+        "retry", steps=[flaky.as_step(counter=str(tmp_path / "n"), fail_times=2, retry=policy)]
+    )
+    result = dask_runner.run(p)
+    assert result.ok and result.steps["flaky"].attempts == 3
+
+
+def test_connects_to_a_scheduler_address(dask_runner: DaskRunner, tmp_path: Path) -> None:
+    address = dask_runner.client.scheduler.address
+    with DaskRunner(dask_runner.settings, db=dask_runner.db, address=address) as other:
+        result = other.run(Pipeline("solo", steps=[arithmetic_pipeline().steps["where"]]))
+        assert other._cluster is None  # it started no cluster of its own
+    assert result.ok and result.outputs["where"]["pid"] != os.getpid()
