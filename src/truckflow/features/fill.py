@@ -272,7 +272,8 @@ def load_features(
         result = conn.execute(
             query.order_by(trip_features.c.departure_date, trip_features.c.truck_id)
         )
-        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        columns = list(result.keys())
+        frame = pd.DataFrame([tuple(row) for row in result.fetchall()], columns=columns)
     return _typed(frame)
 
 
