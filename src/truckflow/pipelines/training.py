@@ -5,8 +5,9 @@
        the same test set) -> gate -> passed? --yes--> register (MLflow, PendingManualApproval)
                                               --no---> gate_failed (says which condition, numbers)
 
-Every step but those reading the database or the registry is cached: a re-run on the same
-feature rows and parameters reuses the candidates. Frames and models travel as artifacts.
+Every step but those reading the database or the registry's production alias is cached: a
+re-run on the same feature rows and parameters reuses the candidates and the version registered
+before. Frames and models travel as artifacts.
 """
 
 from __future__ import annotations
@@ -141,7 +142,9 @@ def gate(
     return stages.gate(test_f1, min_f1, production["f1"], tolerance, production["version"])
 
 
-@step(cache=False)
+# Cached: a re-run on the same feature rows and parameters gives back the version it registered
+# before instead of registering the same model again.
+@step
 def register(
     best: dict[str, Any],
     evaluation: dict[str, Any],
