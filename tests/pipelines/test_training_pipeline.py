@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pipeline_data import feature_frame
 
+from truckflow.features import compute_features, read_course_csvs
 from truckflow.features.fill import register_feature_set, store_features
 from truckflow.pipeline import LocalRunner
 from truckflow.pipelines.training import training_pipeline
@@ -50,3 +53,26 @@ def test_training_pipeline_registers_then_gate_fails_with_numbers(
         assert third.outputs["register"]["version"] == registered["version"]
         assert third.steps["register"].cache_hit
         assert len(ModelRegistry.from_settings(settings).list_versions()) == 1
+
+
+def test_training_pipeline_runs_on_the_real_course_slice(
+    settings: Settings, db: Database, course_sample: Path
+) -> None:
+    features = compute_features(read_course_csvs(course_sample)).features
+    register_feature_set(db)
+    store_features(db, features)
+    parameters = {
+        "families": "xgboost",
+        "n_trials": 1,
+        "min_f1": 0.0,
+        "train_end": "2019-01-05",
+        "validation_end": "2019-01-07",
+    }
+    with LocalRunner(settings, db=db) as runner:
+        result = runner.run(training_pipeline(), parameters)
+    assert result.status == "succeeded", result.error
+    assert result.outputs["split"]["sizes"] == {"train": 516, "validation": 82, "test": 299}
+    version = ModelRegistry.from_settings(settings).get(result.outputs["register"]["version"])
+    assert version.tags["family"] == "xgboost"
+    last = features["estimated_arrival"].max()
+    assert version.tags["data_window"] == f"2019-01-01..{last:%Y-%m-%d}"

@@ -81,11 +81,14 @@ def load_feature_window(
         )
     path = _folder(out_dir) / "features.parquet"
     frame.to_parquet(path, index=False)
+    arrivals = frame["estimated_arrival"]
     return {
         "path": str(path),
         "rows": len(frame),
         "positives": int(frame["delay"].sum()),
-        "window": f"{start or ''}..{end or ''}",
+        # What the data cover (arrival dates), whatever bounds were asked for.
+        "window": f"{arrivals.min():%Y-%m-%d}..{arrivals.max():%Y-%m-%d}",
+        "requested": f"{start or ''}..{end or ''}",
         "feature_version": feature_version,
     }
 
