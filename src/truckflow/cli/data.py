@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import typer
 
+from truckflow.cli.generate import generate
+
 __all__ = ["app"]
 
 app = typer.Typer(help="Course-format data: generate a synthetic world, ingest CSV files.")
+
+# Each command lives in its own module; this file only registers them.
+app.command("generate")(generate)
