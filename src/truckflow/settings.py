@@ -77,6 +77,16 @@ class Settings(BaseSettings):
         gt=0,
         description="A dispatcher's claim on outbox rows lapses after this long (crashed runs).",
     )
+    mlflow_tracking_uri: str | None = Field(
+        default=None,
+        description=(
+            "MLflow tracking and registry URI (an MLflow server's URL, or a database URL); "
+            "default a SQLite store mlflow.db in home, with artifacts in home/mlartifacts."
+        ),
+    )
+    model_name: str = Field(
+        default="truck-delay", description="Registered model name of the delay classifier."
+    )
 
     artifact_url: str | None = Field(
         default=None,
@@ -102,13 +112,6 @@ class Settings(BaseSettings):
         description="Extra modules to import so that the pipelines they register are listed.",
     )
 
-    model_name: str = Field(
-        default="truck-delay", description="Name of the registered model in the MLflow registry."
-    )
-    mlflow_tracking_uri: str | None = Field(
-        default=None,
-        description="MLflow tracking and registry URI; default a SQLite store in home (mlflow.db).",
-    )
     serving_stage: Literal["staging", "production"] = Field(
         default="production",
         description="The registry alias whose version the serving API serves.",
@@ -138,10 +141,15 @@ class Settings(BaseSettings):
 
     @property
     def tracking_uri(self) -> str:
-        """The MLflow tracking URI in force (the embedded SQLite store unless set)."""
+        """The MLflow URI in force (the embedded SQLite store unless one is set)."""
         if self.mlflow_tracking_uri:
             return self.mlflow_tracking_uri
         return f"sqlite:///{self.home / 'mlflow.db'}"
+
+    @property
+    def mlflow_artifact_root(self) -> Path:
+        """Where the embedded store keeps model files (a server keeps its own)."""
+        return self.home / "mlartifacts"
 
     def ensure_home(self) -> Path:
         self.home.mkdir(parents=True, exist_ok=True)

@@ -25,6 +25,7 @@ _TABLE_MODULES: tuple[str, ...] = (
     "truckflow.pipeline.records",
     "truckflow.notify.schema",
     "truckflow.serving.capture",
+    "truckflow.features.store",
     "truckflow.monitoring.store",
 )
 

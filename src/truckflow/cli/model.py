@@ -1,0 +1,108 @@
+"""``truckflow model``: the registered model versions and their manual approval."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from truckflow.cli.context import state
+from truckflow.cli.output import JSON_OPTION, console, emit, fail_on_errors
+
+__all__ = ["app"]
+
+app = typer.Typer(help="Registered models: list versions, show one, approve or reject it.")
+
+VERSION_ARG = typer.Argument(..., help="Model version number.")
+
+
+def _registry() -> Any:
+    from truckflow.registry import ModelRegistry
+
+    return ModelRegistry.from_settings(state.settings())
+
+
+def _render_version(doc: dict[str, Any]) -> None:
+    console.print(
+        f"[bold]{doc['name']}[/] version [bold]{doc['version']}[/]: {doc['approval_status']}"
+        + (f"  aliases: {', '.join(doc['aliases'])}" if doc["aliases"] else "")
+    )
+    for key, value in sorted(doc["metrics"].items()):
+        console.print(f"  {key} = {value:.4f}")
+    for key, value in doc["tags"].items():
+        if not key.startswith("metric."):
+            console.print(f"  [dim]{key}[/] {value}")
+
+
+@app.command("list")
+def list_versions(as_json: bool = JSON_OPTION) -> None:
+    """List the registered versions, newest first, with approval status and test F1.
+
+    Example: [bold]truckflow model list --json[/]
+    """
+    with fail_on_errors(as_json):
+        registry = _registry()
+        result = {
+            "model": registry.model_name,
+            "versions": [v.to_dict() for v in registry.list_versions()],
+        }
+
+    def render(r: dict[str, Any]) -> None:
+        table = Table(title=f"model {r['model']}")
+        for column in ("version", "status", "aliases", "test F1", "created", "data window"):
+            table.add_column(column)
+        for v in r["versions"]:
+            f1 = v["metrics"].get("test_f1")
+            table.add_row(
+                v["version"],
+                v["approval_status"],
+                ", ".join(v["aliases"]),
+                "" if f1 is None else f"{f1:.3f}",
+                v["created_at"][:19],
+                v["tags"].get("data_window", ""),
+            )
+        console.print(table)
+
+    emit(result, as_json, render)
+
+
+@app.command()
+def show(version: str = VERSION_ARG, as_json: bool = JSON_OPTION) -> None:
+    """Show one version: approval status, aliases, metrics and tags.
+
+    Example: [bold]truckflow model show 3[/]
+    """
+    with fail_on_errors(as_json):
+        result = _registry().get(version).to_dict()
+    emit(result, as_json, _render_version)
+
+
+@app.command()
+def approve(
+    version: str = VERSION_ARG,
+    comment: str | None = typer.Option(None, "--comment", help="Why it is approved."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Approve a version pending manual approval.
+
+    Example: [bold]truckflow model approve 3 --comment "checked the late-trip recall"[/]
+    """
+    with fail_on_errors(as_json):
+        result = _registry().approve(version, comment).to_dict()
+    emit(result, as_json, _render_version)
+
+
+@app.command()
+def reject(
+    version: str = VERSION_ARG,
+    comment: str = typer.Option(..., "--comment", help="Why it is rejected (required)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Reject a pending or approved version, saying why.
+
+    Example: [bold]truckflow model reject 3 --comment "recall on long trips too low"[/]
+    """
+    with fail_on_errors(as_json):
+        result = _registry().reject(version, comment).to_dict()
+    emit(result, as_json, _render_version)

@@ -1,0 +1,282 @@
+"""Filling the feature store incrementally, updating labels, and reading a window back."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+import sqlalchemy as sa
+
+from truckflow.features.compute import WAITING_COLUMNS, canonical_dtypes, compute_features
+from truckflow.features.definition import (
+    EVENT_TIME,
+    FEATURE_COLUMNS,
+    FEATURE_SET_NAME,
+    FEATURE_SET_VERSION,
+    KEY_COLUMNS,
+    LABEL,
+    TRIP_COLUMNS,
+    definition_hash,
+)
+from truckflow.features.inputs import FeatureError
+from truckflow.features.loading import load_inputs
+from truckflow.features.store import feature_sets, trip_features
+from truckflow.store import Database
+from truckflow.store import schema as s
+
+__all__ = [
+    "FillResult",
+    "date_partitions",
+    "fill_features",
+    "load_features",
+    "register_feature_set",
+    "store_features",
+    "update_labels",
+]
+
+_ROW_COLUMNS = (*KEY_COLUMNS, *TRIP_COLUMNS, *FEATURE_COLUMNS, LABEL)
+# Up to this many pending trips are read by key; more, by their departure window.
+_MAX_TRIPS_BY_KEY = 200
+
+
+@dataclass(frozen=True)
+class FillResult:
+    """What one fill did: trips computed and stored, trips still waiting (and why)."""
+
+    computed: int
+    waiting: pd.DataFrame
+    labels_updated: int
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "computed": self.computed,
+            "waiting": len(self.waiting),
+            "labels_updated": self.labels_updated,
+        }
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+
+
+def register_feature_set(db: Database, version: str = FEATURE_SET_VERSION) -> str:
+    """Record the feature set's definition; refuse a version whose definition has changed."""
+    digest = definition_hash()
+    with db.begin() as conn:
+        known = conn.execute(
+            sa.select(feature_sets.c.definition_hash).where(
+                feature_sets.c.name == FEATURE_SET_NAME, feature_sets.c.version == version
+            )
+        ).scalar_one_or_none()
+        if known is None:
+            conn.execute(
+                feature_sets.insert().values(
+                    name=FEATURE_SET_NAME,
+                    version=version,
+                    primary_key=",".join(KEY_COLUMNS),
+                    event_time_column=EVENT_TIME,
+                    definition_hash=digest,
+                    columns=list(FEATURE_COLUMNS),
+                    created_at=_now(),
+                )
+            )
+        elif known != digest:
+            raise FeatureError(
+                f"feature set {FEATURE_SET_NAME} version {version} was registered with "
+                f"definition {known}, the code now defines {digest}",
+                hint="bump FEATURE_SET_VERSION when a feature's definition changes",
+            )
+    return digest
+
+
+def _pending(
+    db: Database, start: dt.datetime, end: dt.datetime, version: str
+) -> list[tuple[int, dt.datetime]]:
+    sched, feat = s.truck_schedule, trip_features
+    joined = sched.outerjoin(
+        feat,
+        sa.and_(
+            feat.c.truck_id == sched.c.truck_id,
+            feat.c.departure_date == sched.c.departure_date,
+            feat.c.version == version,
+        ),
+    )
+    query = (
+        sa.select(sched.c.truck_id, sched.c.departure_date)
+        .select_from(joined)
+        .where(
+            sched.c.departure_date >= start,
+            sched.c.departure_date < end,
+            feat.c.truck_id.is_(None),
+        )
+    )
+    with db.engine.connect() as conn:
+        return [(int(t), d) for t, d in conn.execute(query)]
+
+
+def _records(frame: pd.DataFrame, version: str, now: dt.datetime) -> list[dict[str, object]]:
+    out = frame[list(_ROW_COLUMNS)].astype(object).where(frame[list(_ROW_COLUMNS)].notna(), None)
+    out["departure_date"] = list(frame["departure_date"].dt.to_pydatetime())
+    out["estimated_arrival"] = list(frame["estimated_arrival"].dt.to_pydatetime())
+    out["truck_id"] = [int(t) for t in frame["truck_id"]]
+    rows: list[dict[str, object]] = [
+        {str(k): v for k, v in row.items()} for row in out.to_dict("records")
+    ]
+    for row in rows:
+        row["version"] = version
+        row["computed_at"] = now
+        row["label_updated_at"] = now if row[LABEL] is not None else None
+    return rows
+
+
+def date_partitions(
+    start: dt.datetime, end: dt.datetime, days: int
+) -> list[tuple[dt.datetime, dt.datetime]]:
+    """``[start, end)`` cut into consecutive windows of ``days`` days (the last may be shorter)."""
+    if days < 1:
+        raise FeatureError(f"partition length must be at least one day, got {days}")
+    bounds, day = [], pd.Timestamp(start)
+    while day < pd.Timestamp(end):
+        stop = min(day + pd.Timedelta(days=days), pd.Timestamp(end))
+        bounds.append((day.to_pydatetime(), stop.to_pydatetime()))
+        day = stop
+    return bounds
+
+
+def _only(frame: pd.DataFrame, keys: list[tuple[int, dt.datetime]]) -> pd.DataFrame:
+    wanted = pd.MultiIndex.from_tuples([(t, pd.Timestamp(d)) for t, d in keys])
+    have = pd.MultiIndex.from_arrays([frame["truck_id"], frame["departure_date"]])
+    return frame[have.isin(wanted)]
+
+
+def store_features(db: Database, frame: pd.DataFrame, *, version: str = FEATURE_SET_VERSION) -> int:
+    """Insert computed feature rows (as ``compute_features`` returns them) in one transaction.
+
+    For callers that compute partitions elsewhere (a Dask worker) and store them here; a row
+    already stored for the same trip and version is a conflict, as the key says.
+    """
+    if frame.empty:
+        return 0
+    try:
+        with db.begin() as conn:
+            conn.execute(trip_features.insert(), _records(frame, version, _now()))
+    except sa.exc.SQLAlchemyError as exc:
+        raise FeatureError(f"writing {len(frame)} rows to trip_features failed: {exc}") from exc
+    return len(frame)
+
+
+def fill_features(
+    db: Database,
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    version: str = FEATURE_SET_VERSION,
+    partition_days: int = 7,
+) -> FillResult:
+    """Compute and store the trips departing in ``[start, end)`` not stored yet, by partitions.
+
+    Trips still waiting for forecasts are reported and left out; a later fill computes them.
+    Labels of stored trips whose ground truth has arrived since are brought up to date.
+    """
+    register_feature_set(db, version)
+    computed, waiting = 0, []
+    for d0, d1 in date_partitions(start, end, partition_days):
+        pending = _pending(db, d0, d1, version)
+        if not pending:
+            continue
+        by_key = len(pending) <= _MAX_TRIPS_BY_KEY
+        result = compute_features(
+            load_inputs(db, trips=pending) if by_key else load_inputs(db, d0, d1)
+        )
+        fresh = _only(result.features, pending)
+        store_features(db, fresh, version=version)
+        computed += len(fresh)
+        waiting.append(_only(result.waiting, pending))
+    labels = update_labels(db, version=version)
+    empty = pd.DataFrame(columns=list(WAITING_COLUMNS))
+    return FillResult(computed, pd.concat([empty, *waiting], ignore_index=True), labels)
+
+
+def update_labels(
+    db: Database, labels: pd.DataFrame | None = None, *, version: str = FEATURE_SET_VERSION
+) -> int:
+    """Set the label of stored trips in place; returns how many rows changed.
+
+    ``labels`` has columns truck_id, departure_date, delay; when None, the labels come from the
+    schedule table, for the stored trips that have none yet.
+    """
+    if labels is None:
+        sched, feat = s.truck_schedule, trip_features
+        query = (
+            sa.select(sched.c.truck_id, sched.c.departure_date, sched.c.delay)
+            .join(
+                feat,
+                sa.and_(
+                    feat.c.truck_id == sched.c.truck_id,
+                    feat.c.departure_date == sched.c.departure_date,
+                ),
+            )
+            .where(feat.c.version == version, feat.c.delay.is_(None), sched.c.delay.is_not(None))
+        )
+        with db.engine.connect() as conn:
+            pairs = [(int(t), d, int(y)) for t, d, y in conn.execute(query)]
+    else:
+        missing = {"truck_id", "departure_date", LABEL} - set(labels.columns)
+        if missing:
+            raise FeatureError(f"labels lack column(s) {', '.join(sorted(missing))}")
+        pairs = [
+            (int(t), pd.Timestamp(d).to_pydatetime(), int(y))
+            for t, d, y in labels[["truck_id", "departure_date", LABEL]].itertuples(index=False)
+        ]
+    if not pairs:
+        return 0
+    stmt = (
+        trip_features.update()
+        .where(
+            trip_features.c.truck_id == sa.bindparam("k_truck"),
+            trip_features.c.departure_date == sa.bindparam("k_departure"),
+            trip_features.c.version == version,
+        )
+        .values(delay=sa.bindparam("k_delay"), label_updated_at=_now())
+    )
+    params = [{"k_truck": t, "k_departure": d, "k_delay": y} for t, d, y in pairs]
+    with db.begin() as conn:
+        result = conn.execute(stmt, params)
+    return int(result.rowcount)
+
+
+def load_features(
+    db: Database,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    *,
+    version: str = FEATURE_SET_VERSION,
+    by: str = EVENT_TIME,
+    labelled_only: bool = False,
+) -> pd.DataFrame:
+    """Stored feature rows of ``version`` whose ``by`` time (departure or arrival) is in the window."""
+    if by not in (EVENT_TIME, "estimated_arrival"):
+        raise FeatureError(f"cannot window feature rows by {by!r}")
+    column = trip_features.c[by]
+    query = sa.select(*(trip_features.c[c] for c in _ROW_COLUMNS)).where(
+        trip_features.c.version == version
+    )
+    if start is not None:
+        query = query.where(column >= start)
+    if end is not None:
+        query = query.where(column < end)
+    if labelled_only:
+        query = query.where(trip_features.c.delay.is_not(None))
+    with db.engine.connect() as conn:
+        result = conn.execute(
+            query.order_by(trip_features.c.departure_date, trip_features.c.truck_id)
+        )
+        columns = list(result.keys())
+        frame = pd.DataFrame([tuple(row) for row in result.fetchall()], columns=columns)
+    return _typed(frame)
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """The dtypes compute gives, whatever the database driver returned."""
+    return canonical_dtypes(frame)

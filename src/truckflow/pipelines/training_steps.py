@@ -1,0 +1,62 @@
+"""The training pipeline's steps that reach the model registry, as JSON-in/JSON-out functions.
+
+The other steps are ``truckflow.training.stages``; these two sit here because the ML layer does
+not import the registry: scoring the production model on the candidate's test set (for the
+gate), and registering the candidate with its metrics, plots and lineage tags.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import joblib
+
+from truckflow.registry import ModelRegistry
+from truckflow.training import stages
+
+__all__ = ["THRESHOLD_TAG", "production_score", "register_candidate"]
+
+THRESHOLD_TAG = "decision_threshold"
+_HEADLINE = ("f1", "precision", "recall", "roc_auc", "pr_auc", "brier")
+
+
+def production_score(tracking_uri: str, model_name: str, test_path: str) -> dict[str, Any]:
+    """F1 of the model under the ``production`` alias on ``test_path`` at its own threshold;
+    ``{"version": None, "f1": None}`` when there is no production model yet."""
+    registry = ModelRegistry(tracking_uri, model_name=model_name)
+    production = registry.get_alias("production")
+    if production is None:
+        return {"version": None, "f1": None}
+    threshold = float(production.tags.get(THRESHOLD_TAG, "0.5"))
+    metrics = stages.score_model(registry.load(production.version), threshold, test_path)
+    return {"version": production.version, "f1": metrics["f1"], "threshold": threshold}
+
+
+def register_candidate(
+    tracking_uri: str,
+    model_name: str,
+    candidate: dict[str, Any],
+    evaluation: dict[str, Any],
+    data_window: str,
+    feature_version: str,
+    execution_id: str,
+) -> dict[str, Any]:
+    """Register the chosen candidate as a version pending manual approval."""
+    registry = ModelRegistry(tracking_uri, model_name=model_name)
+    metrics = evaluation["metrics"]
+    version = registry.register(
+        joblib.load(candidate["model_path"]),
+        metrics={
+            **{f"test_{k}": float(metrics[k]) for k in _HEADLINE},
+            "validation_f1": float(candidate["validation_f1"]),
+            "validation_roc_auc": float(candidate["validation_roc_auc"]),
+        },
+        tags={THRESHOLD_TAG: f"{candidate['threshold']:.6f}", "family": candidate["family"]},
+        params={**candidate["params"], "trials": candidate["trials"], "seed": candidate["seed"]},
+        data_window=data_window,
+        feature_version=feature_version,
+        execution_id=execution_id,
+        artifacts=[*(Path(p) for p in evaluation["plots"]), Path(evaluation["report"])],
+    )
+    return {"version": version.version, "approval_status": version.approval_status}

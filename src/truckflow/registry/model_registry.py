@@ -1,0 +1,315 @@
+"""MLflow tracking and model registry behind one small class.
+
+Registration saves the model with explicit pip requirements (MLflow infers nothing), records the
+sha256 of the saved files as a version tag, and tags the version with its approval status, data
+window, feature-table version, pipeline execution, code revision and metrics. Loading downloads
+the files, recomputes the checksum and refuses a mismatch. The registry knows nothing about
+trucks: the model, its metrics and tags are arguments.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from truckflow.errors import TruckflowError
+from truckflow.registry.support import code_revision, directory_checksum, pinned_requirements
+from truckflow.registry.versions import (
+    APPROVAL_TAG,
+    APPROVED,
+    CHECKSUM_TAG,
+    METRIC_PREFIX,
+    PENDING,
+    REJECTED,
+    ModelVersion,
+)
+from truckflow.settings import Settings
+
+__all__ = ["ModelRegistry", "RegistryError"]
+
+_MODEL_DIR = "model"
+
+
+class RegistryError(TruckflowError):
+    """The model registry could not be reached, or refused an operation or a model."""
+
+
+def _quiet_mlflow() -> None:
+    # Set before MLflow is imported: its telemetry reads these once.
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+
+
+@contextmanager
+def _wrapped(what: str) -> Iterator[None]:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        yield
+    except MlflowException as exc:
+        raise RegistryError(f"{what}: {exc.message}") from exc
+
+
+@contextmanager
+def _muted(logger: str) -> Iterator[None]:
+    log = logging.getLogger(logger)
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
+
+
+class ModelRegistry:
+    """Versions of one registered model in an MLflow store."""
+
+    def __init__(
+        self,
+        tracking_uri: str,
+        *,
+        model_name: str = "truck-delay",
+        experiment: str = "truckflow",
+        artifact_root: Path | None = None,
+    ) -> None:
+        _quiet_mlflow()
+        from mlflow import MlflowClient
+
+        self.tracking_uri = tracking_uri
+        self.model_name = model_name
+        self._experiment_name = experiment
+        self._artifact_root = artifact_root
+        self._experiment_id: str | None = None
+        self._client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ModelRegistry:
+        embedded = settings.mlflow_tracking_uri is None
+        if embedded:
+            settings.ensure_home()
+        return cls(
+            settings.tracking_uri,
+            model_name=settings.model_name,
+            artifact_root=settings.mlflow_artifact_root if embedded else None,
+        )
+
+    @classmethod
+    def local(cls, home: Path, model_name: str = "truck-delay") -> ModelRegistry:
+        """The embedded store of a home folder (SQLite plus an artifact folder)."""
+        home.mkdir(parents=True, exist_ok=True)
+        return cls(
+            f"sqlite:///{home / 'mlflow.db'}",
+            model_name=model_name,
+            artifact_root=home / "mlartifacts",
+        )
+
+    # -- registration -------------------------------------------------------------------------
+
+    def _experiment(self) -> str:
+        if self._experiment_id is None:
+            with _wrapped(f"opening experiment {self._experiment_name} at {self.tracking_uri}"):
+                found = self._client.get_experiment_by_name(self._experiment_name)
+                if found is not None:
+                    self._experiment_id = str(found.experiment_id)
+                else:
+                    location = (
+                        self._artifact_root.resolve().as_uri() if self._artifact_root else None
+                    )
+                    self._experiment_id = str(
+                        self._client.create_experiment(
+                            self._experiment_name, artifact_location=location
+                        )
+                    )
+        return self._experiment_id
+
+    def _ensure_registered_model(self) -> None:
+        from mlflow.exceptions import MlflowException
+
+        try:
+            self._client.get_registered_model(self.model_name)
+        except MlflowException:
+            with _wrapped(f"creating registered model {self.model_name}"):
+                self._client.create_registered_model(self.model_name)
+
+    def register(
+        self,
+        model: Any,
+        *,
+        metrics: Mapping[str, float],
+        tags: Mapping[str, str] | None = None,
+        params: Mapping[str, object] | None = None,
+        data_window: str | None = None,
+        feature_version: str | None = None,
+        execution_id: str | None = None,
+        revision: str | None = None,
+        pip_requirements: Sequence[str] | None = None,
+        artifacts: Sequence[Path] = (),
+    ) -> ModelVersion:
+        """Log ``model`` (scikit-learn API) in a run and register it as a new version."""
+        import mlflow.sklearn
+        from mlflow.entities import Metric, Param, RunTag
+
+        experiment = self._experiment()
+        with _wrapped(f"registering a version of {self.model_name} at {self.tracking_uri}"):
+            run = self._client.create_run(experiment, run_name=f"{self.model_name}-register")
+            run_id = run.info.run_id
+            now_ms = int(dt.datetime.now(dt.UTC).timestamp() * 1000)
+            self._client.log_batch(
+                run_id,
+                metrics=[Metric(k, float(v), now_ms, 0) for k, v in metrics.items()],
+                params=[Param(k, str(v)[:6000]) for k, v in (params or {}).items()],
+                tags=[RunTag(k, str(v)) for k, v in (tags or {}).items()],
+            )
+            with tempfile.TemporaryDirectory() as tmp:
+                folder = Path(tmp) / _MODEL_DIR
+                # MLflow warns that pickles run code when loaded: load() only unpickles files
+                # whose checksum matches the one recorded here, so the warning is muted.
+                with _muted("mlflow.sklearn"):
+                    mlflow.sklearn.save_model(
+                        model,
+                        str(folder),
+                        serialization_format="cloudpickle",
+                        pip_requirements=list(pip_requirements or pinned_requirements()),
+                    )
+                checksum = directory_checksum(folder)
+                self._client.log_artifacts(run_id, str(folder), _MODEL_DIR)
+            for path in artifacts:
+                self._client.log_artifact(run_id, str(path), "evaluation")
+            self._client.set_terminated(run_id)
+            version_tags = {
+                **{k: str(v) for k, v in (tags or {}).items()},
+                **{f"{METRIC_PREFIX}{k}": f"{float(v):.6g}" for k, v in metrics.items()},
+                APPROVAL_TAG: PENDING,
+                CHECKSUM_TAG: checksum,
+                "data_window": data_window or "",
+                "feature_version": feature_version or "",
+                "execution_id": execution_id or "",
+                "code_revision": revision or code_revision(),
+            }
+            self._ensure_registered_model()
+            created = self._client.create_model_version(
+                self.model_name,
+                source=f"{run.info.artifact_uri}/{_MODEL_DIR}",
+                run_id=run_id,
+                tags=version_tags,
+            )
+        return self.get(str(created.version))
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def _version(self, raw: Any) -> ModelVersion:
+        return ModelVersion(
+            name=raw.name,
+            version=str(raw.version),
+            source=raw.source,
+            run_id=raw.run_id,
+            created_at=dt.datetime.fromtimestamp(raw.creation_timestamp / 1000, dt.UTC),
+            tags=dict(raw.tags),
+            aliases=tuple(sorted(getattr(raw, "aliases", []) or [])),
+        )
+
+    def get(self, version: str | int) -> ModelVersion:
+        from mlflow.exceptions import MlflowException
+
+        try:
+            return self._version(self._client.get_model_version(self.model_name, str(version)))
+        except MlflowException as exc:
+            raise RegistryError(
+                f"model {self.model_name} has no version {version} at {self.tracking_uri}"
+            ) from exc
+
+    def list_versions(self) -> list[ModelVersion]:
+        """Every version, newest first."""
+        with _wrapped(f"listing versions of {self.model_name}"):
+            found = self._client.search_model_versions(f"name = '{self.model_name}'")
+        return sorted((self._version(v) for v in found), key=lambda v: -int(v.version))
+
+    # -- approval -----------------------------------------------------------------------------
+
+    def _set_approval(self, version: str | int, status: str, comment: str | None) -> ModelVersion:
+        current = self.get(version)
+        allowed = {APPROVED: {PENDING}, REJECTED: {PENDING, APPROVED}}[status]
+        if current.approval_status not in allowed:
+            raise RegistryError(
+                f"model {self.model_name} version {current.version} is "
+                f"{current.approval_status}: it cannot become {status}",
+                hint="only a pending version can be approved; an approved one can be rejected",
+            )
+        stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        with _wrapped(f"setting the approval of {self.model_name} version {current.version}"):
+            for key, value in (
+                (APPROVAL_TAG, status),
+                ("approval_comment", comment or ""),
+                ("approval_updated_at", stamp),
+            ):
+                self._client.set_model_version_tag(self.model_name, current.version, key, value)
+        return self.get(current.version)
+
+    def approve(self, version: str | int, comment: str | None = None) -> ModelVersion:
+        return self._set_approval(version, APPROVED, comment)
+
+    def reject(self, version: str | int, comment: str) -> ModelVersion:
+        if not comment.strip():
+            raise RegistryError("rejecting a model version needs a comment saying why")
+        return self._set_approval(version, REJECTED, comment)
+
+    # -- aliases and loading ------------------------------------------------------------------
+
+    def set_alias(self, alias: str, version: str | int) -> ModelVersion:
+        target = self.get(version)
+        with _wrapped(f"pointing alias {alias} at {self.model_name} version {target.version}"):
+            self._client.set_registered_model_alias(self.model_name, alias, target.version)
+        return self.get(target.version)
+
+    def get_alias(self, alias: str) -> ModelVersion | None:
+        """The version an alias points at, None when it points nowhere."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            raw = self._client.get_model_version_by_alias(self.model_name, alias)
+        except MlflowException:
+            return None
+        return self._version(raw)
+
+    def delete_alias(self, alias: str) -> None:
+        with _wrapped(f"removing alias {alias} of {self.model_name}"):
+            self._client.delete_registered_model_alias(self.model_name, alias)
+
+    def load(self, version: str | int | None = None, *, alias: str | None = None) -> Any:
+        """The model of a version (or of an alias), after checking its files' checksum."""
+        import mlflow.artifacts
+        import mlflow.sklearn
+
+        if (version is None) == (alias is None):
+            raise RegistryError("load takes a version or an alias, exactly one")
+        target = self.get(version) if version is not None else self.get_alias(str(alias))
+        if target is None:
+            raise RegistryError(f"alias {alias} of model {self.model_name} points at no version")
+        recorded = target.tags.get(CHECKSUM_TAG)
+        if not recorded:
+            raise RegistryError(
+                f"model {self.model_name} version {target.version} has no recorded checksum"
+            )
+        with tempfile.TemporaryDirectory() as tmp:
+            with _wrapped(f"downloading model {self.model_name} version {target.version}"):
+                local = Path(
+                    mlflow.artifacts.download_artifacts(
+                        artifact_uri=target.source, dst_path=tmp, tracking_uri=self.tracking_uri
+                    )
+                )
+            found = directory_checksum(local)
+            if found != recorded:
+                raise RegistryError(
+                    f"model {self.model_name} version {target.version}: the artifact checksum "
+                    f"is {found}, registration recorded {recorded}; refusing to load it",
+                    hint=f"the files at {target.source} changed after registration",
+                )
+            with _wrapped(f"loading model {self.model_name} version {target.version}"):
+                return mlflow.sklearn.load_model(str(local))

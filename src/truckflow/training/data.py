@@ -1,0 +1,112 @@
+"""The training data: the date split of the course, and the model's input columns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from truckflow.errors import TruckflowError
+from truckflow.features.definition import (
+    BINARY_FEATURES,
+    CATEGORICAL_FEATURES,
+    FEATURE_COLUMNS,
+    LABEL,
+    NUMERIC_FEATURES,
+)
+
+__all__ = [
+    "DEFAULT_TRAIN_END",
+    "DEFAULT_VALIDATION_END",
+    "Split",
+    "TrainingError",
+    "labels",
+    "model_input",
+    "split_by_arrival",
+]
+
+# The course's split: arrivals up to 2019-01-30 train, up to 2019-02-07 validate, later test.
+DEFAULT_TRAIN_END = "2019-01-30"
+DEFAULT_VALIDATION_END = "2019-02-07"
+
+
+class TrainingError(TruckflowError):
+    """Training could not run: too little or malformed data, a bad parameter, a failed fit."""
+
+
+@dataclass(frozen=True)
+class Split:
+    train: pd.DataFrame
+    validation: pd.DataFrame
+    test: pd.DataFrame
+
+    def sizes(self) -> dict[str, int]:
+        return {
+            "train": len(self.train),
+            "validation": len(self.validation),
+            "test": len(self.test),
+        }
+
+
+def split_by_arrival(
+    frame: pd.DataFrame,
+    train_end: str = DEFAULT_TRAIN_END,
+    validation_end: str = DEFAULT_VALIDATION_END,
+) -> Split:
+    """Train: arrival <= train_end; validation: up to validation_end; test: after it.
+
+    As in the course, the bounds are timestamps (a date means its midnight). Rows without a label
+    are left out. Each part must hold both classes, or no model can be fitted and scored on it.
+    """
+    t1, t2 = pd.Timestamp(train_end), pd.Timestamp(validation_end)
+    if not t1 < t2:
+        raise TrainingError(
+            f"train_end {train_end} must come before validation_end {validation_end}"
+        )
+    labelled = frame[frame[LABEL].notna()]
+    arrival = labelled["estimated_arrival"]
+    split = Split(
+        train=labelled[arrival <= t1].reset_index(drop=True),
+        validation=labelled[(arrival > t1) & (arrival <= t2)].reset_index(drop=True),
+        test=labelled[arrival > t2].reset_index(drop=True),
+    )
+    for part, rows in (
+        ("train", split.train),
+        ("validation", split.validation),
+        ("test", split.test),
+    ):
+        classes = set(rows[LABEL].astype(int))
+        if classes != {0, 1}:
+            raise TrainingError(
+                f"the {part} part of the split ({len(rows)} labelled trips, "
+                f"train_end {train_end}, validation_end {validation_end}) has classes "
+                f"{sorted(classes)}; both 0 and 1 are needed"
+            )
+    return split
+
+
+def model_input(frame: pd.DataFrame) -> pd.DataFrame:
+    """The feature columns as the preprocessing expects them: blanks as NaN, numbers as floats.
+
+    Part of the fitted model (its first step), so that serving can hand it the feature rows as
+    the feature code returns them, whatever their dtypes after a trip through a file or a database.
+    """
+    missing = [c for c in FEATURE_COLUMNS if c not in frame.columns]
+    if missing:
+        raise TrainingError(f"model input lacks feature column(s) {', '.join(missing)}")
+    out = pd.DataFrame(index=frame.index)
+    for column in NUMERIC_FEATURES:
+        out[column] = pd.to_numeric(frame[column], errors="coerce").astype(np.float64)
+    for column in BINARY_FEATURES:
+        out[column] = pd.to_numeric(frame[column], errors="coerce").fillna(0).astype(np.float64)
+    for column in CATEGORICAL_FEATURES:
+        values = frame[column].to_numpy(dtype=object, copy=True)
+        values[pd.isna(values)] = np.nan
+        out[column] = pd.Series(values, index=frame.index, dtype="object")
+    return out
+
+
+def labels(frame: pd.DataFrame) -> np.ndarray:
+    values: np.ndarray = frame[LABEL].astype(int).to_numpy()
+    return values

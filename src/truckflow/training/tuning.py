@@ -1,0 +1,103 @@
+"""Tuning one candidate family with Optuna, within a trial budget, deterministically.
+
+The objective is the validation F1 at the best decision threshold; the sampler is seeded and
+trials run one after another, so a seed gives the same trials, the same model and the same
+numbers every time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import optuna
+import pandas as pd
+from sklearn.metrics import roc_auc_score
+from sklearn.pipeline import Pipeline
+
+from truckflow.training.candidates import build_estimator, family
+from truckflow.training.data import TrainingError, labels
+from truckflow.training.evaluate import best_threshold
+from truckflow.training.preprocess import model_pipeline, positive_weight
+
+__all__ = ["TunedCandidate", "fit_candidate", "tune_candidate"]
+
+
+@dataclass(frozen=True)
+class TunedCandidate:
+    family: str
+    params: dict[str, Any]
+    model: Pipeline
+    threshold: float
+    validation_f1: float
+    validation_roc_auc: float
+    trials: int
+
+
+def fit_candidate(
+    name: str,
+    params: dict[str, Any],
+    train: pd.DataFrame,
+    *,
+    seed: int,
+    device: str = "cpu",
+    n_jobs: int = 1,
+) -> Pipeline:
+    y = labels(train)
+    estimator = build_estimator(
+        name, params, seed=seed, device=device, pos_weight=positive_weight(y), n_jobs=n_jobs
+    )
+    pipeline = model_pipeline(estimator)
+    try:
+        pipeline.fit(train, y)
+    except (ValueError, RuntimeError) as exc:
+        raise TrainingError(f"fitting {name} with {params} failed: {exc}") from exc
+    return pipeline
+
+
+def _scores(model: Pipeline, frame: pd.DataFrame) -> np.ndarray:
+    scores: np.ndarray = model.predict_proba(frame)[:, 1]
+    return scores
+
+
+def tune_candidate(
+    name: str,
+    train: pd.DataFrame,
+    validation: pd.DataFrame,
+    *,
+    n_trials: int,
+    seed: int,
+    device: str = "cpu",
+    n_jobs: int = 1,
+) -> TunedCandidate:
+    """Search ``name``'s space for ``n_trials`` trials; refit the best and set its threshold."""
+    if n_trials < 1:
+        raise TrainingError(f"the trial budget must be at least 1, got {n_trials}")
+    space = family(name).suggest
+    y_val = labels(validation)
+
+    def objective(trial: optuna.Trial) -> float:
+        model = fit_candidate(name, space(trial), train, seed=seed, device=device, n_jobs=n_jobs)
+        return best_threshold(y_val, _scores(model, validation))[1]
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(
+        direction="maximize",
+        sampler=optuna.samplers.TPESampler(seed=seed),
+        study_name=f"{name}-{seed}",
+    )
+    study.optimize(objective, n_trials=n_trials, n_jobs=1)
+    params = dict(study.best_trial.params)
+    model = fit_candidate(name, params, train, seed=seed, device=device, n_jobs=n_jobs)
+    scores = _scores(model, validation)
+    threshold, f1 = best_threshold(y_val, scores)
+    return TunedCandidate(
+        family=name,
+        params=params,
+        model=model,
+        threshold=threshold,
+        validation_f1=f1,
+        validation_roc_auc=float(roc_auc_score(y_val, scores)),
+        trials=n_trials,
+    )
