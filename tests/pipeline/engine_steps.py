@@ -162,3 +162,8 @@ def fail_step_pipeline() -> Pipeline:
 @step
 def not_a_dict() -> Any:
     return [1, 2]
+
+
+@step
+def report_database(context: StepContext) -> dict[str, Any]:
+    return {"db_url": context.settings.db_url, "home": str(context.home)}

@@ -12,23 +12,30 @@ from typing import Any
 
 from truckflow.pipeline.artifacts import ArtifactRef, ArtifactStore, is_artifact_ref
 from truckflow.pipeline.errors import PipelineError
+from truckflow.settings import Settings
 
 __all__ = ["StepContext", "run_step_function"]
 
 
 @dataclass(frozen=True)
 class StepContext:
-    """Execution id, step name and attempt; the artifact store; the home folder; a logger.
+    """Execution id, step name and attempt; the artifact store; the run's settings; a logger.
 
-    ``home`` is the coordinating process's home: on a remote Dask cluster only the artifact
-    store (a shared fsspec URL) is certain to be reachable, so pass data through it.
+    ``settings`` are the coordinating process's, so a step reaches the same database and
+    MLflow store as the command that started the run (``--db`` included). On a remote Dask
+    cluster only the artifact store (a shared fsspec URL) is certain to be reachable from a
+    worker's disk, so pass data through it.
     """
 
     execution_id: str
     step: str
     attempt: int
     artifacts: ArtifactStore
-    home: Path
+    settings: Settings
+
+    @property
+    def home(self) -> Path:
+        return self.settings.home
 
     @property
     def logger(self) -> logging.Logger:

@@ -17,7 +17,6 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from truckflow.events import Event, Severity
@@ -31,6 +30,7 @@ from truckflow.pipeline.recorder import Recorder
 from truckflow.pipeline.records import ExecutionStatus, StepStatus
 from truckflow.pipeline.refs import resolve
 from truckflow.pipeline.steps import ConditionStep, FailStep, FunctionStep, Step
+from truckflow.settings import Settings
 
 __all__ = ["Coordinator", "Reused"]
 
@@ -72,7 +72,7 @@ class Coordinator:
         recorder: Recorder,
         executor: Executor,
         artifacts: ArtifactStore,
-        home: Path,
+        settings: Settings,
         max_parallel: int | None,
         heartbeat_s: float,
         run_steps: set[str] | None = None,
@@ -84,7 +84,7 @@ class Coordinator:
         self.rec = recorder
         self.executor = executor
         self.artifacts = artifacts
-        self.home = home
+        self.settings = settings
         self.max_parallel = max_parallel
         self.heartbeat_s = heartbeat_s
         self.run_steps = run_steps if run_steps is not None else set(pipeline.steps)
@@ -263,7 +263,7 @@ class Coordinator:
 
     def _submit(self, job: _Running) -> None:
         context = StepContext(
-            self.execution_id, job.step.name, job.attempt, self.artifacts, self.home
+            self.execution_id, job.step.name, job.attempt, self.artifacts, self.settings
         )
         job.started = _iso_now()
         job.deadline = time.monotonic() + job.step.timeout_s if job.step.timeout_s else None

@@ -152,7 +152,7 @@ class Runner:
             recorder=recorder,
             executor=self._executor(),
             artifacts=self.artifacts,
-            home=self.settings.home,
+            settings=self.settings,
             max_parallel=self.max_parallel,
             heartbeat_s=self.settings.pipeline_heartbeat_s,
             run_steps=run_steps,

@@ -35,8 +35,7 @@ __all__ = ["training_pipeline"]
 
 
 def _settings(context: StepContext) -> Settings:
-    # Steps may run in a Dask worker: settings are rebuilt there from the run's home.
-    return Settings(home=context.home)
+    return context.settings
 
 
 def _file(context: StepContext, artifact: Any, name: str) -> str:
