@@ -19,10 +19,9 @@ from truckflow.pipeline import (
     get_pipeline,
     list_executions,
     pipeline_names,
-    resume_execution,
-    run_pipeline,
 )
 from truckflow.pipeline.registry import load_pipeline_modules
+from truckflow.pipelines.runtime import Runtime
 from truckflow.store import connect
 from truckflow.store.migrate import upgrade
 
@@ -153,15 +152,15 @@ def run(
     """
     with fail_on_errors(as_json):
         _load()
-        result = run_pipeline(
-            name,
-            _parse_parameters(parameter),
-            settings=state.settings(),
-            runner=runner,
-            scheduler=scheduler,
-            steps=steps.split(",") if steps else None,
-            reuse_from=reuse_from,
-        )
+        with Runtime.open(state.settings()) as runtime:
+            result = runtime.run(
+                name,
+                _parse_parameters(parameter),
+                runner=runner,
+                scheduler=scheduler,
+                steps=steps.split(",") if steps else None,
+                reuse_from=reuse_from,
+            )
     _finish(result, as_json)
 
 
@@ -225,9 +224,8 @@ def resume(
     """
     with fail_on_errors(as_json):
         _load()
-        result = resume_execution(
-            execution_id, settings=state.settings(), runner=runner, scheduler=scheduler
-        )
+        with Runtime.open(state.settings()) as runtime:
+            result = runtime.resume(execution_id, runner=runner, scheduler=scheduler)
     _finish(result, as_json)
 
 
