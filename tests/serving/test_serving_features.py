@@ -127,3 +127,30 @@ def test_trip_without_forecasts_answers_409(client: TestClient, course_sample_di
     answer = client.post("/predict", json=trip)
     assert answer.status_code == 409, answer.text
     assert "forecasts not arrived" in answer.json()["message"]
+
+
+def test_release_of_the_trained_model_smokes_real_trips(served: dict) -> None:
+    """The release flow on the model the training pipeline registered: smoke requests look
+    real scheduled trips up through /predict; production is already this version."""
+    from truckflow.pipelines.release import release_model
+    from truckflow.pipelines.runtime import Runtime
+    from truckflow.registry.deployments import list_deployments
+
+    # The one-trip lookup costs hundreds of ms on this shared machine (see benchmarks/): the
+    # budget here is wide, the latency check's verdict is tested with the tiny models.
+    settings = served["settings"].model_copy(update={"release_latency_budget_ms": 30_000.0})
+    version = served["version"].version
+    registry = ModelRegistry.from_settings(settings)
+    registry.delete_alias("production")
+    with Runtime.open(settings) as runtime:
+        result = release_model(runtime, version, auto_approve=True)
+        assert result.status == "promoted", result
+        smoke = next(c for c in result.acceptance if c["name"] == "smoke")
+        assert smoke["passed"] and smoke["details"]["problems"] == []
+        latency = next(c for c in result.acceptance if c["name"] == "latency")
+        print("smoke /predict latency on the course slice:", latency["details"])
+        assert [(d.stage, d.version) for d in list_deployments(runtime.db)] == [
+            ("production", version),
+            ("staging", version),
+        ]
+    registry.set_alias("production", version)

@@ -112,6 +112,12 @@ class Predictor:
             return chosen.to_numpy(np.float64)
         # Categorical features (strings) go to the model as they are; blanks become None so
         # that the captured features stay valid JSON on every engine.
+        # Times (columns the model was fitted with but does not use) travel as ISO text.
+        dated = [c for c, t in chosen.dtypes.items() if pd.api.types.is_datetime64_any_dtype(t)]
+        if dated:
+            chosen = chosen.assign(
+                **{str(c): chosen[c].dt.strftime("%Y-%m-%dT%H:%M:%S") for c in dated}
+            )
         rows = chosen.astype(object).to_numpy()
         rows[pd.isna(rows)] = None
         return rows
