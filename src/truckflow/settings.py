@@ -131,7 +131,7 @@ class Settings(BaseSettings):
         default=20, ge=1, description="Smoke predictions the release acceptance sends to staging."
     )
     release_latency_budget_ms: float = Field(
-        default=250.0,
+        default=1000.0,
         gt=0,
         description="Acceptance fails when the smoke requests' p95 latency exceeds this.",
     )
