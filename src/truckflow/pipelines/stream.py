@@ -135,7 +135,7 @@ def _day_result(
     summary: dict[str, Any], drift: dict[str, Any] | None, ids: dict[str, str]
 ) -> DayResult:
     ingest, feats = summary["ingest"], summary["features"]
-    preds, labels = summary["predictions"], summary["labels"]
+    preds = summary["predictions"]
     return DayResult(
         day=dt.date.fromisoformat(summary["day"]),
         ingested=dict(ingest["received"]),
