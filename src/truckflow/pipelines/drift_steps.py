@@ -26,7 +26,6 @@ from truckflow.notify import catalogue
 from truckflow.notify.service import Notifications
 from truckflow.pipeline import run_pipeline
 from truckflow.pipelines.daily_steps import load_production
-from truckflow.registry import ModelRegistry
 from truckflow.settings import Settings
 from truckflow.store import Database
 from truckflow.streaming import StreamingError
@@ -193,13 +192,20 @@ def retrain(db: Database, settings: Settings, week_start: dt.date, seed: int = 0
 
 
 def release_version(settings: Settings, version: str, *, auto_approve: bool) -> dict[str, Any]:
-    """Hand the version to the release flow: promoted in continuous mode, else it waits."""
-    registry = ModelRegistry.from_settings(settings)
-    if not auto_approve:
-        return {"status": "pending_approval", "version": version}
-    registry.approve(version, comment="continuous mode: approved by the drift pipeline")
-    registry.set_alias("production", version)
-    return {"status": "promoted", "version": version}
+    """Hand the version to the release flow: promoted in continuous mode (if it passes the
+    release's acceptance checks), otherwise it waits for approval and the result says so."""
+    from truckflow.pipelines.release import release_model
+    from truckflow.pipelines.runtime import Runtime
+
+    with Runtime.open(settings) as runtime:
+        result = release_model(runtime, version, auto_approve=auto_approve)
+    return {
+        "status": str(result.status),
+        "version": result.version,
+        "reasons": list(result.reasons),
+        "report": result.report,
+        "execution_id": result.execution_id,
+    }
 
 
 def record_week(

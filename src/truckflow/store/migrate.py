@@ -28,6 +28,7 @@ _TABLE_MODULES: tuple[str, ...] = (
     "truckflow.features.store",
     "truckflow.monitoring.store",
     "truckflow.streaming.tables",
+    "truckflow.registry.deployments",
 )
 
 
