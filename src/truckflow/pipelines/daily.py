@@ -104,6 +104,7 @@ def metrics(day: str, labels: dict[str, Any], context: StepContext) -> dict[str,
 @step(cache=False)
 def close(
     day: str,
+    first_day: str,
     ingest: dict[str, Any],
     features: dict[str, Any],
     predict: dict[str, Any],
@@ -113,6 +114,7 @@ def close(
 ) -> dict[str, Any]:
     summary = {
         "day": day,
+        "first_day": first_day,
         "ingest": ingest,
         "features": {k: v for k, v in features.items() if k != "waiting_trips"},
         "predictions": predict,
@@ -146,6 +148,7 @@ def daily_pipeline() -> Pipeline:
             metrics.as_step(day=day, labels=ref("labels")),
             close.as_step(
                 day=day,
+                first_day=first_day,
                 ingest=ref("ingest"),
                 features=ref("features"),
                 predict=ref("predict"),

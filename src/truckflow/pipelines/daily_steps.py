@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from truckflow.data.ingest import apply_ground_truth, ingest_frames
 from truckflow.features.definition import FEATURE_SET_VERSION
 from truckflow.features.fill import fill_features, load_features, update_labels
+from truckflow.features.store import trip_features
 from truckflow.monitoring.quality import ModelQuality, model_quality
 from truckflow.monitoring.store import save_daily_metrics
 from truckflow.notify import catalogue
@@ -251,6 +252,47 @@ def daily_quality(db: Database, arrival_day: dt.date) -> dict[str, Any] | None:
     }
 
 
+def day_facts(conn: sa.Connection, first_day: dt.date, day: dt.date) -> dict[str, Any]:
+    """What the tables hold about ``day`` once it is done, whichever run did the work (a rerun
+    after a crash does less itself, but leaves the same facts)."""
+    d0 = dt.datetime.combine(day, dt.time())
+    d1, y0 = d0 + dt.timedelta(days=1), d0 - dt.timedelta(days=1)
+    ts, tf, bp = truck_schedule, trip_features, batch_predictions
+
+    def count(query: Any) -> int:
+        return int(conn.execute(query).scalar_one())
+
+    departed = ts.c.departure_date >= dt.datetime.combine(first_day, dt.time())
+    stored = sa.select(sa.func.count()).select_from(
+        ts.join(
+            tf,
+            sa.and_(tf.c.truck_id == ts.c.truck_id, tf.c.departure_date == ts.c.departure_date),
+        )
+    )
+    versions = conn.execute(
+        sa.select(bp.c.model_version, sa.func.count())
+        .where(bp.c.prediction_day == day)
+        .group_by(bp.c.model_version)
+    ).all()
+    return {
+        "features_stored": count(stored.where(departed, ts.c.departure_date < d1)),
+        "features_waiting": count(
+            sa.select(sa.func.count()).where(departed, ts.c.departure_date < d1)
+        )
+        - count(stored.where(departed, ts.c.departure_date < d1)),
+        "predictions": sum(int(n) for _, n in versions),
+        "model_version": max((str(v) for v, _ in versions), default=None),
+        "labels_known": count(
+            sa.select(sa.func.count()).where(
+                departed,
+                ts.c.estimated_arrival >= y0,
+                ts.c.estimated_arrival < d0,
+                ts.c.delay.is_not(None),
+            )
+        ),
+    }
+
+
 def close_day(
     db: Database, settings: Settings, day: dt.date, summary: dict[str, Any]
 ) -> dict[str, Any]:
@@ -261,7 +303,7 @@ def close_day(
         state = clock.status(connection=conn)
         if state.current_day != day:
             # Another process finished this day first; nothing of ours to write.
-            return {"advanced": False, "clock": state.to_dict()}
+            return {"advanced": False, "clock": state.to_dict(), "record": None}
         if metrics:
             quality = ModelQuality.model_validate(metrics)
             save_daily_metrics(
@@ -270,8 +312,15 @@ def close_day(
                 quality,
                 model_version=metrics["model_version"],
             )
+        record = {
+            "day": day.isoformat(),
+            "received": summary["ingest"]["received"],
+            "quarantined": summary["ingest"]["quarantined"],
+            "metrics": metrics,
+            **day_facts(conn, dt.date.fromisoformat(summary["first_day"]), day),
+        }
         conn.execute(streaming_days.delete().where(streaming_days.c.day == day))
-        conn.execute(streaming_days.insert().values(day=day, summary=summary))
+        conn.execute(streaming_days.insert().values(day=day, summary=record))
         received = summary.get("ingest", {}).get("received", {})
         for source, count in received.items():
             clock.record_processed(source, int(count), connection=conn)
@@ -285,4 +334,4 @@ def close_day(
                 ),
                 connection=conn,
             )
-    return {"advanced": True, "clock": after.to_dict()}
+    return {"advanced": True, "clock": after.to_dict(), "record": record}

@@ -132,19 +132,21 @@ def _period(folder: Path) -> tuple[dt.date, dt.date]:
 
 
 def _day_result(
-    summary: dict[str, Any], drift: dict[str, Any] | None, ids: dict[str, str]
+    outputs: dict[str, Any], drift: dict[str, Any] | None, ids: dict[str, str]
 ) -> DayResult:
-    ingest, feats = summary["ingest"], summary["features"]
-    preds = summary["predictions"]
+    """The day as its record says (the same after a rerun), with this run's label count."""
+    close = outputs["close"]
+    record = close["record"] or {}
+    summary = close["summary"]
     return DayResult(
         day=dt.date.fromisoformat(summary["day"]),
-        ingested=dict(ingest["received"]),
-        quarantined=int(ingest["quarantined"]),
-        features_computed=int(feats["computed"]),
-        features_waiting=int(feats["waiting"]),
-        predictions=int(preds["predicted"]),
-        model_version=preds.get("model_version"),
-        labels_applied=int(ingest["labels_applied"]),
+        ingested=dict(summary["ingest"]["received"]),
+        quarantined=int(summary["ingest"]["quarantined"]),
+        features_computed=int(summary["features"]["computed"]),
+        features_waiting=int(record.get("features_waiting", summary["features"]["waiting"])),
+        predictions=int(record.get("predictions", summary["predictions"]["predicted"])),
+        model_version=record.get("model_version", summary["predictions"].get("model_version")),
+        labels_applied=int(record.get("labels_known", summary["ingest"]["labels_applied"])),
         metrics=summary["metrics"],
         drift=drift,
         executions=ids,
@@ -190,7 +192,7 @@ def _one_day(runtime: Runtime, folder: Path, first: dt.date, *, auto_approve: bo
     drift = None
     if state.new_week and state.week_start is not None:
         drift = _drift(runtime, state.week_start, auto_approve, ids)
-    return _day_result(result.outputs["close"]["summary"], drift, ids)
+    return _day_result(result.outputs, drift, ids)
 
 
 def step_days(
