@@ -5,6 +5,13 @@ SQLite ``INSERT OR IGNORE`` (executemany of plain tuples), PostgreSQL ``COPY`` i
 table then ``INSERT ... ON CONFLICT DO NOTHING``, MySQL/MariaDB ``LOAD DATA LOCAL INFILE ... IGNORE``
 from a temporary CSV file. They run on the DBAPI connection under the caller's
 SQLAlchemy transaction, so a failure anywhere rolls back the whole run.
+
+Rows go in sorted by the table's key (they usually come sorted; then nothing is moved): a
+B-tree fed in key order appends to its last page instead of touching pages all over the tree,
+which on SQLite's WITHOUT ROWID tables makes an unordered batch two to three times faster.
+For the load, SQLite gets a larger page cache and PostgreSQL's transaction skips waiting for
+its commit record to be flushed (``synchronous_commit = off``: a crash right after the commit
+may lose the run, never half of it).
 """
 
 from __future__ import annotations
@@ -24,9 +31,38 @@ import sqlalchemy as sa
 from truckflow.data.course_format import ColumnKind
 from truckflow.data.ingest.batch import as_objects
 
-__all__ = ["db_values", "insert_ignore"]
+__all__ = ["db_values", "in_key_order", "insert_ignore"]
 
 _COPY_CHUNK = 8 << 20
+# SQLite's page cache during a load, in KiB (negative: a size, not a page count).
+_SQLITE_LOAD_CACHE_KIB = 262_144
+
+
+def _sort_keys(values: pd.Series[Any]) -> np.ndarray[Any, Any]:
+    """Something that orders like the column: int64 for dates and numbers, codes for text."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return np.asarray(values.to_numpy(dtype="datetime64[ns]").astype(np.int64))
+    if pd.api.types.is_numeric_dtype(values):
+        return np.asarray(values.to_numpy(dtype=np.float64))
+    codes, _ = pd.factorize(as_objects(values), sort=True)
+    return np.asarray(codes)
+
+
+def in_key_order(frame: pd.DataFrame, key: Sequence[str]) -> pd.DataFrame:
+    """``frame`` sorted by ``key`` (stable); the frame itself when it already is."""
+    if len(frame) < 2 or not key:
+        return frame
+    columns = [_sort_keys(frame[c]) for c in key]
+    # Sorted iff every neighbour pair is: compare key by key, the first difference decides.
+    ordered = np.zeros(len(frame) - 1, dtype=bool)
+    tied = np.ones(len(frame) - 1, dtype=bool)
+    for values in columns:
+        ordered |= tied & (values[:-1] < values[1:])
+        tied &= values[:-1] == values[1:]
+    if (ordered | tied).all():
+        return frame
+    order = np.lexsort(columns[::-1])
+    return frame.take(order).reset_index(drop=True)
 
 
 def _stamps(values: pd.Series[Any], kind: ColumnKind) -> np.ndarray[Any, Any]:
@@ -89,10 +125,13 @@ def _sqlite(raw: Any, table: str, columns: Sequence[str], rows: Iterable[Any]) -
     marks = ", ".join("?" for _ in columns)
     sql = f"INSERT OR IGNORE INTO {table} ({', '.join(columns)}) VALUES ({marks})"
     cursor = raw.cursor()
+    cache = cursor.execute("PRAGMA cache_size").fetchone()[0]
     try:
+        cursor.execute(f"PRAGMA cache_size = -{_SQLITE_LOAD_CACHE_KIB}")
         cursor.executemany(sql, rows)
         return int(cursor.rowcount)
     finally:
+        cursor.execute(f"PRAGMA cache_size = {int(cache)}")
         cursor.close()
 
 
@@ -125,6 +164,7 @@ def _postgresql(raw: Any, table: str, columns: Sequence[str], arrow: pa.Table) -
                 copy.write(data[start : start + _COPY_CHUNK])
 
     with raw.cursor() as cursor:
+        cursor.execute("SET LOCAL synchronous_commit = off")
         # Held to the end of the transaction: no other writer can slip rows in between the
         # emptiness check and the COPY below (readers are not blocked).
         cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
@@ -148,11 +188,19 @@ def _postgresql(raw: Any, table: str, columns: Sequence[str], arrow: pa.Table) -
 
 
 def insert_ignore(
-    conn: sa.Connection, table: str, frame: pd.DataFrame, kinds: dict[str, ColumnKind]
+    conn: sa.Connection,
+    table: str,
+    frame: pd.DataFrame,
+    kinds: dict[str, ColumnKind],
+    key: Sequence[str] = (),
 ) -> int:
-    """Insert the rows of ``frame`` whose key is not in ``table`` yet; returns how many were."""
+    """Insert the rows of ``frame`` whose key is not in ``table`` yet; returns how many were.
+
+    ``key`` (the table's key columns) puts the rows in key order first; the batch must not
+    repeat a key (validation quarantines repeats), so the order decides nothing else."""
     if frame.empty:
         return 0
+    frame = in_key_order(frame, key)
     columns = list(kinds)
     raw = conn.connection.driver_connection
     dialect = conn.dialect.name

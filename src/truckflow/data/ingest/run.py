@@ -85,7 +85,7 @@ def _load(
 ) -> list[SourceReport]:
     spec = result.batch.spec
     kinds = {c.name: c.kind for c in spec.columns}
-    inserted = insert_ignore(conn, spec.table, result.good, kinds)
+    inserted = insert_ignore(conn, spec.table, result.good, kinds, spec.key)
     source.inserted = inserted
     source.already_present = len(result.good) - inserted
     if spec.table == "truck_schedule" and source.already_present:
