@@ -16,7 +16,8 @@ import sqlalchemy as sa
 from stream_world import assert_same, dump, fresh_home, prepare
 
 from truckflow.features.store import trip_features
-from truckflow.monitoring.store import load_daily_metrics
+from truckflow.features import FEATURE_COLUMNS
+from truckflow.monitoring.store import load_daily_metrics, load_drift_columns, load_drift_run
 from truckflow.pipelines.runtime import Runtime
 from truckflow.pipelines.stream import step_days, stream_status
 from truckflow.store.schema import streaming_clock, truck_schedule
@@ -52,6 +53,24 @@ def test_clock_counter_flag_and_first_drift_day(world: tuple[Path, Path], runtim
     assert clock.processed["schedule"] == sum(d.ingested["schedule"] for d in result.days)
     status = stream_status(runtime)
     assert status.days_done == 8 and [w["week_start"] for w in status.weeks] == ["2019-02-22"]
+    # The drift check of the first week: one stored run, a verdict per feature column, the
+    # report and its JSON twin; on drift the week records what retraining and release did.
+    week = dt.date(2019, 2, 22)
+    run = load_drift_run(runtime.db, week)
+    assert run is not None and run.current_start == dt.date(2019, 2, 15)
+    assert run.current_end == dt.date(2019, 2, 21)
+    assert {c.column_name for c in load_drift_columns(runtime.db, week)} == set(FEATURE_COLUMNS)
+    assert run.html_path and Path(run.html_path).is_file()
+    assert run.json_path and Path(run.json_path).is_file()
+    drift = result.days[-1].drift
+    assert drift is not None
+    assert sorted(drift["check"]["drifted_columns"]) == sorted(
+        c.column_name for c in load_drift_columns(runtime.db, week) if c.drifted
+    )
+    if drift["check"]["drift_detected"]:
+        assert drift["training"] is not None and drift["release"] is not None
+    else:
+        assert drift["training"] is None and drift["release"] is None
 
 
 def test_labels_reach_feature_table_predictions_and_daily_metrics(
