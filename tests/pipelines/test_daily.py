@@ -15,8 +15,8 @@ import pytest
 import sqlalchemy as sa
 from stream_world import assert_same, dump, fresh_home, prepare
 
-from truckflow.features.store import trip_features
 from truckflow.features import FEATURE_COLUMNS
+from truckflow.features.store import trip_features
 from truckflow.monitoring.store import load_daily_metrics, load_drift_columns, load_drift_run
 from truckflow.pipelines.runtime import Runtime
 from truckflow.pipelines.stream import step_days, stream_status
