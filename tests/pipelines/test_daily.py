@@ -1,0 +1,208 @@
+"""The daily pipeline on a small generated world: the clock, idempotence, crash recovery, labels."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from stream_world import assert_same, dump, fresh_home, prepare
+
+from truckflow.features import FEATURE_COLUMNS
+from truckflow.features.store import trip_features
+from truckflow.monitoring.store import load_daily_metrics, load_drift_columns, load_drift_run
+from truckflow.pipelines.runtime import Runtime
+from truckflow.pipelines.stream import step_days, stream_status
+from truckflow.store.schema import streaming_clock, truck_schedule
+from truckflow.streaming import StreamingClock
+from truckflow.streaming.tables import batch_predictions
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return prepare(tmp_path_factory.mktemp("stream-none"))
+
+
+@pytest.fixture
+def runtime(world: tuple[Path, Path], tmp_path: Path) -> Iterator[Runtime]:
+    with Runtime.open(fresh_home(world[1], tmp_path / "home")) as rt:
+        yield rt
+
+
+@pytest.mark.slow
+def test_clock_counter_flag_and_first_drift_day(world: tuple[Path, Path], runtime: Runtime) -> None:
+    data, _ = world
+    result = step_days(runtime, 8, data=data)
+    days = [d.day for d in result.days]
+    assert days == [dt.date(2019, 2, 15) + dt.timedelta(days=i) for i in range(8)]
+    # Forecasts only on week starts; the drift pipeline first on 2019-02-22 (course calendar).
+    assert [d.ingested["traffic"] > 0 for d in result.days] == [True] + [False] * 6 + [True]
+    assert [d.drift is not None for d in result.days] == [False] * 7 + [True]
+    assert result.days[-1].drift["check"]["week_start"] == "2019-02-22"  # type: ignore[index]
+    clock = StreamingClock(runtime.db).status()
+    assert clock.current_day == dt.date(2019, 2, 23)
+    assert clock.week_start == dt.date(2019, 2, 22)
+    assert clock.day_in_week == 2 and not clock.new_week
+    assert clock.processed["schedule"] == sum(d.ingested["schedule"] for d in result.days)
+    status = stream_status(runtime)
+    assert status.days_done == 8 and [w["week_start"] for w in status.weeks] == ["2019-02-22"]
+    # The drift check of the first week: one stored run, a verdict per feature column, the
+    # report and its JSON twin; on drift the week records what retraining and release did.
+    week = dt.date(2019, 2, 22)
+    run = load_drift_run(runtime.db, week)
+    assert run is not None and run.current_start == dt.date(2019, 2, 15)
+    assert run.current_end == dt.date(2019, 2, 21)
+    assert {c.column_name for c in load_drift_columns(runtime.db, week)} == set(FEATURE_COLUMNS)
+    assert run.html_path and Path(run.html_path).is_file()
+    assert run.json_path and Path(run.json_path).is_file()
+    drift = result.days[-1].drift
+    assert drift is not None
+    assert sorted(drift["check"]["drifted_columns"]) == sorted(
+        c.column_name for c in load_drift_columns(runtime.db, week) if c.drifted
+    )
+    if drift["check"]["drift_detected"]:
+        assert drift["training"] is not None and drift["release"] is not None
+    else:
+        assert drift["training"] is None and drift["release"] is None
+
+
+def test_labels_reach_feature_table_predictions_and_daily_metrics(
+    world: tuple[Path, Path], runtime: Runtime
+) -> None:
+    result = step_days(runtime, 3, data=world[0])
+    # Day 2 brings the labels of the trips that arrived on day 1.
+    arrived = dt.datetime(2019, 2, 15)
+    with runtime.db.engine.connect() as conn:
+        labelled = conn.execute(
+            sa.select(
+                truck_schedule.c.truck_id, truck_schedule.c.departure_date, truck_schedule.c.delay
+            ).where(
+                truck_schedule.c.estimated_arrival >= arrived,
+                truck_schedule.c.estimated_arrival < arrived + dt.timedelta(days=1),
+                truck_schedule.c.departure_date >= arrived,
+            )
+        ).all()
+        features = dict(
+            ((t, d), y)
+            for t, d, y in conn.execute(
+                sa.select(
+                    trip_features.c.truck_id, trip_features.c.departure_date, trip_features.c.delay
+                )
+            )
+        )
+        predicted = dict(
+            ((t, d), y)
+            for t, d, y in conn.execute(
+                sa.select(
+                    batch_predictions.c.truck_id,
+                    batch_predictions.c.departure_date,
+                    batch_predictions.c.delay,
+                )
+            )
+        )
+    assert labelled and all(y is not None for _, _, y in labelled)
+    for truck, departure, delay in labelled:
+        assert features[(truck, departure)] == delay
+        assert predicted[(truck, departure)] == delay
+    metrics = load_daily_metrics(runtime.db)
+    assert [m.day for m in metrics] == [dt.date(2019, 2, 15), dt.date(2019, 2, 16)]
+    assert metrics[0].count == len(labelled) == result.days[1].labels_applied
+    assert metrics[0].model_version == result.days[0].model_version
+
+
+def _rewind(runtime: Runtime, row: dict[str, object]) -> None:
+    with runtime.db.begin() as conn:
+        conn.execute(streaming_clock.update().values(**row))
+
+
+def test_a_day_run_twice_gives_identical_tables(world: tuple[Path, Path], runtime: Runtime) -> None:
+    with runtime.db.engine.connect() as conn:
+        step_days(runtime, 1, data=world[0])
+        before = dict(conn.execute(streaming_clock.select()).one()._mapping)
+    step_days(runtime, 1, data=world[0])
+    once = dump(runtime.db)
+    _rewind(runtime, {k: v for k, v in before.items() if k != "id"})
+    step_days(runtime, 1, data=world[0])
+    assert_same(once, dump(runtime.db))
+
+
+def _cli(home: Path, data: Path, **env: str) -> subprocess.Popen[bytes]:
+    environ = {
+        **os.environ,
+        "TRUCKFLOW_HOME": str(home),
+        "TRUCKFLOW_STREAMING_RETRAIN_TRIALS": "2",
+        "TRUCKFLOW_STREAMING_RETRAIN_FAMILIES": "logistic_regression",
+        **env,
+    }
+    command = [
+        str(Path(sys.executable).parent / "truckflow"),
+        "stream",
+        "step",
+        "--data",
+        str(data),
+        "--json",
+    ]
+    return subprocess.Popen(command, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _streaming_trips(home: Path) -> int:
+    from truckflow.store import connect
+
+    db = connect(f"sqlite:///{home / 'truckflow.db'}")
+    try:
+        with db.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    sa.select(sa.func.count()).where(
+                        truck_schedule.c.departure_date >= dt.datetime(2019, 2, 16)
+                    )
+                ).scalar_one()
+            )
+    finally:
+        db.dispose()
+
+
+@pytest.mark.slow
+def test_sigkill_in_the_middle_of_a_day_then_rerun_equals_a_clean_run(
+    world: tuple[Path, Path], tmp_path: Path
+) -> None:
+    data, template = world
+    clean, crashed = tmp_path / "clean", tmp_path / "crashed"
+    for home in (clean, crashed):
+        fresh_home(template, home)
+    for _ in range(2):
+        assert _cli(clean, data).wait(timeout=240) == 0
+    assert _cli(crashed, data).wait(timeout=240) == 0
+    pause = tmp_path / "pause"
+    pause.touch()
+    proc = _cli(crashed, data, TRUCKFLOW_STREAMING_PAUSE_FILE=str(pause))
+    deadline = time.monotonic() + 120
+    # Day 2's schedules are committed and the step waits before its ground truth: kill it there.
+    while _streaming_trips(crashed) == 0 and time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        time.sleep(0.1)
+    assert _streaming_trips(crashed) > 0
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    pause.unlink()
+    with Runtime.open(fresh_home_settings(crashed)) as rt:
+        assert StreamingClock(rt.db).status().current_day == dt.date(2019, 2, 16)
+    assert _cli(crashed, data).wait(timeout=240) == 0
+    with (
+        Runtime.open(fresh_home_settings(clean)) as a,
+        Runtime.open(fresh_home_settings(crashed)) as b,
+    ):
+        assert_same(dump(a.db), dump(b.db))
+
+
+def fresh_home_settings(home: Path):  # type: ignore[no-untyped-def]
+    from truckflow.settings import Settings
+
+    return Settings(home=home)
