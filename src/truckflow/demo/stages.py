@@ -1,0 +1,264 @@
+"""The demo's stages. Each looks first whether its work is already there, so a second run
+continues where the first stopped instead of doing it again."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import json
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from truckflow.demo.model import DemoError, DemoOptions, DemoProgress, StageOutcome, StageStatus
+from truckflow.pipelines.runtime import Runtime
+from truckflow.registry import ModelRegistry
+from truckflow.store import schema
+
+__all__ = [
+    "DemoContext",
+    "feature_stage",
+    "first_streaming_day",
+    "generate_stage",
+    "ingest_stage",
+    "release_stage",
+    "replay_stage",
+    "reset_home",
+    "timed",
+    "training_stage",
+]
+
+DATA_FOLDER = "demo-data"
+# What --reset removes from the home: the embedded database, the MLflow store, artifacts,
+# reports, the notification file, pipeline work folders and the generated data.
+RESET_PATHS = (
+    "truckflow.db",
+    "truckflow.db-wal",
+    "truckflow.db-shm",
+    "mlflow.db",
+    "mlartifacts",
+    "artifacts",
+    "reports",
+    "work",
+    "notifications.jsonl",
+    DATA_FOLDER,
+)
+
+
+@dataclass
+class DemoContext:
+    runtime: Runtime
+    options: DemoOptions
+    data_dir: Path
+    progress: DemoProgress
+
+    def say(self, stage: str, description: str, done: int = 0, total: int | None = None) -> None:
+        self.progress(stage, description, done, total)
+
+
+def timed(
+    name: str, ctx: DemoContext, work: Callable[[DemoContext], tuple[StageStatus, str]]
+) -> StageOutcome:
+    """Run one stage, timing it; a truckflow error becomes a failed outcome and is re-raised."""
+    ctx.say(name, "starting")
+    started = time.perf_counter()
+    status, detail = work(ctx)
+    outcome = StageOutcome(name, status, round(time.perf_counter() - started, 2), detail)
+    ctx.say(name, f"{status}: {detail}", 1, 1)
+    return outcome
+
+
+def reset_home(settings: Any) -> list[str]:
+    """Remove what the demo made in the home; only the embedded stores can be removed."""
+    if settings.database_url is not None or settings.mlflow_tracking_uri:
+        raise DemoError(
+            "--reset removes the embedded database and MLflow store in the home only",
+            hint="unset TRUCKFLOW_DATABASE_URL / TRUCKFLOW_MLFLOW_TRACKING_URI, or clean those yourself",
+        )
+    removed = []
+    for name in RESET_PATHS:
+        path = settings.home / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+        else:
+            continue
+        removed.append(name)
+    return removed
+
+
+# -- data -----------------------------------------------------------------------------------
+
+
+def _manifest_matches(folder: Path, options: DemoOptions) -> bool:
+    from truckflow.data.generate import MANIFEST
+
+    path = folder / MANIFEST
+    if not path.is_file():
+        return False
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    scenario = doc.get("scenario")
+    name = scenario.get("name") if isinstance(scenario, dict) else scenario
+    return bool(
+        doc.get("seed") == options.seed
+        and float(doc.get("scale", -1)) == float(options.scale)
+        and name == options.scenario
+    )
+
+
+def generate_stage(ctx: DemoContext) -> tuple[StageStatus, str]:
+    from truckflow.data.generate import generate_world
+
+    if ctx.options.data is not None:
+        return "existing", f"your course files in {ctx.data_dir}"
+    if _manifest_matches(ctx.data_dir, ctx.options):
+        return "existing", f"world already generated in {ctx.data_dir}"
+    shutil.rmtree(ctx.data_dir, ignore_errors=True)
+    o = ctx.options
+    report = generate_world(
+        ctx.data_dir,
+        seed=o.seed,
+        scale=o.scale,
+        scenario=o.scenario,
+        progress=lambda what, done, total: ctx.say("generate", what, done, total),
+    )
+    return "done", f"{report.total_rows:,} rows in {len(report.rows)} files ({o.scenario})"
+
+
+def first_streaming_day(folder: Path) -> dt.date:
+    """The first departure day of the streaming schedule: the historical window ends before it."""
+    path = folder / "streaming_schedule.csv"
+    if not path.is_file():
+        raise DemoError(f"{folder}: no streaming_schedule.csv, so no streaming days to replay")
+    days = pd.to_datetime(
+        pd.read_csv(path, usecols=["departure_date"])["departure_date"], errors="coerce"
+    ).dropna()
+    if days.empty:
+        raise DemoError(f"{path.name}: no readable departure_date")
+    first: dt.date = days.min().date()
+    return first
+
+
+def _count(ctx: DemoContext, table: sa.Table) -> int:
+    with ctx.runtime.db.engine.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+
+
+def ingest_stage(ctx: DemoContext) -> tuple[StageStatus, str]:
+    from truckflow.data.ingest import ingest_directory
+
+    until = first_streaming_day(ctx.data_dir) - dt.timedelta(days=1)
+    if _count(ctx, schema.truck_schedule) > 0:
+        return "existing", f"{_count(ctx, schema.truck_schedule):,} trips already in the database"
+    report = ingest_directory(
+        ctx.runtime.db,
+        ctx.data_dir,
+        until=until,
+        progress=lambda what, done, total: ctx.say("ingest", what, done, total),
+    )
+    total = report.total()
+    return "done", (
+        f"{total.inserted:,} rows loaded up to {until} (historical window), "
+        f"{total.quarantined:,} quarantined"
+    )
+
+
+def feature_stage(ctx: DemoContext) -> tuple[StageStatus, str]:
+    from truckflow.features.fill import fill_features
+
+    end = first_streaming_day(ctx.data_dir)
+    with ctx.runtime.db.engine.connect() as conn:
+        start = conn.execute(
+            sa.select(sa.func.min(schema.truck_schedule.c.departure_date))
+        ).scalar()
+    if start is None:
+        raise DemoError("features: no trips in truck_schedule to compute features for")
+    start = pd.Timestamp(start).normalize().to_pydatetime()
+    ctx.say("features", f"features of trips departing {start:%Y-%m-%d} .. {end}")
+    result = fill_features(ctx.runtime.db, start, dt.datetime.combine(end, dt.time()))
+    if result.computed == 0:
+        return "existing", "feature table already filled"
+    return "done", f"{result.computed:,} trips ({len(result.waiting)} waiting for forecasts)"
+
+
+# -- models ---------------------------------------------------------------------------------
+
+
+def _registry(ctx: DemoContext) -> ModelRegistry:
+    return ModelRegistry.from_settings(ctx.runtime.settings)
+
+
+def training_stage(ctx: DemoContext) -> tuple[StageStatus, str]:
+    registry = _registry(ctx)
+    versions = registry.list_versions()
+    if versions:
+        return "existing", f"{len(versions)} model version(s) already registered"
+    o = ctx.options
+    ctx.say("training", f"training pipeline ({o.families}, {o.trials()} trial(s))")
+    result = ctx.runtime.run(
+        "training", {"n_trials": o.trials(), "families": o.families, "seed": o.seed}
+    )
+    result.raise_for_status()
+    registered = result.outputs.get("register", {})
+    return (
+        "done",
+        f"version {registered.get('version', '?')} registered ({result.execution_id[:8]})",
+    )
+
+
+def _optional(module: str, name: str) -> Any | None:
+    """A function of a subsystem that may not be in this build yet."""
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        return None
+
+
+def release_stage(ctx: DemoContext) -> tuple[StageStatus, str]:
+    registry = _registry(ctx)
+    current = registry.get_alias("production")
+    if current is not None:
+        return "existing", f"version {current.version} already in production"
+    release_model = _optional("truckflow.pipelines.release", "release_model")
+    if release_model is None:
+        # Without the release flow the loop still needs a production model: approve the
+        # newest version and point the alias at it, and say so.
+        newest = max(registry.list_versions(), key=lambda v: int(v.version), default=None)
+        if newest is None:
+            raise DemoError("release: no registered model version to put in production")
+        registry.approve(newest.version, "demo: release flow not available, promoted directly")
+        registry.set_alias("production", newest.version)
+        return "unavailable", (
+            f"release flow not in this build; version {newest.version} approved and "
+            "aliased production directly"
+        )
+    result = release_model(ctx.runtime, None, auto_approve=True)
+    return "done", _describe(result)
+
+
+def _describe(result: Any) -> str:
+    for attr in ("summary", "message"):
+        value = getattr(result, attr, None)
+        if isinstance(value, str):
+            return value
+    version = getattr(result, "version", None)
+    status = getattr(result, "status", None)
+    return f"version {version} {status}".strip()
+
+
+def replay_stage(ctx: DemoContext) -> tuple[StageStatus, str]:
+    replay = _optional("truckflow.pipelines.streaming", "replay")
+    if replay is None:
+        return "unavailable", "streaming replay not in this build: no daily or drift pipelines run"
+    result = replay(ctx.runtime, ctx.data_dir, auto_approve=True)
+    return "done", _describe(result)
