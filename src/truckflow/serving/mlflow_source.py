@@ -105,7 +105,10 @@ class MlflowModelSource:
 
         self._tracking_uri = tracking_uri
         self._name = model_name
-        self._client = MlflowClient(tracking_uri=tracking_uri, registry_uri=registry_uri)
+        # Without a registry URI, MLflow 3 falls back to its own default store (a mlflow.db in
+        # the working directory), not the tracking store that holds the registered models.
+        self._registry_uri = registry_uri or tracking_uri
+        self._client = MlflowClient(tracking_uri=tracking_uri, registry_uri=self._registry_uri)
 
     @property
     def model_name(self) -> str:
@@ -129,8 +132,9 @@ class MlflowModelSource:
         uri = f"models:/{self._name}/{version}"
         try:
             mv = self._client.get_model_version(self._name, version)
+            # The version's source, not models:/ (which resolves through the global registry).
             local = mlflow.artifacts.download_artifacts(
-                artifact_uri=uri, tracking_uri=self._tracking_uri
+                artifact_uri=mv.source, tracking_uri=self._tracking_uri
             )
             mlmodel = Model.load(str(Path(local) / "MLmodel"))
             estimator = _load_native(local, mlmodel.flavors)
