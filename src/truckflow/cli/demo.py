@@ -108,6 +108,24 @@ def _render(s: DemoSummary) -> None:
         f1 = "" if m.test_f1 is None else f"{m.test_f1:.3f}"
         models.add_row(m.version, ", ".join(m.aliases), m.approval, f1, served)
     console.print(models)
+    if s.deployments:
+        deployed = Table(
+            "version",
+            "in production from",
+            "until",
+            "approved by",
+            "why",
+            title="Production deployments",
+        )
+        for dep in s.deployments:
+            deployed.add_row(
+                str(dep["version"]),
+                str(dep["started_at"])[:19],
+                str(dep["ended_at"] or "now")[:19],
+                str(dep["approved_by"] or ""),
+                str(dep["reason"] or ""),
+            )
+        console.print(deployed)
     _footer(s)
 
 

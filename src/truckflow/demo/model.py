@@ -107,6 +107,7 @@ class DemoSummary:
     drift: list[DriftWeek] = field(default_factory=list)
     models: list[ModelServing] = field(default_factory=list)
     production_version: str | None = None
+    deployments: list[dict[str, Any]] = field(default_factory=list)  # production, oldest first
     retrained: bool = False
     notifications: dict[str, int] = field(default_factory=dict)
     notifications_file: Path | None = None

@@ -105,6 +105,19 @@ def write_report(summary: DemoSummary, folder: Path) -> Path:
             for m in summary.models
         ],
     )
+    deployed = _table(
+        ["version", "in production from", "until", "approved by", "why"],
+        [
+            [
+                d["version"],
+                d["started_at"],
+                d["ended_at"] or "now",
+                d["approved_by"] or "",
+                d["reason"] or "",
+            ]
+            for d in summary.deployments
+        ],
+    )
     notes = _table(["event", "count"], [[k, v] for k, v in summary.notifications.items()])
     missing = (
         f"<p class=warn>Not available in this build: {escape(', '.join(summary.unavailable))}</p>"
@@ -124,6 +137,7 @@ retraining {"happened" if summary.retrained else "did not happen"}.</p>{missing}
 <h2>Daily quality</h2>{_fig(figs, "daily_f1")}{daily}
 <h2>Weekly drift</h2>{_fig(figs, "drift_heatmap")}{drift}
 <h2>Models</h2>{_fig(figs, "confusion_before")}{_fig(figs, "confusion_after")}{models}
+<h3>Production deployments</h3>{deployed}
 <h2>Notifications</h2>{notes}
 </body></html>
 """

@@ -10,6 +10,7 @@ from truckflow.demo.model import DemoOptions, DemoProgress, DemoSummary
 from truckflow.demo.report import write_report
 from truckflow.demo.results import daily_points, drift_weeks, model_history, notification_counts
 from truckflow.notify.config import DEFAULT_FILE_NAME
+from truckflow.pipelines.release_ops import deployment_history
 from truckflow.pipelines.runtime import Runtime
 from truckflow.registry import ModelRegistry
 from truckflow.settings import Settings
@@ -70,6 +71,9 @@ def _read_back(summary: DemoSummary, runtime: Runtime) -> None:
     summary.models = model_history(runtime.settings, summary.daily)
     current = ModelRegistry.from_settings(runtime.settings).get_alias("production")
     summary.production_version = None if current is None else current.version
+    summary.deployments = [
+        d.to_dict() for d in reversed(deployment_history(runtime, stage="production"))
+    ]
     summary.retrained = len({d.model_version for d in summary.daily}) > 1 or len(summary.models) > 1
     path: Path = runtime.settings.home / DEFAULT_FILE_NAME
     summary.notifications_file = path

@@ -225,35 +225,34 @@ def _optional(module: str, name: str) -> Any | None:
 
 
 def release_stage(ctx: DemoContext) -> tuple[StageStatus, str]:
-    registry = _registry(ctx)
-    current = registry.get_alias("production")
+    from truckflow.pipelines.release import release_model
+
+    current = _registry(ctx).get_alias("production")
     if current is not None:
         return "existing", f"version {current.version} already in production"
-    release_model = _optional("truckflow.pipelines.release", "release_model")
-    if release_model is None:
-        # Without the release flow the loop still needs a production model: approve the
-        # newest version and point the alias at it, and say so.
+    ctx.say("release", "staging, acceptance, auto-approve, production")
+    result = release_model(ctx.runtime, None, auto_approve=True)
+    if result.status == "promoted":
+        return "done", f"version {result.version} in production (auto-approved)"
+    # The loop needs a production model to go on: promote directly, and say the release failed.
+    version = _promote_directly(ctx, result.version)
+    return "failed", (
+        f"release of version {result.version} ended {result.status} ("
+        + "; ".join(result.reasons)
+        + f"); version {version} approved and aliased production directly so the loop goes on"
+    )
+
+
+def _promote_directly(ctx: DemoContext, version: str | None) -> str:
+    registry = _registry(ctx)
+    if version is None:
         newest = max(registry.list_versions(), key=lambda v: int(v.version), default=None)
         if newest is None:
             raise DemoError("release: no registered model version to put in production")
-        registry.approve(newest.version, "demo: release flow not available, promoted directly")
-        registry.set_alias("production", newest.version)
-        return "unavailable", (
-            f"release flow not in this build; version {newest.version} approved and "
-            "aliased production directly"
-        )
-    result = release_model(ctx.runtime, None, auto_approve=True)
-    return "done", _describe(result)
-
-
-def _describe(result: Any) -> str:
-    for attr in ("summary", "message"):
-        value = getattr(result, attr, None)
-        if isinstance(value, str):
-            return value
-    version = getattr(result, "version", None)
-    status = getattr(result, "status", None)
-    return f"version {version} {status}".strip()
+        version = newest.version
+    registry.approve(version, "demo: release flow failed, promoted directly")
+    registry.set_alias("production", version)
+    return version
 
 
 def replay_stage(ctx: DemoContext) -> tuple[StageStatus, str]:
@@ -261,4 +260,4 @@ def replay_stage(ctx: DemoContext) -> tuple[StageStatus, str]:
     if replay is None:
         return "unavailable", "streaming replay not in this build: no daily or drift pipelines run"
     result = replay(ctx.runtime, ctx.data_dir, auto_approve=True)
-    return "done", _describe(result)
+    return "done", str(result)
