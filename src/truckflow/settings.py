@@ -127,6 +127,23 @@ class Settings(BaseSettings):
         description="Most captured predictions the serving API writes in one insert.",
     )
 
+    streaming_data: Path | None = Field(
+        default=None,
+        description="Folder of the streaming files (streaming_*.csv) the simulation sends; "
+        "default the folder the last `truckflow stream` command was given.",
+    )
+    streaming_retrain_trials: int = Field(
+        default=20, ge=1, description="Optuna trials per family when drift triggers retraining."
+    )
+    streaming_retrain_families: str = Field(
+        default="logistic_regression,xgboost",
+        description="Candidate families trained when drift triggers retraining (comma-separated).",
+    )
+    streaming_pause_file: Path | None = Field(
+        default=None,
+        description="Testing hook: while this file exists, a daily step waits after ingesting "
+        "(crash tests kill the process there).",
+    )
     release_smoke_requests: int = Field(
         default=20, ge=1, description="Smoke predictions the release acceptance sends to staging."
     )

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -15,6 +19,22 @@ from truckflow.store import Database
 
 COLUMNS = ["average_hours", "accident"]
 HOOK_CALLS: list[str] = []
+
+
+@functools.cache
+def _mlflow_template() -> Path:
+    """An empty MLflow store, created once: MLflow's own migrations take seconds per store."""
+    folder = Path(tempfile.mkdtemp(prefix="truckflow-mlflow-"))
+    ModelRegistry.local(folder).list_versions()
+    return folder / "mlflow.db"
+
+
+def seed_mlflow(settings: Settings) -> None:
+    """Give a fresh home a copy of the empty MLflow store."""
+    settings.ensure_home()
+    target = settings.home / "mlflow.db"
+    if not target.exists():
+        shutil.copy(_mlflow_template(), target)
 
 
 def tiny_model(*, inverted: bool = False, seed: int = 0) -> LogisticRegression:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from release_helpers import describe, register_tiny, store_labelled_trips
+from release_helpers import describe, register_tiny, seed_mlflow, store_labelled_trips
 
 from truckflow.notify.schema import notify_outbox as outbox
 from truckflow.pipelines.release import release_model
@@ -19,6 +19,7 @@ from truckflow.settings import Settings
 
 @pytest.fixture
 def runtime(settings: Settings) -> Iterator[Runtime]:
+    seed_mlflow(settings)
     with Runtime.open(settings) as rt:
         yield rt
 

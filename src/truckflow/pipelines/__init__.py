@@ -3,6 +3,6 @@
 Importing this package registers them with the engine (``truckflow pipeline list`` shows them).
 """
 
-from truckflow.pipelines import release, training
+from truckflow.pipelines import daily, drift, release, training
 
-__all__ = ["release", "training"]
+__all__ = ["daily", "drift", "release", "training"]

@@ -1,0 +1,288 @@
+"""The daily pipeline's work, as plain functions over the database (each one idempotent).
+
+Each function can run again, or after a crash half-way, and leaves the tables as one clean run
+would: ingest and labels are keyed on natural keys, features are only added for trips not yet
+stored, predictions are made once per trip (key truck_id, departure_date) and labels joined in
+place, metrics replace the day's row. ``close_day`` writes the day's record and advances the
+clock in one transaction, last: a day either counts as done or is redone completely.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from truckflow.data.ingest import apply_ground_truth, ingest_frames
+from truckflow.features.definition import FEATURE_SET_VERSION
+from truckflow.features.fill import fill_features, load_features, update_labels
+from truckflow.monitoring.quality import ModelQuality, model_quality
+from truckflow.monitoring.store import save_daily_metrics
+from truckflow.notify import catalogue
+from truckflow.notify.service import Notifications
+from truckflow.pipelines.training_steps import THRESHOLD_TAG
+from truckflow.registry import ModelRegistry
+from truckflow.settings import Settings
+from truckflow.store import Database
+from truckflow.store.schema import truck_schedule
+from truckflow.streaming import ClockState, StreamingClock, StreamingError, day_batch
+from truckflow.streaming.sources import StreamingSources
+from truckflow.streaming.tables import batch_predictions, streaming_days
+
+__all__ = [
+    "ProductionModel",
+    "close_day",
+    "daily_quality",
+    "fill_day_features",
+    "ingest_day",
+    "join_labels",
+    "load_production",
+    "predict_day",
+    "read_sources",
+]
+
+
+def read_sources(folder: Path, *, with_forecasts: bool = True) -> StreamingSources:
+    """The streaming files; without forecasts only their headers are read (most days need none)."""
+    if with_forecasts:
+        return StreamingSources.from_folder(folder)
+    from truckflow.streaming.sources import STREAMING_FILES
+
+    frames: dict[str, pd.DataFrame] = {}
+    for source, name in STREAMING_FILES.items():
+        path = Path(folder) / name
+        if not path.is_file():
+            raise StreamingError(f"streaming source {source}: file {path} not found")
+        frames[source] = pd.read_csv(path, nrows=None if source == "schedule" else 0)
+    return StreamingSources.from_frames(**frames)
+
+
+def _hold(settings: Settings) -> None:
+    """The crash tests' hook: wait while the pause file exists (the test kills us there)."""
+    pause = settings.streaming_pause_file
+    while pause is not None and pause.exists():
+        time.sleep(0.05)
+
+
+def ingest_day(db: Database, settings: Settings, folder: Path, state: ClockState) -> dict[str, Any]:
+    """The day's schedules (labels withheld), forecasts on week starts, then yesterday's labels."""
+    day = state.current_day
+    if day is None:
+        raise StreamingError("the streaming clock has not been started")
+    batch = day_batch(read_sources(folder, with_forecasts=state.is_week_start), day, state)
+    frames = {"truck_schedule": batch.schedules.assign(delay=np.nan)}
+    if batch.is_week_start:
+        frames |= {
+            "city_weather": batch.city_weather,
+            "route_weather": batch.route_weather,
+            "traffic": batch.traffic,
+        }
+    report = ingest_frames(db, frames, source=f"stream {day.isoformat()}")
+    _hold(settings)
+    labels = apply_ground_truth(
+        db,
+        batch.labels[["truck_id", "departure_date", "delay"]],
+        source=f"stream {day.isoformat()} ground truth",
+    )
+    counts = batch.counts()
+    return {
+        "day": day.isoformat(),
+        "is_week_start": batch.is_week_start,
+        "received": counts,
+        "quarantined": sum(s.quarantined for s in report.sources)
+        + sum(s.quarantined for s in labels.sources),
+        "labels_received": counts["labels"],
+        "labels_applied": sum(s.inserted for s in labels.sources),
+    }
+
+
+def fill_day_features(
+    db: Database, settings: Settings, first_day: dt.date, day: dt.date
+) -> dict[str, Any]:
+    """Features of every streaming trip departed by ``day`` not stored yet; labels brought up to date."""
+    start = dt.datetime.combine(first_day, dt.time())
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
+    result = fill_features(db, start, end, version=FEATURE_SET_VERSION)
+    waiting = len(result.waiting)
+    if waiting:
+        with db.begin() as conn:
+            Notifications.open(settings, db).sink.emit(
+                catalogue.features_waiting(day.isoformat(), trips=waiting), connection=conn
+            )
+    return {
+        "computed": result.computed,
+        "waiting": waiting,
+        "waiting_trips": [
+            {"truck_id": int(t), "departure_date": pd.Timestamp(d).isoformat()}
+            for t, d in zip(
+                result.waiting["truck_id"], result.waiting["departure_date"], strict=True
+            )
+        ][:100],
+    }
+
+
+@dataclass(frozen=True)
+class ProductionModel:
+    version: str
+    threshold: float
+    model: Any
+    data_window: str
+
+
+def load_production(settings: Settings) -> ProductionModel | None:
+    """The model under the ``production`` alias, checksum-verified; None when there is none."""
+    registry = ModelRegistry.from_settings(settings)
+    current = registry.get_alias("production")
+    if current is None:
+        return None
+    return ProductionModel(
+        version=current.version,
+        threshold=float(current.tags.get(THRESHOLD_TAG, "0.5")),
+        model=registry.load(current.version),
+        data_window=current.tags.get("data_window", ""),
+    )
+
+
+def predict_day(
+    db: Database, settings: Settings, first_day: dt.date, day: dt.date
+) -> dict[str, Any]:
+    """Predict, with the production model, every trip departed by ``day`` that has features and
+    no prediction yet; each prediction keeps the model version that made it."""
+    start = dt.datetime.combine(first_day, dt.time())
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
+    features = load_features(db, start, end)
+    with db.engine.connect() as conn:
+        done = {
+            (int(t), pd.Timestamp(d))
+            for t, d in conn.execute(
+                sa.select(batch_predictions.c.truck_id, batch_predictions.c.departure_date).where(
+                    batch_predictions.c.departure_date >= start,
+                    batch_predictions.c.departure_date < end,
+                )
+            )
+        }
+    keys = zip(features["truck_id"], features["departure_date"], strict=True)
+    fresh = features[[(int(t), pd.Timestamp(d)) not in done for t, d in keys]]
+    if fresh.empty:
+        return {"predicted": 0, "model_version": None}
+    production = load_production(settings)
+    if production is None:
+        return {"predicted": 0, "model_version": None, "note": "no production model"}
+    scores = np.asarray(production.model.predict_proba(fresh)[:, 1], dtype=np.float64)
+    rows = [
+        {
+            "truck_id": int(t),
+            "departure_date": pd.Timestamp(d).to_pydatetime(),
+            "estimated_arrival": pd.Timestamp(a).to_pydatetime(),
+            "prediction_day": day,
+            "model_version": production.version,
+            "probability": float(p),
+            "decision": int(p >= production.threshold),
+            "delay": None if pd.isna(y) else int(y),
+        }
+        for t, d, a, p, y in zip(
+            fresh["truck_id"],
+            fresh["departure_date"],
+            fresh["estimated_arrival"],
+            scores,
+            fresh["delay"],
+            strict=True,
+        )
+    ]
+    with db.begin() as conn:
+        conn.execute(batch_predictions.insert(), rows)
+    return {"predicted": len(rows), "model_version": production.version}
+
+
+def join_labels(db: Database) -> dict[str, Any]:
+    """Ground truth into the feature table and onto the stored predictions that lack it."""
+    features_updated = update_labels(db, version=FEATURE_SET_VERSION)
+    bp, ts = batch_predictions, truck_schedule
+    query = (
+        sa.select(bp.c.truck_id, bp.c.departure_date, ts.c.delay)
+        .join(
+            ts,
+            sa.and_(ts.c.truck_id == bp.c.truck_id, ts.c.departure_date == bp.c.departure_date),
+        )
+        .where(bp.c.delay.is_(None), ts.c.delay.is_not(None))
+    )
+    with db.begin() as conn:
+        pairs = conn.execute(query).all()
+        if pairs:
+            conn.execute(
+                bp.update()
+                .where(
+                    bp.c.truck_id == sa.bindparam("k_truck"),
+                    bp.c.departure_date == sa.bindparam("k_departure"),
+                )
+                .values(delay=sa.bindparam("v_delay")),
+                [{"k_truck": t, "k_departure": d, "v_delay": int(y)} for t, d, y in pairs],
+            )
+    return {"features_labelled": features_updated, "predictions_labelled": len(pairs)}
+
+
+def daily_quality(db: Database, arrival_day: dt.date) -> dict[str, Any] | None:
+    """Accuracy, precision, recall, F1 and count of the predictions of trips that arrived on
+    ``arrival_day`` and have their label; None when there are none."""
+    start = dt.datetime.combine(arrival_day, dt.time())
+    bp = batch_predictions
+    query = sa.select(bp.c.delay, bp.c.decision, bp.c.model_version).where(
+        bp.c.estimated_arrival >= start,
+        bp.c.estimated_arrival < start + dt.timedelta(days=1),
+        bp.c.delay.is_not(None),
+    )
+    with db.engine.connect() as conn:
+        rows = conn.execute(query).all()
+    if not rows:
+        return None
+    quality = model_quality([r[0] for r in rows], [r[1] for r in rows])
+    versions = pd.Series([r[2] for r in rows]).value_counts()
+    return {
+        "day": arrival_day.isoformat(),
+        **quality.model_dump(exclude={"drifted"}),
+        # Most of a day's trips were predicted by one version; a promotion may split a day.
+        "model_version": str(versions.index[0]),
+    }
+
+
+def close_day(
+    db: Database, settings: Settings, day: dt.date, summary: dict[str, Any]
+) -> dict[str, Any]:
+    """Store yesterday's metrics and the day's record, and advance the clock: one transaction."""
+    clock = StreamingClock(db)
+    metrics = summary.get("metrics")
+    with db.begin() as conn:
+        state = clock.status(connection=conn)
+        if state.current_day != day:
+            # Another process finished this day first; nothing of ours to write.
+            return {"advanced": False, "clock": state.to_dict()}
+        if metrics:
+            quality = ModelQuality.model_validate(metrics)
+            save_daily_metrics(
+                conn,
+                dt.date.fromisoformat(metrics["day"]),
+                quality,
+                model_version=metrics["model_version"],
+            )
+        conn.execute(streaming_days.delete().where(streaming_days.c.day == day))
+        conn.execute(streaming_days.insert().values(day=day, summary=summary))
+        received = summary.get("ingest", {}).get("received", {})
+        for source, count in received.items():
+            clock.record_processed(source, int(count), connection=conn)
+        after = clock.advance(connection=conn)
+        if metrics:
+            Notifications.open(settings, db).sink.emit(
+                catalogue.metrics_daily(
+                    metrics["day"],
+                    {k: float(metrics[k]) for k in ("accuracy", "precision", "recall", "f1")},
+                    model=metrics["model_version"],
+                ),
+                connection=conn,
+            )
+    return {"advanced": True, "clock": after.to_dict()}

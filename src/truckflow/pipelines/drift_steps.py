@@ -1,0 +1,247 @@
+"""The weekly drift pipeline's work as plain functions: check, retrain, release, record.
+
+The check compares last week's features (departures of the seven days before the week start)
+with the production model's training data (its ``data_window`` tag: arrivals), the model's
+outputs on both, and its quality on last week's labelled arrivals. Results are stored per week
+and column (``monitoring.store``, replacing an earlier run of the same week) with an HTML report
+and its JSON twin under ``home/reports/drift/<week>/``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from truckflow.events import LoggingSink, MultiSink
+from truckflow.features.definition import CATEGORICAL_FEATURES, FEATURE_COLUMNS
+from truckflow.features.fill import load_features
+from truckflow.monitoring.config import DriftConfig
+from truckflow.monitoring.report import Window, build_report, write_report
+from truckflow.monitoring.store import save_drift_run
+from truckflow.notify import catalogue
+from truckflow.notify.service import Notifications
+from truckflow.pipeline import run_pipeline
+from truckflow.pipelines.daily_steps import load_production
+from truckflow.settings import Settings
+from truckflow.store import Database
+from truckflow.streaming import StreamingError
+from truckflow.streaming.tables import batch_predictions, streaming_weeks
+
+__all__ = [
+    "check_drift",
+    "record_week",
+    "release_version",
+    "retrain",
+    "training_window",
+    "week_done",
+]
+
+_WEEK = dt.timedelta(days=7)
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time())
+
+
+def week_done(db: Database, week_start: dt.date) -> dict[str, Any] | None:
+    """The recorded outcome of the week's drift pipeline, or None when it has not finished."""
+    with db.engine.connect() as conn:
+        row = conn.execute(
+            sa.select(streaming_weeks.c.summary).where(streaming_weeks.c.week_start == week_start)
+        ).first()
+    return None if row is None else dict(row[0])
+
+
+def _parse_window(tag: str) -> tuple[dt.date, dt.date]:
+    try:
+        first, last = (dt.date.fromisoformat(part) for part in tag.split(".."))
+    except ValueError as exc:
+        raise StreamingError(
+            f"the production model's data_window tag {tag!r} is not 'YYYY-MM-DD..YYYY-MM-DD'"
+        ) from exc
+    return first, last
+
+
+def _predictions(db: Database, start: dt.datetime, end: dt.datetime, by: str) -> pd.DataFrame:
+    bp = batch_predictions
+    column = bp.c[by]
+    query = sa.select(bp.c.probability, bp.c.decision, bp.c.delay).where(
+        column >= start, column < end
+    )
+    with db.engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return pd.DataFrame(rows, columns=["probability", "decision", "delay"])
+
+
+def check_drift(db: Database, settings: Settings, week_start: dt.date) -> dict[str, Any]:
+    """Data drift, prediction drift and model quality of the week before ``week_start``."""
+    production = load_production(settings)
+    if production is None:
+        raise StreamingError(f"drift check of week {week_start}: no production model")
+    ref_first, ref_last = _parse_window(production.data_window)
+    reference = load_features(
+        db, _midnight(ref_first), _midnight(ref_last) + dt.timedelta(days=1), by="estimated_arrival"
+    )
+    cur_first = week_start - _WEEK
+    current = load_features(db, _midnight(cur_first), _midnight(week_start))
+    if current.empty or reference.empty:
+        raise StreamingError(
+            f"drift check of week {week_start}: {len(reference)} reference and "
+            f"{len(current)} current trips; both are needed"
+        )
+    columns = list(FEATURE_COLUMNS)
+    ref_scores = np.asarray(production.model.predict_proba(reference)[:, 1], dtype=np.float64)
+    cur_pred = _predictions(db, _midnight(cur_first), _midnight(week_start), "departure_date")
+    arrived = _predictions(db, _midnight(cur_first), _midnight(week_start), "estimated_arrival")
+    labelled = arrived[arrived["delay"].notna()]
+    config = DriftConfig.from_settings(settings)
+    predictions = (
+        (pd.DataFrame({"probability": ref_scores}), cur_pred[["probability"]])
+        if not cur_pred.empty
+        else None
+    )
+    report = build_report(
+        reference[columns],
+        current[columns],
+        categorical=list(CATEGORICAL_FEATURES),
+        predictions=predictions,
+        labels=(labelled["delay"].astype(int), labelled["decision"].astype(int))
+        if not labelled.empty
+        else None,
+        config=config,
+        reference_window=Window(start=ref_first, end=ref_last),
+        current_window=Window(start=cur_first, end=week_start - dt.timedelta(days=1)),
+    )
+    folder = settings.home / "reports" / "drift" / week_start.isoformat()
+    paths = write_report(
+        report, reference[columns], current[columns], folder, predictions=predictions
+    )
+    drifted = report.data.drifted_columns
+    with db.begin() as conn:
+        save_drift_run(
+            conn,
+            week_start,
+            report,
+            model_version=production.version,
+            html_path=paths.html,
+            json_path=paths.json,
+        )
+        if report.drift_detected:
+            scores = {c: report.data.column(c).score for c in drifted}
+            if report.model_drift and report.quality is not None:
+                scores["f1"] = report.quality.f1
+            Notifications.open(settings, db).sink.emit(
+                catalogue.drift_detected(
+                    scores,
+                    threshold=config.drift_share,
+                    report=str(paths.html),
+                    model=f"{settings.model_name} v{production.version}",
+                ),
+                connection=conn,
+            )
+    return {
+        "week_start": week_start.isoformat(),
+        "model_version": production.version,
+        "drift_detected": report.drift_detected,
+        "dataset_drift": report.data.dataset_drift,
+        "share_drifted": report.data.share_drifted,
+        "drifted_columns": drifted,
+        "prediction_drift": report.prediction_drift,
+        "model_drift": report.model_drift,
+        "f1": None if report.quality is None else report.quality.f1,
+        "labelled": len(labelled),
+        "report_html": str(paths.html),
+        "report_json": str(paths.json),
+    }
+
+
+def training_window(week_start: dt.date) -> dict[str, str]:
+    """The data up to now: arrivals before ``week_start``; the last week is the test part, the
+    week before it validation, everything earlier training."""
+    return {
+        "window_start": "",
+        "window_end": week_start.isoformat(),
+        "train_end": (week_start - 2 * _WEEK).isoformat(),
+        "validation_end": (week_start - _WEEK).isoformat(),
+    }
+
+
+def retrain(db: Database, settings: Settings, week_start: dt.date, seed: int = 0) -> dict[str, Any]:
+    """Run the ``training`` pipeline on the data up to ``week_start``."""
+    sink = MultiSink(LoggingSink(), Notifications.open(settings, db).sink)
+    params: dict[str, Any] = {
+        **training_window(week_start),
+        "n_trials": settings.streaming_retrain_trials,
+        "families": settings.streaming_retrain_families,
+        "seed": seed,
+    }
+    result = run_pipeline("training", params, settings=settings, sink=sink)
+    registered = result.outputs.get("register")
+    return {
+        "execution_id": result.execution_id,
+        "status": str(result.status),
+        "version": None if registered is None else str(registered["version"]),
+        "test_f1": result.outputs.get("evaluate", {}).get("test_f1"),
+        "error": result.error,
+        "parameters": params,
+    }
+
+
+def release_version(settings: Settings, version: str, *, auto_approve: bool) -> dict[str, Any]:
+    """Hand the version to the release flow: promoted in continuous mode (if it passes the
+    release's acceptance checks), otherwise it waits for approval and the result says so."""
+    from truckflow.pipelines.release import release_model
+    from truckflow.pipelines.runtime import Runtime
+
+    with Runtime.open(settings) as runtime:
+        result = release_model(runtime, version, auto_approve=auto_approve)
+    return {
+        "status": str(result.status),
+        "version": result.version,
+        "reasons": list(result.reasons),
+        "report": result.report,
+        "execution_id": result.execution_id,
+    }
+
+
+def record_week(
+    db: Database,
+    settings: Settings,
+    week_start: dt.date,
+    check: dict[str, Any],
+    training: dict[str, Any] | None,
+    release: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The week's outcome, written once the whole drift pipeline is done (its completion mark)."""
+    summary = {"check": check, "training": training, "release": release}
+    version = None if training is None else training.get("version")
+    status = None if release is None else release.get("status")
+    with db.begin() as conn:
+        conn.execute(streaming_weeks.delete().where(streaming_weeks.c.week_start == week_start))
+        conn.execute(
+            streaming_weeks.insert().values(
+                week_start=week_start,
+                drift_detected=bool(check["drift_detected"]),
+                retrained_version=version,
+                release_status=status,
+                summary=summary,
+            )
+        )
+        if version is not None:
+            Notifications.open(settings, db).sink.emit(
+                catalogue.retraining_done(
+                    settings.model_name,
+                    version,
+                    reason="drift detected in week before " + week_start.isoformat(),
+                    promoted=status == "promoted",
+                    metrics=None
+                    if training is None or training.get("test_f1") is None
+                    else {"test_f1": float(training["test_f1"])},
+                ),
+                connection=conn,
+            )
+    return summary

@@ -1,0 +1,48 @@
+"""The streaming simulation's own tables: batch predictions, one record per day and per week.
+
+``batch_predictions`` holds one row per trip (natural key truck_id, departure_date): the
+production model's prediction made on the trip's departure day, and the ground truth once it
+arrives. ``streaming_days`` is the day's final record, written in the same transaction that
+advances the clock; ``streaming_weeks`` is the weekly drift pipeline's outcome (its decision,
+the retrained version and what the release flow did with it).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from truckflow.store.schema import metadata
+
+__all__ = ["batch_predictions", "streaming_days", "streaming_weeks"]
+
+batch_predictions = sa.Table(
+    "batch_predictions",
+    metadata,
+    sa.Column("truck_id", sa.BigInteger, nullable=False, autoincrement=False),
+    sa.Column("departure_date", sa.DateTime, nullable=False),
+    sa.Column("estimated_arrival", sa.DateTime, nullable=False),
+    sa.Column("prediction_day", sa.Date, nullable=False),
+    sa.Column("model_version", sa.String(32), nullable=False),
+    sa.Column("probability", sa.Double, nullable=False),
+    sa.Column("decision", sa.SmallInteger, nullable=False),
+    sa.Column("delay", sa.SmallInteger, nullable=True),
+    sa.PrimaryKeyConstraint("truck_id", "departure_date"),
+    sa.Index("ix_batch_predictions_arrival", "estimated_arrival"),
+)
+
+streaming_days = sa.Table(
+    "streaming_days",
+    metadata,
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("summary", sa.JSON, nullable=False),
+)
+
+streaming_weeks = sa.Table(
+    "streaming_weeks",
+    metadata,
+    sa.Column("week_start", sa.Date, primary_key=True),
+    sa.Column("drift_detected", sa.Boolean, nullable=False),
+    sa.Column("retrained_version", sa.String(32), nullable=True),
+    sa.Column("release_status", sa.String(32), nullable=True),
+    sa.Column("summary", sa.JSON, nullable=False),
+)
