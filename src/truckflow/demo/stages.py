@@ -4,7 +4,6 @@ continues where the first stopped instead of doing it again."""
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import json
 import shutil
 import time
@@ -47,6 +46,7 @@ RESET_PATHS = (
     "reports",
     "work",
     "notifications.jsonl",
+    "streaming_source.json",
     DATA_FOLDER,
 )
 
@@ -216,14 +216,6 @@ def training_stage(ctx: DemoContext) -> tuple[StageStatus, str]:
     )
 
 
-def _optional(module: str, name: str) -> Any | None:
-    """A function of a subsystem that may not be in this build yet."""
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
-
-
 def release_stage(ctx: DemoContext) -> tuple[StageStatus, str]:
     from truckflow.pipelines.release import release_model
 
@@ -256,8 +248,22 @@ def _promote_directly(ctx: DemoContext, version: str | None) -> str:
 
 
 def replay_stage(ctx: DemoContext) -> tuple[StageStatus, str]:
-    replay = _optional("truckflow.pipelines.streaming", "replay")
-    if replay is None:
-        return "unavailable", "streaming replay not in this build: no daily or drift pipelines run"
-    result = replay(ctx.runtime, ctx.data_dir, auto_approve=True)
-    return "done", str(result)
+    from truckflow.pipelines.stream import replay, stream_status
+
+    before = stream_status(ctx.runtime, ctx.data_dir)
+    if before.finished:
+        return "existing", f"all {before.days_done} streaming days already replayed"
+    result = replay(
+        ctx.runtime,
+        data=ctx.data_dir,
+        auto_approve=True,
+        progress=lambda what, done, total: ctx.say("replay", what, done, total),
+    )
+    weeks = [d for d in result.days if d.drift is not None]
+    drifted = sum(1 for d in weeks if d.drift_detected)
+    releases = [f"{d.day}: {d.release_status}" for d in weeks if d.release_status]
+    resumed = f" (continued after {before.days_done})" if before.days_done else ""
+    return "done", (
+        f"{len(result.days)} days replayed{resumed}; {len(weeks)} drift check(s), "
+        f"{drifted} with drift; releases: {', '.join(releases) or 'none'}"
+    )
