@@ -77,12 +77,13 @@ def version() -> None:
 
 
 def _register_subcommands() -> None:
-    from truckflow.cli import data, demo, model, notify, pipeline, release, serve
+    from truckflow.cli import data, demo, model, notify, pipeline, release, serve, stream
 
     app.add_typer(data.app, name="data")
     app.add_typer(model.app, name="model")
     app.add_typer(pipeline.app, name="pipeline")
     app.add_typer(notify.app, name="notify")
+    app.add_typer(stream.app, name="stream")
     app.command("serve")(serve.serve)
     app.command("release")(release.release)
     app.command("deployments")(release.deployments)
