@@ -21,6 +21,7 @@ from truckflow.features.definition import (
 )
 from truckflow.features.inputs import FeatureError
 from truckflow.features.loading import load_inputs
+from truckflow.features.sqlread import column_kinds, insert_rows
 from truckflow.features.store import feature_sets, trip_features
 from truckflow.store import Database
 from truckflow.store import schema as s
@@ -36,8 +37,7 @@ __all__ = [
 ]
 
 _ROW_COLUMNS = (*KEY_COLUMNS, *TRIP_COLUMNS, *FEATURE_COLUMNS, LABEL)
-# Up to this many pending trips are read by key; more, by their departure window.
-_MAX_TRIPS_BY_KEY = 200
+_KINDS = column_kinds(trip_features)
 
 
 @dataclass(frozen=True)
@@ -115,19 +115,9 @@ def _pending(
         return [(int(t), d) for t, d in conn.execute(query)]
 
 
-def _records(frame: pd.DataFrame, version: str, now: dt.datetime) -> list[dict[str, object]]:
-    out = frame[list(_ROW_COLUMNS)].astype(object).where(frame[list(_ROW_COLUMNS)].notna(), None)
-    out["departure_date"] = list(frame["departure_date"].dt.to_pydatetime())
-    out["estimated_arrival"] = list(frame["estimated_arrival"].dt.to_pydatetime())
-    out["truck_id"] = [int(t) for t in frame["truck_id"]]
-    rows: list[dict[str, object]] = [
-        {str(k): v for k, v in row.items()} for row in out.to_dict("records")
-    ]
-    for row in rows:
-        row["version"] = version
-        row["computed_at"] = now
-        row["label_updated_at"] = now if row[LABEL] is not None else None
-    return rows
+def _rows(frame: pd.DataFrame, version: str, now: dt.datetime) -> pd.DataFrame:
+    out = frame[list(_ROW_COLUMNS)].assign(version=version, computed_at=now)
+    return out.assign(label_updated_at=pd.Series(now, index=out.index).where(out[LABEL].notna()))
 
 
 def date_partitions(
@@ -160,7 +150,7 @@ def store_features(db: Database, frame: pd.DataFrame, *, version: str = FEATURE_
         return 0
     try:
         with db.begin() as conn:
-            conn.execute(trip_features.insert(), _records(frame, version, _now()))
+            insert_rows(conn, trip_features.name, _rows(frame, version, _now()), _KINDS)
     except sa.exc.SQLAlchemyError as exc:
         raise FeatureError(f"writing {len(frame)} rows to trip_features failed: {exc}") from exc
     return len(frame)
@@ -185,10 +175,7 @@ def fill_features(
         pending = _pending(db, d0, d1, version)
         if not pending:
             continue
-        by_key = len(pending) <= _MAX_TRIPS_BY_KEY
-        result = compute_features(
-            load_inputs(db, trips=pending) if by_key else load_inputs(db, d0, d1)
-        )
+        result = compute_features(load_inputs(db, d0, d1, trips=pending))
         fresh = _only(result.features, pending)
         store_features(db, fresh, version=version)
         computed += len(fresh)
