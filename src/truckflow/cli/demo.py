@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -10,7 +11,9 @@ from rich.table import Table
 
 from truckflow.cli.context import state
 from truckflow.cli.output import JSON_OPTION, console, emit, err_console, fail_on_errors
-from truckflow.demo import DemoOptions, DemoSummary, run_demo
+
+if TYPE_CHECKING:
+    from truckflow.demo import DemoSummary
 
 __all__ = ["demo"]
 
@@ -36,6 +39,9 @@ def demo(
     trials: int | None = typer.Option(
         None, "--trials", min=1, help="Tuning trials per model family (default: small, by scale)."
     ),
+    families: str = typer.Option(
+        "logistic_regression", "--families", help="Model families to train, comma-separated."
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Run the whole loop: data, ingest, training, release, 14 streaming days, drift, retraining.
@@ -44,8 +50,17 @@ def demo(
 
     Example: [bold]truckflow --home /tmp/tf demo --scale 0.2[/]
     """
+    # Imported here: the demo pulls in matplotlib, which no other command needs at start-up.
+    from truckflow.demo import DemoOptions, run_demo
+
     options = DemoOptions(
-        scale=scale, seed=seed, scenario=scenario, reset=reset, data=data, n_trials=trials
+        scale=scale,
+        seed=seed,
+        scenario=scenario,
+        reset=reset,
+        data=data,
+        n_trials=trials,
+        families=families,
     )
     with fail_on_errors(as_json):
         settings = state.settings()
