@@ -91,7 +91,18 @@ def reset_home(settings: Any) -> list[str]:
         else:
             continue
         removed.append(name)
+    _forget_mlflow_stores()
     return removed
+
+
+def _forget_mlflow_stores() -> None:
+    """MLflow keeps one store per URI for the life of the process; after the store's file is
+    removed, a cached one would still read the deleted database through its open connection."""
+    from mlflow.tracking._model_registry.registry import ModelRegistryStoreRegistry
+    from mlflow.tracking._tracking_service.registry import TrackingStoreRegistry
+
+    TrackingStoreRegistry._get_store_with_resolved_uri.cache_clear()
+    ModelRegistryStoreRegistry._get_store_with_resolved_uri.cache_clear()
 
 
 # -- data -----------------------------------------------------------------------------------
