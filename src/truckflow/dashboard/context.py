@@ -12,12 +12,10 @@ import streamlit as st
 
 from truckflow.pipelines.runtime import Runtime
 from truckflow.registry import ModelRegistry
-from truckflow.serving.holder import ServedModel
-from truckflow.serving.mlflow_source import MlflowModelSource
-from truckflow.serving.single import load_served
+from truckflow.serving.single import StageModel, load_stage_model
 from truckflow.settings import Settings
 
-__all__ = ["registry", "runtime", "served_model", "settings"]
+__all__ = ["registry", "runtime", "settings", "stage_model"]
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -46,16 +44,14 @@ def registry() -> ModelRegistry:
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _served(tracking_uri: str, model_name: str, version: str, stage: str) -> ServedModel:
-    source = MlflowModelSource(tracking_uri, model_name)
-    return ServedModel(source.load(version), stage)
+def _stage_model(home: str, db_url: str, version: str, stage: str) -> StageModel:
+    return load_stage_model(registry(), stage)
 
 
-def served_model(stage: str = "production") -> ServedModel:
-    """The stage's model, loaded by the serving loader; reloaded only when the alias moves."""
+def stage_model(stage: str = "production") -> StageModel:
+    """The stage's model from the registry; loaded again only when the alias moves."""
     s = settings()
-    source = MlflowModelSource(s.tracking_uri, s.model_name)
-    version = source.resolve(stage)
-    if version is None:
-        return load_served(source, stage)  # raises the serving layer's "no model deployed"
-    return _served(s.tracking_uri, s.model_name, version, stage)
+    current = registry().get_alias(stage)
+    if current is None:
+        return load_stage_model(registry(), stage)  # raises the serving layer's "no model"
+    return _stage_model(*_key(s), current.version, stage)

@@ -1,25 +1,37 @@
-"""One trip predicted outside the HTTP server (the dashboard's form), by the serving code path.
+"""One trip predicted outside the HTTP server (the dashboard's form).
 
 The features come from the feature code's online path (``features_for_trip``), the model from the
-stage's alias through the same loader the server uses, and the probability from ``ServedModel``,
-so the answer is the one ``POST /predict`` would give for the same trip and version.
+stage's alias through the registry's checksum-verified loading, so the answer uses the same
+features and the same version as ``POST /predict`` for that trip.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 
+from truckflow.features import FEATURE_COLUMNS
 from truckflow.features.loading import features_for_trip
+from truckflow.registry import ModelRegistry
 from truckflow.serving.errors import ForecastsNotArrivedError, NoModelDeployedError, ServingError
-from truckflow.serving.holder import ServedModel
-from truckflow.serving.model import ModelSource
 from truckflow.store import Database
 
-__all__ = ["TripPrediction", "load_served", "predict_trip"]
+__all__ = ["StageModel", "TripPrediction", "load_stage_model", "predict_trip"]
+
+
+@dataclass(frozen=True)
+class StageModel:
+    """The estimator behind a stage's alias, with its version, features and threshold."""
+
+    version: str
+    stage: str
+    estimator: Any
+    feature_names: Sequence[str]
+    threshold: float
 
 
 @dataclass(frozen=True)
@@ -34,16 +46,24 @@ class TripPrediction:
     features: dict[str, Any]
 
 
-def load_served(source: ModelSource, stage: str) -> ServedModel:
-    """The version behind the stage's alias, loaded completely (503-worthy error if none)."""
-    version = source.resolve(stage)
+def load_stage_model(registry: ModelRegistry, stage: str) -> StageModel:
+    """The version behind the stage's alias, loaded and checksum-verified by the registry."""
+    version = registry.get_alias(stage)
     if version is None:
-        raise NoModelDeployedError(source.model_name, stage, "no version has that alias yet")
-    return ServedModel(source.load(version), stage)
+        raise NoModelDeployedError(registry.model_name, stage, "no version has that alias yet")
+    estimator = registry.load(version.version)
+    names = getattr(estimator, "feature_names_in_", None)
+    return StageModel(
+        version=version.version,
+        stage=stage,
+        estimator=estimator,
+        feature_names=[str(n) for n in names] if names is not None else list(FEATURE_COLUMNS),
+        threshold=float(version.tags.get("threshold", 0.5)),
+    )
 
 
 def predict_trip(
-    db: Database, served: ServedModel, truck_id: int, departure: datetime
+    db: Database, model: StageModel, truck_id: int, departure: datetime
 ) -> TripPrediction:
     """Predict one scheduled trip (truck and departure as in ``truck_schedule``)."""
     result = features_for_trip(db, truck_id, departure)
@@ -53,21 +73,21 @@ def predict_trip(
             "its forecasts have not arrived"
         )
     frame = result.features.iloc[:1]
-    absent = [n for n in served.feature_names if n not in frame.columns]
+    absent = [n for n in model.feature_names if n not in frame.columns]
     if absent:
         raise ServingError(
-            f"the feature code lacks features that model version {served.version} needs: {absent}"
+            f"the feature code lacks features that model version {model.version} needs: {absent}"
         )
-    rows = frame[list(served.feature_names)].to_numpy(np.float64)
-    probability = float(served.predict(rows)[0])
+    proba = np.asarray(model.estimator.predict_proba(frame[list(model.feature_names)]), float)
+    probability = float(proba[0, 1] if proba.ndim == 2 else proba[0])
     return TripPrediction(
         truck_id=truck_id,
         departure=departure,
         probability=probability,
-        delayed=probability >= served.threshold,
-        threshold=served.threshold,
-        model_version=served.version,
-        stage=served.stage,
+        delayed=probability >= model.threshold,
+        threshold=model.threshold,
+        model_version=model.version,
+        stage=model.stage,
         features={str(k): _plain(v) for k, v in frame.iloc[0].items()},
     )
 

@@ -7,7 +7,7 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from truckflow.dashboard.context import runtime, served_model
+from truckflow.dashboard.context import runtime, stage_model
 from truckflow.errors import TruckflowError
 from truckflow.serving.errors import NoModelDeployedError
 from truckflow.serving.single import predict_trip
@@ -35,8 +35,8 @@ def render() -> None:
         st.error(f"Departure {departure!r} is not a date and time like 2019-02-14 07:00.")
         return
     try:
-        served = served_model("production")
-        result = predict_trip(runtime().db, served, int(truck_id), moment)
+        model = stage_model("production")
+        result = predict_trip(runtime().db, model, int(truck_id), moment)
     except TruckflowError as exc:
         st.error(str(exc))
         if isinstance(exc, NoModelDeployedError):
@@ -50,4 +50,9 @@ def render() -> None:
         f"model version {result.model_version} on {result.stage})"
     )
     with st.expander("Features"):
-        st.dataframe(pd.DataFrame([result.features]).T.rename(columns={0: "value"}))
+        st.dataframe(
+            pd.DataFrame(
+                {"feature": list(result.features), "value": [str(v) for v in result.features.values()]}
+            ),
+            hide_index=True,
+        )
