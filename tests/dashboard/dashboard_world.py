@@ -16,6 +16,7 @@ from truckflow.monitoring.quality import model_quality
 from truckflow.monitoring.report import Window, build_report
 from truckflow.monitoring.store import save_daily_metrics, save_drift_run
 from truckflow.pipelines.runtime import Runtime
+from truckflow.pipelines.training_steps import THRESHOLD_TAG
 from truckflow.registry import ModelRegistry
 from truckflow.serving.capture import CaptureBatch, CaptureWriter
 from truckflow.settings import Settings
@@ -55,7 +56,7 @@ def _candidate(registry: ModelRegistry, production: str) -> str:
         metrics=source.metrics,
         tags={
             "family": source.tags.get("family", ""),
-            "threshold": source.tags.get("threshold", "0.5"),
+            THRESHOLD_TAG: source.tags[THRESHOLD_TAG],
         },
         data_window=source.tags.get("data_window"),
     )

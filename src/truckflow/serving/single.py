@@ -16,6 +16,7 @@ import numpy as np
 
 from truckflow.features import FEATURE_COLUMNS
 from truckflow.features.loading import features_for_trip
+from truckflow.pipelines.training_steps import THRESHOLD_TAG
 from truckflow.registry import ModelRegistry
 from truckflow.serving.errors import ForecastsNotArrivedError, NoModelDeployedError, ServingError
 from truckflow.store import Database
@@ -58,7 +59,7 @@ def load_stage_model(registry: ModelRegistry, stage: str) -> StageModel:
         stage=stage,
         estimator=estimator,
         feature_names=[str(n) for n in names] if names is not None else list(FEATURE_COLUMNS),
-        threshold=float(version.tags.get("threshold", 0.5)),
+        threshold=float(version.tags.get(THRESHOLD_TAG, 0.5)),
     )
 
 
