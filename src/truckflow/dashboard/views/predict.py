@@ -52,7 +52,10 @@ def render() -> None:
     with st.expander("Features"):
         st.dataframe(
             pd.DataFrame(
-                {"feature": list(result.features), "value": [str(v) for v in result.features.values()]}
+                {
+                    "feature": list(result.features),
+                    "value": [str(v) for v in result.features.values()],
+                }
             ),
             hide_index=True,
         )
