@@ -127,6 +127,41 @@ class Settings(BaseSettings):
         description="Most captured predictions the serving API writes in one insert.",
     )
 
+    release_smoke_requests: int = Field(
+        default=20, ge=1, description="Smoke predictions the release acceptance sends to staging."
+    )
+    release_latency_budget_ms: float = Field(
+        default=250.0,
+        gt=0,
+        description="Acceptance fails when the smoke requests' p95 latency exceeds this.",
+    )
+    release_shadow_trips: int = Field(
+        default=2000,
+        ge=1,
+        description="Most recent labelled trips the shadow evaluation scores both models on.",
+    )
+    release_shadow_tolerance: float = Field(
+        default=0.02,
+        ge=0,
+        le=1,
+        description="Acceptance fails when staging's shadow F1 is lower than production's by more.",
+    )
+    release_staging_url: str | None = Field(
+        default=None,
+        description="Base URL of a running staging server for the smoke requests; default an "
+        "in-process app.",
+    )
+    release_reload_urls: list[str] = Field(
+        default_factory=list,
+        description="Base URLs of serving servers told to reload (POST /admin/reload with the "
+        "admin token) when an alias moves; servers also notice by polling.",
+    )
+    release_health_check: str | None = Field(
+        default=None,
+        description="Extra post-deployment check, 'module:function' called with (settings, "
+        "version); it raises or returns a list of problems to fail the check.",
+    )
+
     @model_validator(mode="after")
     def _absolute_home(self) -> Settings:
         self.home = self.home.expanduser().resolve()

@@ -71,8 +71,10 @@ def test_models_lists_versions_with_approval_and_aliases(home_env: dict[str, str
     assert home_env["pending"] in rows
     aliases = dict(zip(versions["version"], versions["aliases"], strict=True))  # type: ignore[index]
     assert aliases[home_env["production"]] == "production"
-    assert "need the release flow" in texts(at)
-    assert at.button(key="promote").disabled and at.button(key="rollback").disabled
+    assert "No deployment recorded yet" in texts(at)
+    assert "truckflow release VERSION --auto-approve" in texts(at)
+    # The version selected first is the pending one: it cannot be promoted before approval.
+    assert at.button(key="promote").disabled
 
 
 def test_drift_shows_scores_by_week_and_a_distribution(home_env: dict[str, str]) -> None:

@@ -77,13 +77,16 @@ def version() -> None:
 
 
 def _register_subcommands() -> None:
-    from truckflow.cli import dashboard, data, model, notify, pipeline, serve
+    from truckflow.cli import dashboard, data, features, model, notify, pipeline, release, serve
 
     app.add_typer(data.app, name="data")
+    app.add_typer(features.app, name="features")
     app.add_typer(model.app, name="model")
     app.add_typer(pipeline.app, name="pipeline")
     app.add_typer(notify.app, name="notify")
     app.command("serve")(serve.serve)
+    app.command("release")(release.release)
+    app.command("deployments")(release.deployments)
     app.command("dashboard")(dashboard.dashboard)
 
 

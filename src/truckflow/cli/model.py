@@ -84,12 +84,15 @@ def approve(
     comment: str | None = typer.Option(None, "--comment", help="Why it is approved."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Approve a version pending manual approval.
+    """Approve a version pending manual approval (then rerun [bold]truckflow release VERSION[/]).
 
     Example: [bold]truckflow model approve 3 --comment "checked the late-trip recall"[/]
     """
-    with fail_on_errors(as_json):
-        result = _registry().approve(version, comment).to_dict()
+    from truckflow.pipelines.release_ops import approve_model
+    from truckflow.pipelines.runtime import Runtime
+
+    with fail_on_errors(as_json), Runtime.open(state.settings()) as runtime:
+        result = approve_model(runtime, version, comment=comment).to_dict()
     emit(result, as_json, _render_version)
 
 
@@ -103,6 +106,42 @@ def reject(
 
     Example: [bold]truckflow model reject 3 --comment "recall on long trips too low"[/]
     """
-    with fail_on_errors(as_json):
-        result = _registry().reject(version, comment).to_dict()
+    from truckflow.pipelines.release_ops import reject_model
+    from truckflow.pipelines.runtime import Runtime
+
+    with fail_on_errors(as_json), Runtime.open(state.settings()) as runtime:
+        result = reject_model(runtime, version, comment=comment).to_dict()
     emit(result, as_json, _render_version)
+
+
+@app.command()
+def rollback(
+    to: str | None = typer.Option(
+        None, "--to", help="Version to go back to (default: the one production served before)."
+    ),
+    reason: str = typer.Option("manual rollback", "--reason", help="Why, for the history."),
+    stage: str = typer.Option("production", "--stage", help="Stage alias to roll back."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Roll a stage back to an earlier version by hand, recorded in the deployment history.
+
+    Example: [bold]truckflow model rollback --to 2 --reason "complaints about version 3"[/]
+    """
+    from truckflow.pipelines.release_ops import rollback_model
+    from truckflow.pipelines.runtime import Runtime
+
+    with fail_on_errors(as_json), Runtime.open(state.settings()) as runtime:
+        done = rollback_model(runtime, to=to, reason=reason, stage=stage)
+        result = {"stage": stage, "deployment": None if done is None else done.to_dict()}
+
+    def render(r: dict[str, Any]) -> None:
+        d = r["deployment"]
+        if d is None:
+            console.print(f"{r['stage']} emptied: no earlier version to go back to")
+        else:
+            console.print(
+                f"{r['stage']} back on version [bold]{d['version']}[/] "
+                f"(was {d['previous_version']}): {d['reason']}"
+            )
+
+    emit(result, as_json, render)

@@ -3,6 +3,6 @@
 Importing this package registers them with the engine (``truckflow pipeline list`` shows them).
 """
 
-from truckflow.pipelines import training
+from truckflow.pipelines import release, training
 
-__all__ = ["training"]
+__all__ = ["release", "training"]

@@ -250,7 +250,9 @@ class ModelRegistry:
 
     # -- approval -----------------------------------------------------------------------------
 
-    def _set_approval(self, version: str | int, status: str, comment: str | None) -> ModelVersion:
+    def _set_approval(
+        self, version: str | int, status: str, comment: str | None, by: str | None = None
+    ) -> ModelVersion:
         current = self.get(version)
         allowed = {APPROVED: {PENDING}, REJECTED: {PENDING, APPROVED}}[status]
         if current.approval_status not in allowed:
@@ -265,17 +267,21 @@ class ModelRegistry:
                 (APPROVAL_TAG, status),
                 ("approval_comment", comment or ""),
                 ("approval_updated_at", stamp),
+                ("approval_by", by or ""),
             ):
                 self._client.set_model_version_tag(self.model_name, current.version, key, value)
         return self.get(current.version)
 
-    def approve(self, version: str | int, comment: str | None = None) -> ModelVersion:
-        return self._set_approval(version, APPROVED, comment)
+    def approve(
+        self, version: str | int, comment: str | None = None, *, by: str | None = None
+    ) -> ModelVersion:
+        """Approve a pending version; ``by`` (a person, or ``auto``) is kept as a tag."""
+        return self._set_approval(version, APPROVED, comment, by)
 
-    def reject(self, version: str | int, comment: str) -> ModelVersion:
+    def reject(self, version: str | int, comment: str, *, by: str | None = None) -> ModelVersion:
         if not comment.strip():
             raise RegistryError("rejecting a model version needs a comment saying why")
-        return self._set_approval(version, REJECTED, comment)
+        return self._set_approval(version, REJECTED, comment, by)
 
     # -- aliases and loading ------------------------------------------------------------------
 

@@ -55,13 +55,19 @@ class MlflowLoadedModel:
                 # OpenMP's pool on a busy machine costs a single row ten times its own work.
                 booster.set_param({"nthread": 1})
         object.__setattr__(self, "_booster", booster)
+        # A scikit-learn Pipeline (what the training pipeline registers) starts with its own
+        # input conversion, which reads named columns: it gets a frame, not a bare array.
+        object.__setattr__(self, "_wants_frame", hasattr(self.estimator, "steps"))
 
     def predict_proba_array(self, rows: np.ndarray) -> np.ndarray:
         booster = self.__dict__["_booster"]
         if booster is not None:
             # inplace_predict skips the DMatrix copy; binary:logistic yields P(delay) directly.
             return np.asarray(booster.inplace_predict(rows), dtype=np.float64)
-        proba = np.asarray(self.estimator.predict_proba(rows), dtype=np.float64)
+        given: Any = rows
+        if self.__dict__["_wants_frame"]:
+            given = pd.DataFrame(rows, columns=list(self.feature_names))
+        proba = np.asarray(self.estimator.predict_proba(given), dtype=np.float64)
         return proba[:, 1] if proba.ndim == 2 else proba
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
@@ -105,7 +111,10 @@ class MlflowModelSource:
 
         self._tracking_uri = tracking_uri
         self._name = model_name
-        self._client = MlflowClient(tracking_uri=tracking_uri, registry_uri=registry_uri)
+        # Without a registry URI, MLflow 3 falls back to its own default store (a mlflow.db in
+        # the working directory), not the tracking store that holds the registered models.
+        self._registry_uri = registry_uri or tracking_uri
+        self._client = MlflowClient(tracking_uri=tracking_uri, registry_uri=self._registry_uri)
 
     @property
     def model_name(self) -> str:
@@ -129,8 +138,9 @@ class MlflowModelSource:
         uri = f"models:/{self._name}/{version}"
         try:
             mv = self._client.get_model_version(self._name, version)
+            # The version's source, not models:/ (which resolves through the global registry).
             local = mlflow.artifacts.download_artifacts(
-                artifact_uri=uri, tracking_uri=self._tracking_uri
+                artifact_uri=mv.source, tracking_uri=self._tracking_uri
             )
             mlmodel = Model.load(str(Path(local) / "MLmodel"))
             estimator = _load_native(local, mlmodel.flavors)
@@ -145,7 +155,11 @@ class MlflowModelSource:
         def meta(key: str) -> str | None:
             return tags.get(key, params.get(key))
 
-        threshold = float(meta("threshold") or 0.5)
+        # The training pipeline tags ``decision_threshold`` and ``data_window`` ("start..end").
+        threshold = float(meta("threshold") or meta("decision_threshold") or 0.5)
+        window = (meta("data_window") or "").split("..")
+        start = meta("data_window_start") or (window[0] if len(window) == 2 else None) or None
+        end = meta("data_window_end") or (window[1] if len(window) == 2 else None) or None
         log.info("loaded %s (threshold %.3f)", uri, threshold)
         return MlflowLoadedModel(
             version=str(version),
@@ -153,5 +167,5 @@ class MlflowModelSource:
             threshold=threshold,
             estimator=estimator,
             metrics=dict(run.data.metrics) if run else {},
-            data_window={"start": meta("data_window_start"), "end": meta("data_window_end")},
+            data_window={"start": start, "end": end},
         )

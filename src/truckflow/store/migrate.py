@@ -27,6 +27,7 @@ _TABLE_MODULES: tuple[str, ...] = (
     "truckflow.serving.capture",
     "truckflow.features.store",
     "truckflow.monitoring.store",
+    "truckflow.registry.deployments",
 )
 
 
