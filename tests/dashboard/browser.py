@@ -14,6 +14,11 @@ from typing import Any
 
 from websockets.sync.client import ClientConnection, connect
 
+SETTLED = (
+    "!document.querySelector('[data-testid=\"stStatusWidgetRunningIcon\"]') && "
+    "!document.querySelector('[data-testid=\"stSkeleton\"]')"
+)
+
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -82,12 +87,10 @@ class Browser:
         self.call("Page.navigate", url=url)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            done = self.evaluate(
-                f'Boolean({ready}) && !document.querySelector(\'[data-testid="stStatusWidget"] '
-                '[data-testid="stStatusWidgetRunningIcon"]\')'
-            )
+            # Ready, the script finished, and no element is still a loading placeholder.
+            done = self.evaluate(f"Boolean({ready}) && {SETTLED}")
             if done:
-                time.sleep(1.0)  # charts draw after the data arrives
+                time.sleep(2.0)  # charts draw after the data arrives
                 return
             time.sleep(0.5)
         raise AssertionError(f"{url}: the page did not get ready ({ready})")

@@ -23,7 +23,7 @@ from truckflow.settings import Settings
 PAGES = [
     ("", "truckflow overview", '[data-testid="stMetric"]'),
     ("pipelines", "Pipeline executions", '[data-testid="stGraphVizChart"] svg'),
-    ("models", "Models", '[data-testid="stDataFrame"]'),
+    ("models", "Models", '[data-testid="stButton"] button'),
     ("drift", "Drift", '[data-testid="stImage"] img'),
     ("predictions", "Predictions vs ground truth", '[data-testid="stDataFrame"]'),
     ("notifications", "Notifications", '[data-testid="stDataFrame"]'),
