@@ -78,6 +78,7 @@ def version() -> None:
 
 def _register_subcommands() -> None:
     from truckflow.cli import (
+        dashboard,
         data,
         demo,
         features,
@@ -99,6 +100,7 @@ def _register_subcommands() -> None:
     app.command("release")(release.release)
     app.command("deployments")(release.deployments)
     app.command("demo")(demo.demo)
+    app.command("dashboard")(dashboard.dashboard)
 
 
 _register_subcommands()

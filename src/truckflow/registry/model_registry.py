@@ -9,6 +9,7 @@ trucks: the model, its metrics and tags are arguments.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import os
@@ -226,10 +227,26 @@ class ModelRegistry:
             ) from exc
 
     def list_versions(self) -> list[ModelVersion]:
-        """Every version, newest first."""
+        """Every version with its aliases, newest first."""
         with _wrapped(f"listing versions of {self.model_name}"):
             found = self._client.search_model_versions(f"name = '{self.model_name}'")
-        return sorted((self._version(v) for v in found), key=lambda v: -int(v.version))
+            by_version = self._aliases_by_version() if found else {}
+        versions = (self._version(v) for v in found)
+        # MLflow's version search leaves ``aliases`` empty: they come from the registered model.
+        return sorted(
+            (
+                dataclasses.replace(v, aliases=tuple(sorted(by_version.get(v.version, []))))
+                for v in versions
+            ),
+            key=lambda v: -int(v.version),
+        )
+
+    def _aliases_by_version(self) -> dict[str, list[str]]:
+        model = self._client.get_registered_model(self.model_name)
+        out: dict[str, list[str]] = {}
+        for alias, version in (getattr(model, "aliases", None) or {}).items():
+            out.setdefault(str(version), []).append(str(alias))
+        return out
 
     # -- approval -----------------------------------------------------------------------------
 

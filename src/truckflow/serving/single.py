@@ -1,0 +1,99 @@
+"""One trip predicted outside the HTTP server (the dashboard's form).
+
+The features come from the feature code's online path (``features_for_trip``), the model from the
+stage's alias through the registry's checksum-verified loading, so the answer uses the same
+features and the same version as ``POST /predict`` for that trip.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from truckflow.features import FEATURE_COLUMNS
+from truckflow.features.loading import features_for_trip
+from truckflow.pipelines.training_steps import THRESHOLD_TAG
+from truckflow.registry import ModelRegistry
+from truckflow.serving.errors import ForecastsNotArrivedError, NoModelDeployedError, ServingError
+from truckflow.store import Database
+
+__all__ = ["StageModel", "TripPrediction", "load_stage_model", "predict_trip"]
+
+
+@dataclass(frozen=True)
+class StageModel:
+    """The estimator behind a stage's alias, with its version, features and threshold."""
+
+    version: str
+    stage: str
+    estimator: Any
+    feature_names: Sequence[str]
+    threshold: float
+
+
+@dataclass(frozen=True)
+class TripPrediction:
+    truck_id: int
+    departure: datetime
+    probability: float
+    delayed: bool
+    threshold: float
+    model_version: str
+    stage: str
+    features: dict[str, Any]
+
+
+def load_stage_model(registry: ModelRegistry, stage: str) -> StageModel:
+    """The version behind the stage's alias, loaded and checksum-verified by the registry."""
+    version = registry.get_alias(stage)
+    if version is None:
+        raise NoModelDeployedError(registry.model_name, stage, "no version has that alias yet")
+    estimator = registry.load(version.version)
+    names = getattr(estimator, "feature_names_in_", None)
+    return StageModel(
+        version=version.version,
+        stage=stage,
+        estimator=estimator,
+        feature_names=[str(n) for n in names] if names is not None else list(FEATURE_COLUMNS),
+        threshold=float(version.tags.get(THRESHOLD_TAG, 0.5)),
+    )
+
+
+def predict_trip(
+    db: Database, model: StageModel, truck_id: int, departure: datetime
+) -> TripPrediction:
+    """Predict one scheduled trip (truck and departure as in ``truck_schedule``)."""
+    result = features_for_trip(db, truck_id, departure)
+    if result.features.empty:
+        raise ForecastsNotArrivedError(
+            f"features could not be built for truck {truck_id} at {departure:%Y-%m-%d %H:%M}: "
+            "its forecasts have not arrived"
+        )
+    frame = result.features.iloc[:1]
+    absent = [n for n in model.feature_names if n not in frame.columns]
+    if absent:
+        raise ServingError(
+            f"the feature code lacks features that model version {model.version} needs: {absent}"
+        )
+    proba = np.asarray(model.estimator.predict_proba(frame[list(model.feature_names)]), float)
+    probability = float(proba[0, 1] if proba.ndim == 2 else proba[0])
+    return TripPrediction(
+        truck_id=truck_id,
+        departure=departure,
+        probability=probability,
+        delayed=probability >= model.threshold,
+        threshold=model.threshold,
+        model_version=model.version,
+        stage=model.stage,
+        features={str(k): _plain(v) for k, v in frame.iloc[0].items()},
+    )
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
