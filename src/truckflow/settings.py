@@ -34,7 +34,9 @@ class Settings(BaseSettings):
         default=None,
         description="SQLAlchemy URL of the operational database; default a SQLite file in home.",
     )
-    sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
+    sqlite_busy_timeout_ms: int = Field(
+        default=30_000, ge=0, description="How long SQLite waits for a lock before giving up."
+    )
     admin_token: SecretStr | None = Field(
         default=None, description="Token that the serving API's admin endpoints require."
     )
@@ -148,7 +150,7 @@ class Settings(BaseSettings):
         default=20, ge=1, description="Smoke predictions the release acceptance sends to staging."
     )
     release_latency_budget_ms: float = Field(
-        default=250.0,
+        default=1000.0,
         gt=0,
         description="Acceptance fails when the smoke requests' p95 latency exceeds this.",
     )

@@ -155,3 +155,14 @@ def test_failed_health_check_of_the_first_version_empties_production(
     history = list_deployments(runtime.db, stage="production")
     assert describe(history) == [("production", version, "promote", "rolled_back")]
     assert history[0].ended_at is not None
+
+
+def test_latency_over_budget_fails_acceptance(settings: Settings) -> None:
+    strict = settings.model_copy(update={"release_latency_budget_ms": 0.001})
+    seed_mlflow(strict)
+    version = register_tiny(strict)
+    with Runtime.open(strict) as runtime:
+        result = release_model(runtime, version, auto_approve=True)
+    assert result.status == "failed"
+    assert any(r.startswith("latency: p95") and "over the budget" in r for r in result.reasons)
+    assert ModelRegistry.from_settings(strict).get(version).approval_status == PENDING

@@ -77,9 +77,20 @@ def version() -> None:
 
 
 def _register_subcommands() -> None:
-    from truckflow.cli import data, model, notify, pipeline, release, serve, stream
+    from truckflow.cli import (
+        data,
+        demo,
+        features,
+        model,
+        notify,
+        pipeline,
+        release,
+        serve,
+        stream,
+    )
 
     app.add_typer(data.app, name="data")
+    app.add_typer(features.app, name="features")
     app.add_typer(model.app, name="model")
     app.add_typer(pipeline.app, name="pipeline")
     app.add_typer(notify.app, name="notify")
@@ -87,6 +98,7 @@ def _register_subcommands() -> None:
     app.command("serve")(serve.serve)
     app.command("release")(release.release)
     app.command("deployments")(release.deployments)
+    app.command("demo")(demo.demo)
 
 
 _register_subcommands()

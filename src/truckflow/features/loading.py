@@ -25,7 +25,7 @@ from truckflow.features.sqlread import SqlText, column_kinds, fetch_frame
 from truckflow.store import Database
 from truckflow.store import schema as s
 
-__all__ = ["features_for_trip", "load_inputs"]
+__all__ = ["features_for_schedule", "features_for_trip", "load_inputs"]
 
 # Above this many ids a whole (small) table is read instead of an IN list.
 _MAX_IN = 500
@@ -250,6 +250,19 @@ def features_for_trip(
     try:
         with db.engine.connect() as conn:
             inputs = _load(conn, schedule)
+    except sa.exc.SQLAlchemyError as exc:
+        raise FeatureError(f"reading feature inputs from {db.safe_url} failed: {exc}") from exc
+    return compute_features(inputs)
+
+
+def features_for_schedule(db: Database, schedule: pd.DataFrame) -> FeatureResult:
+    """The online path for many trips at once: ``schedule`` has ``truck_id``, ``route_id``,
+    ``departure_date`` and ``estimated_arrival``; their rows are read in one go, then the one
+    compute runs on them."""
+    frame = schedule.assign(delay=None) if "delay" not in schedule.columns else schedule
+    try:
+        with db.engine.connect() as conn:
+            inputs = _load(conn, frame)
     except sa.exc.SQLAlchemyError as exc:
         raise FeatureError(f"reading feature inputs from {db.safe_url} failed: {exc}") from exc
     return compute_features(inputs)

@@ -8,6 +8,7 @@ on a laptop with nothing started.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,12 +19,13 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from truckflow.features.definition import EVENT_TIME, LABEL
+from truckflow.features.definition import LABEL
 from truckflow.features.fill import load_features
 from truckflow.features.store import trip_features
 from truckflow.registry import ModelRegistry
 from truckflow.settings import Settings
 from truckflow.store import Database
+from truckflow.store import schema as s
 
 __all__ = ["Check", "model_frame", "score_metrics", "shadow_evaluation", "smoke_checks"]
 
@@ -53,39 +55,49 @@ def _client(settings: Settings, db: Database, stage: str) -> Iterator[Any]:
         return
     from fastapi.testclient import TestClient
 
-    from truckflow.serving import MlflowModelSource, create_app
+    from truckflow.serving import DatabaseFeatureSource, MlflowModelSource, create_app
 
     source = MlflowModelSource(settings.tracking_uri, settings.model_name)
+    features = DatabaseFeatureSource(db)
     app = create_app(
-        settings, model_source=source, feature_source=None, db=db, stage=stage, watch=False
+        settings, model_source=source, feature_source=features, db=db, stage=stage, watch=False
     )
     with TestClient(app) as client:  # runs the lifespan: the capture writer flushes on exit
         yield client
 
 
-def _recent_rows(db: Database, n: int) -> pd.DataFrame:
-    """The ``n`` most recent feature rows by departure (labelled or not)."""
+def _recent_rows(db: Database, n: int) -> list[tuple[int, str, dt.datetime]]:
+    """The ``n`` most recent scheduled trips whose features were computed (so their forecasts
+    are in): real trips for ``/predict``."""
+    tf, ts = trip_features, s.truck_schedule
+    query = (
+        sa.select(ts.c.truck_id, ts.c.route_id, ts.c.departure_date)
+        .select_from(
+            ts.join(
+                tf,
+                sa.and_(tf.c.truck_id == ts.c.truck_id, tf.c.departure_date == ts.c.departure_date),
+            )
+        )
+        .distinct()
+        .order_by(ts.c.departure_date.desc())
+        .limit(n)
+    )
     with db.engine.connect() as conn:
-        latest = conn.execute(sa.select(sa.func.max(trip_features.c[EVENT_TIME]))).scalar()
-    if latest is None:
-        return pd.DataFrame()
-    frame = load_features(db, latest - pd.Timedelta(days=30))
-    return frame.tail(n)
+        return [(int(r[0]), str(r[1]), r[2]) for r in conn.execute(query)]
 
 
-def _vectors(rows: pd.DataFrame, names: list[str], n: int) -> list[dict[str, float]]:
-    """Feature vectors for the smoke requests: recent real rows when there are some (missing
-    values as 0), else zeros."""
-    if rows.empty:
-        return [dict.fromkeys(names, 0.0) for _ in range(n)]
-    out = []
-    for _, row in rows.iterrows():
-        vector = {}
-        for name in names:
-            value = pd.to_numeric(pd.Series([row.get(name)]), errors="coerce").iloc[0]
-            vector[name] = 0.0 if pd.isna(value) else float(value)
-        out.append(vector)
-    return (out * (n // len(out) + 1))[:n]
+def _requests(
+    rows: list[tuple[int, str, dt.datetime]], names: list[str], n: int
+) -> list[tuple[str, dict[str, Any]]]:
+    """The smoke requests: recent real trips through ``/predict`` (the feature lookup) when the
+    feature store has some, else zero vectors through ``/predict/features``."""
+    if not rows:
+        return [("/predict/features", dict.fromkeys(names, 0.0)) for _ in range(n)]
+    trips = [
+        ("/predict", {"truck_id": truck, "route_id": route, "departure": departure.isoformat()})
+        for truck, route, departure in rows
+    ]
+    return (trips * (n // len(trips) + 1))[:n]
 
 
 def smoke_checks(settings: Settings, db: Database, version: str, stage: str) -> tuple[Check, Check]:
@@ -101,9 +113,9 @@ def smoke_checks(settings: Settings, db: Database, version: str, stage: str) -> 
         names: list[str] = info.json().get("feature_names", []) if info.status_code == 200 else []
         if info.status_code != 200:
             problems.append(f"/model answered {info.status_code} {info.text[:200]}")
-        for vector in _vectors(_recent_rows(db, n), names, n) if names else []:
+        for path, body in _requests(_recent_rows(db, n), names, n) if names else []:
             began = time.perf_counter()
-            answer = client.post("/predict/features", json=vector)
+            answer = client.post(path, json=body)
             latencies.append((time.perf_counter() - began) * 1000)
             body = answer.json() if answer.status_code == 200 else {}
             if answer.status_code != 200 or body.get("model_version") != version:

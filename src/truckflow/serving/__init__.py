@@ -17,6 +17,7 @@ if TYPE_CHECKING:
         ServingError,
         UnknownEntityError,
     )
+    from truckflow.serving.feature_source import DatabaseFeatureSource
     from truckflow.serving.feedback import FeedbackSummary, feedback_summary, record_feedback
     from truckflow.serving.holder import AliasWatcher, ModelHolder, ServedModel
     from truckflow.serving.mlflow_source import MlflowModelSource
@@ -28,6 +29,7 @@ _HOMES = {
     "NoModelDeployedError": "errors",
     "ServingError": "errors",
     "UnknownEntityError": "errors",
+    "DatabaseFeatureSource": "feature_source",
     "FeedbackSummary": "feedback",
     "feedback_summary": "feedback",
     "record_feedback": "feedback",
@@ -43,6 +45,7 @@ _HOMES = {
 
 __all__ = [
     "AliasWatcher",
+    "DatabaseFeatureSource",
     "FeatureSource",
     "FeedbackSummary",
     "ForecastsNotArrivedError",

@@ -11,6 +11,7 @@ import os
 from fastapi import FastAPI
 
 from truckflow.serving.app import create_app
+from truckflow.serving.feature_source import DatabaseFeatureSource
 from truckflow.serving.mlflow_source import MlflowModelSource
 from truckflow.settings import Settings
 from truckflow.store import connect
@@ -24,8 +25,11 @@ def app_from_environment() -> FastAPI:
     settings = Settings()
     db = connect(settings)
     source = MlflowModelSource(settings.tracking_uri, settings.model_name)
-    # The online feature path (truckflow.features) plugs in here once it exists; until then
-    # /predict answers 503 and /predict/features serves explicit vectors.
+    # /predict looks trips up through the feature code's online path, on the same database.
     return create_app(
-        settings, model_source=source, feature_source=None, db=db, stage=settings.serving_stage
+        settings,
+        model_source=source,
+        feature_source=DatabaseFeatureSource(db),
+        db=db,
+        stage=settings.serving_stage,
     )

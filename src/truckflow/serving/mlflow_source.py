@@ -55,13 +55,19 @@ class MlflowLoadedModel:
                 # OpenMP's pool on a busy machine costs a single row ten times its own work.
                 booster.set_param({"nthread": 1})
         object.__setattr__(self, "_booster", booster)
+        # A scikit-learn Pipeline (what the training pipeline registers) starts with its own
+        # input conversion, which reads named columns: it gets a frame, not a bare array.
+        object.__setattr__(self, "_wants_frame", hasattr(self.estimator, "steps"))
 
     def predict_proba_array(self, rows: np.ndarray) -> np.ndarray:
         booster = self.__dict__["_booster"]
         if booster is not None:
             # inplace_predict skips the DMatrix copy; binary:logistic yields P(delay) directly.
             return np.asarray(booster.inplace_predict(rows), dtype=np.float64)
-        proba = np.asarray(self.estimator.predict_proba(rows), dtype=np.float64)
+        given: Any = rows
+        if self.__dict__["_wants_frame"]:
+            given = pd.DataFrame(rows, columns=list(self.feature_names))
+        proba = np.asarray(self.estimator.predict_proba(given), dtype=np.float64)
         return proba[:, 1] if proba.ndim == 2 else proba
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
@@ -149,7 +155,11 @@ class MlflowModelSource:
         def meta(key: str) -> str | None:
             return tags.get(key, params.get(key))
 
-        threshold = float(meta("threshold") or 0.5)
+        # The training pipeline tags ``decision_threshold`` and ``data_window`` ("start..end").
+        threshold = float(meta("threshold") or meta("decision_threshold") or 0.5)
+        window = (meta("data_window") or "").split("..")
+        start = meta("data_window_start") or (window[0] if len(window) == 2 else None) or None
+        end = meta("data_window_end") or (window[1] if len(window) == 2 else None) or None
         log.info("loaded %s (threshold %.3f)", uri, threshold)
         return MlflowLoadedModel(
             version=str(version),
@@ -157,5 +167,5 @@ class MlflowModelSource:
             threshold=threshold,
             estimator=estimator,
             metrics=dict(run.data.metrics) if run else {},
-            data_window={"start": meta("data_window_start"), "end": meta("data_window_end")},
+            data_window={"start": start, "end": end},
         )

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -106,7 +107,20 @@ class Predictor:
             raise ServingError(
                 f"the feature source lacks features that model version {served.version} needs: {absent}"
             )
-        return frame[list(served.feature_names)].to_numpy(np.float64)
+        chosen = frame[list(served.feature_names)]
+        if all(np.issubdtype(t, np.number) or np.issubdtype(t, np.bool_) for t in chosen.dtypes):
+            return chosen.to_numpy(np.float64)
+        # Categorical features (strings) go to the model as they are; blanks become None so
+        # that the captured features stay valid JSON on every engine.
+        # Times (columns the model was fitted with but does not use) travel as ISO text.
+        dated = [c for c, t in chosen.dtypes.items() if pd.api.types.is_datetime64_any_dtype(t)]
+        if dated:
+            chosen = chosen.assign(
+                **{str(c): chosen[c].dt.strftime("%Y-%m-%dT%H:%M:%S") for c in dated}
+            )
+        rows = chosen.astype(object).to_numpy()
+        rows[pd.isna(rows)] = None
+        return rows
 
 
 def _single(
