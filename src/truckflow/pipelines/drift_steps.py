@@ -88,7 +88,24 @@ def check_drift(db: Database, settings: Settings, week_start: dt.date) -> dict[s
     )
     cur_first = week_start - _WEEK
     current = load_features(db, _midnight(cur_first), _midnight(week_start))
-    if current.empty or reference.empty:
+    if current.empty:
+        # The tail of the streaming period: arrivals still come in, no trips depart any more.
+        return {
+            "week_start": week_start.isoformat(),
+            "model_version": production.version,
+            "drift_detected": False,
+            "dataset_drift": False,
+            "share_drifted": 0.0,
+            "drifted_columns": [],
+            "prediction_drift": False,
+            "model_drift": False,
+            "f1": None,
+            "labelled": 0,
+            "report_html": None,
+            "report_json": None,
+            "note": "no trips departed in the week: nothing to check",
+        }
+    if reference.empty:
         raise StreamingError(
             f"drift check of week {week_start}: {len(reference)} reference and "
             f"{len(current)} current trips; both are needed"
