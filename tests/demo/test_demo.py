@@ -14,6 +14,8 @@ from typer.testing import CliRunner
 from truckflow.cli.app import app
 from truckflow.data.generate import generate_world
 
+pytestmark = pytest.mark.timeout(900)  # one shared end-to-end run of the whole loop
+
 SCALE = "0.05"
 STAGES = ["generate", "ingest", "features", "training", "release", "replay"]
 
