@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,17 @@ def _demo(home: Path, *args: str) -> dict[str, Any]:
     )
     assert result.exit_code == 0, result.output
     doc: dict[str, Any] = json.loads(result.stdout)
+    return doc
+
+
+def _demo_in_new_process(home: Path, *args: str) -> dict[str, Any]:
+    """Run the demo the way a user does, as its own process (a reset removes the MLflow store,
+    which the test process's MLflow client would otherwise keep open)."""
+    command = Path(sys.executable).with_name("truckflow")
+    argv = [str(command), "--home", str(home), "demo", "--scale", SCALE, "--trials", "1"]
+    done = subprocess.run([*argv, "--json", *args], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-4000:]
+    doc: dict[str, Any] = json.loads(done.stdout)
     return doc
 
 
@@ -116,7 +129,7 @@ def test_second_run_continues_without_redoing_work(
 def test_reset_with_own_course_files(home: Path, second: dict[str, Any], tmp_path: Path) -> None:
     own = tmp_path / "course"
     generate_world(own, seed=3, scale=float(SCALE), scenario="default")
-    summary = _demo(home, "--reset", "--data", str(own))
+    summary = _demo_in_new_process(home, "--reset", "--data", str(own))
     assert _status(summary)["generate"] == "existing"  # the user's files: nothing generated
     assert {k: v for k, v in _status(summary).items() if k != "generate"} == dict.fromkeys(
         STAGES[1:], "done"
