@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from pipeline_data import feature_frame
 from sklearn.linear_model import LogisticRegression
 
+from synthetic_features import feature_frame
 from truckflow.features.fill import register_feature_set, store_features
 from truckflow.registry import ModelRegistry
 from truckflow.settings import Settings

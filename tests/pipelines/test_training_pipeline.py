@@ -3,8 +3,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pipeline_data import feature_frame
 
+from synthetic_features import feature_frame
 from truckflow.features import compute_features, read_course_csvs
 from truckflow.features.fill import register_feature_set, store_features
 from truckflow.pipeline import LocalRunner

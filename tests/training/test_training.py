@@ -6,8 +6,8 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
-from training_data import feature_frame
 
+from synthetic_features import feature_frame
 from truckflow.training import TrainingError, check_gate, split_by_arrival, stages
 from truckflow.training.candidates import build_estimator
 from truckflow.training.data import model_input
