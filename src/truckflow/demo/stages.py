@@ -168,25 +168,30 @@ def _count(ctx: DemoContext, table: sa.Table) -> int:
 def ingest_stage(ctx: DemoContext) -> tuple[StageStatus, str]:
     from truckflow.data.ingest import ingest_directory
 
-    until = first_streaming_day(ctx.data_dir) - dt.timedelta(days=1)
     if _count(ctx, schema.truck_schedule) > 0:
         return "existing", f"{_count(ctx, schema.truck_schedule):,} trips already in the database"
+    # The historical files as published: their hourly data runs through the first streaming
+    # day, whose forecasts the streaming files do not repeat. The streaming files come in
+    # day by day during the replay.
     report = ingest_directory(
         ctx.runtime.db,
         ctx.data_dir,
-        until=until,
+        historical_only=True,
         progress=lambda what, done, total: ctx.say("ingest", what, done, total),
     )
     total = report.total()
     return "done", (
-        f"{total.inserted:,} rows loaded up to {until} (historical window), "
+        f"{total.inserted:,} rows of the historical files loaded, "
         f"{total.quarantined:,} quarantined"
     )
 
 
 def feature_stage(ctx: DemoContext) -> tuple[StageStatus, str]:
     from truckflow.features.fill import fill_features
+    from truckflow.features.store import trip_features
 
+    if _count(ctx, trip_features) > 0:
+        return "existing", f"{_count(ctx, trip_features):,} trips' features already stored"
     end = first_streaming_day(ctx.data_dir)
     with ctx.runtime.db.engine.connect() as conn:
         start = conn.execute(
@@ -197,8 +202,6 @@ def feature_stage(ctx: DemoContext) -> tuple[StageStatus, str]:
     start = pd.Timestamp(start).normalize().to_pydatetime()
     ctx.say("features", f"features of trips departing {start:%Y-%m-%d} .. {end}")
     result = fill_features(ctx.runtime.db, start, dt.datetime.combine(end, dt.time()))
-    if result.computed == 0:
-        return "existing", "feature table already filled"
     return "done", f"{result.computed:,} trips ({len(result.waiting)} waiting for forecasts)"
 
 

@@ -213,7 +213,7 @@ def data_quality_failed(
 def features_waiting(day: str, *, trips: int, reason: str = "weather forecasts missing") -> Event:
     return event_of(
         EventType.FEATURES_WAITING,
-        f"{trips} trips of {day} wait for forecasts",
+        f"{trips} trip(s) departed by {day} still wait for forecasts",
         {"day": day, "trips": trips, "reason": reason},
     )
 

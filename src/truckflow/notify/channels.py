@@ -39,13 +39,15 @@ class Channel(Protocol):
 
 
 class LogChannel:
-    """Writes each message as one record of the ``truckflow.notify.channel`` logger."""
+    """Writes each message's title as one record of the ``truckflow.notify.channel`` logger;
+    the body (several lines) follows at DEBUG, so a terminal shows one line per event."""
 
     def __init__(self, name: str) -> None:
         self.name = name
 
     def send(self, message: Message) -> None:
-        _log.log(_LEVELS[message.severity], "%s | %s", message.title, message.body)
+        _log.log(_LEVELS[message.severity], "%s", message.title)
+        _log.debug("%s\n%s", message.title, message.body)
 
     def __repr__(self) -> str:
         return f"LogChannel({self.name!r})"

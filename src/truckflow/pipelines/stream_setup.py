@@ -5,14 +5,11 @@ model. The demo, the benchmark and the tests start the simulation from here.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from truckflow.data.course_format import TABLE_SPECS
-from truckflow.data.ingest import ingest_directory
+from truckflow.data.ingest import course_files, ingest_directory
 from truckflow.features.fill import fill_features
 from truckflow.pipelines.runtime import Runtime
 from truckflow.registry import ModelRegistry
@@ -37,11 +34,6 @@ class PreparedHistory:
         }
 
 
-def _historical_files(folder: Path) -> list[str]:
-    names = [name for spec in TABLE_SPECS.values() for name in spec.files]
-    return [n for n in names if not n.startswith("streaming_") and (folder / n).is_file()]
-
-
 def prepare_history(
     runtime: Runtime,
     folder: Path,
@@ -52,13 +44,9 @@ def prepare_history(
 ) -> PreparedHistory:
     """Ingest the historical course files of ``folder``, fill their features, train on the
     course's split and put the registered version in production (approved)."""
-    files = _historical_files(Path(folder))
-    if not files:
+    if not course_files(Path(folder), historical_only=True):
         raise StreamingError(f"{folder}: no historical course files")
-    with tempfile.TemporaryDirectory() as tmp:
-        for name in files:
-            shutil.copy(Path(folder) / name, Path(tmp) / name)
-        report = ingest_directory(runtime.db, Path(tmp))
+    report = ingest_directory(runtime.db, Path(folder), historical_only=True)
     filled = fill_features(runtime.db, dt.datetime(2000, 1, 1), dt.datetime(2100, 1, 1))
     result = runtime.run(
         "training", {"n_trials": n_trials, "families": families, "seed": seed}

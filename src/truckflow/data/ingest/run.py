@@ -35,14 +35,19 @@ Progress = Callable[[str, int, int], None]
 """Called as ``progress(description, steps_done, steps_total)``."""
 
 
-def course_files(directory: Path) -> list[tuple[TableSpec, Path]]:
-    """The course files present in ``directory``, in load order (historical before streaming)."""
+def course_files(
+    directory: Path, *, historical_only: bool = False
+) -> list[tuple[TableSpec, Path]]:
+    """The course files present in ``directory``, in load order (historical before streaming).
+
+    ``historical_only`` leaves out the ``streaming_*`` files: the streaming simulation sends
+    those day by day.
+    """
     found: list[tuple[TableSpec, Path]] = []
     for table in LOAD_ORDER:
         spec = TABLE_SPECS[table]
-        found.extend(
-            (spec, directory / name) for name in spec.files if (directory / name).is_file()
-        )
+        names = [n for n in spec.files if not (historical_only and n.startswith("streaming_"))]
+        found.extend((spec, directory / name) for name in names if (directory / name).is_file())
     return found
 
 
@@ -193,15 +198,21 @@ def _log_failure(
 
 
 def ingest_directory(
-    db: Database, directory: Path, *, until: date | None = None, progress: Progress | None = None
+    db: Database,
+    directory: Path,
+    *,
+    until: date | None = None,
+    historical_only: bool = False,
+    progress: Progress | None = None,
 ) -> IngestReport:
-    """Ingest the course files found in ``directory`` (historical and streaming)."""
+    """Ingest the course files found in ``directory`` (historical and streaming, or only the
+    historical ones)."""
     run_id = str(uuid.uuid4())
     started_at = utcnow()
     directory = Path(directory)
     if not directory.is_dir():
         raise IngestError(f"{directory.name or directory}: not a folder")
-    files = course_files(directory)
+    files = course_files(directory, historical_only=historical_only)
     if not files:
         raise IngestError(
             f"{directory.name}: no course files in the folder",
