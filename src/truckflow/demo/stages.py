@@ -181,8 +181,7 @@ def ingest_stage(ctx: DemoContext) -> tuple[StageStatus, str]:
     )
     total = report.total()
     return "done", (
-        f"{total.inserted:,} rows of the historical files loaded, "
-        f"{total.quarantined:,} quarantined"
+        f"{total.inserted:,} rows of the historical files loaded, {total.quarantined:,} quarantined"
     )
 
 

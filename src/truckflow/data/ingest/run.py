@@ -35,9 +35,7 @@ Progress = Callable[[str, int, int], None]
 """Called as ``progress(description, steps_done, steps_total)``."""
 
 
-def course_files(
-    directory: Path, *, historical_only: bool = False
-) -> list[tuple[TableSpec, Path]]:
+def course_files(directory: Path, *, historical_only: bool = False) -> list[tuple[TableSpec, Path]]:
     """The course files present in ``directory``, in load order (historical before streaming).
 
     ``historical_only`` leaves out the ``streaming_*`` files: the streaming simulation sends
