@@ -141,6 +141,26 @@ class Settings(BaseSettings):
         default="logistic_regression,xgboost",
         description="Candidate families trained when drift triggers retraining (comma-separated).",
     )
+    streaming_retrain_holdout_days: int = Field(
+        default=2,
+        ge=1,
+        description="Retraining after drift tests on the last this many days of arrivals and "
+        "validates on as many before them; everything earlier trains, the recent days included.",
+    )
+    streaming_retrain_half_life_days: float = Field(
+        default=3.0,
+        ge=0,
+        description="Retraining weights the training rows by recency, halving every this many "
+        "days, so that the new model follows what changed (0: equal weights).",
+    )
+    streaming_retrain_min_f1: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Least test F1 for a retrained model to be registered; it must also not be "
+        "worse than production on the same recent test days, the condition that matters after "
+        "a change (a model below the drift check's min_f1 can still beat a failing one).",
+    )
     streaming_pause_file: Path | None = Field(
         default=None,
         description="Testing hook: while this file exists, a daily step waits after ingesting "

@@ -10,7 +10,8 @@ import pytest
 from synthetic_features import feature_frame
 from truckflow.training import TrainingError, check_gate, split_by_arrival, stages
 from truckflow.training.candidates import build_estimator
-from truckflow.training.data import model_input
+from truckflow.training.data import model_input, recency_weights
+from truckflow.training.tuning import fit_candidate
 
 
 @pytest.fixture
@@ -145,3 +146,34 @@ def test_device_reaches_xgboost_and_is_checked() -> None:
     with pytest.raises(TrainingError, match="unknown model family 'svm'"):
         build_estimator("svm", {}, seed=0)
     assert np.isfinite(params["reg_lambda"])
+
+
+def test_recency_weights_halve_every_half_life() -> None:
+    latest = pd.Timestamp("2019-02-20 07:00")
+    frame = pd.DataFrame(
+        {
+            "estimated_arrival": [
+                latest,
+                latest - pd.Timedelta(days=3),
+                latest - pd.Timedelta(days=6),
+            ]
+        }
+    )
+    np.testing.assert_allclose(recency_weights(frame, 3.0), [1.0, 0.5, 0.25])  # type: ignore[arg-type]
+    assert recency_weights(frame, 0.0) is None
+
+
+def test_a_recency_weighted_fit_follows_a_change_in_the_last_days() -> None:
+    frame = feature_frame(n=1200, seed=4)
+    latest = frame["estimated_arrival"].max()
+    recent = (frame["estimated_arrival"] > latest - pd.Timedelta(days=4)).to_numpy()
+    # The old mapping: delayed iff an accident; in the last days the opposite.
+    accident = frame["accident"].to_numpy()
+    frame["delay"] = np.where(recent, 1 - accident, accident)
+    probe = frame[recent]
+    params = {"C": 1.0}
+    plain = fit_candidate("logistic_regression", params, frame, seed=0)
+    weighted = fit_candidate("logistic_regression", params, frame, seed=0, half_life_days=1.0)
+    agree_plain = np.mean(plain.predict(probe) == probe["delay"].to_numpy())
+    agree_weighted = np.mean(weighted.predict(probe) == probe["delay"].to_numpy())
+    assert agree_plain < 0.2 < 0.8 < agree_weighted

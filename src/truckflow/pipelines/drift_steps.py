@@ -176,24 +176,29 @@ def check_drift(db: Database, settings: Settings, week_start: dt.date) -> dict[s
     }
 
 
-def training_window(week_start: dt.date) -> dict[str, str]:
-    """The data up to now: arrivals before ``week_start``; the last week is the test part, the
-    week before it validation, everything earlier training."""
+def training_window(week_start: dt.date, holdout_days: int = 2) -> dict[str, str]:
+    """The data up to now: arrivals before ``week_start``. The last ``holdout_days`` are the
+    test part, as many before them validation, everything earlier (the recent days included,
+    so that the model sees what changed) training."""
+    holdout = dt.timedelta(days=holdout_days)
+    end = _midnight(week_start)
     return {
         "window_start": "",
         "window_end": week_start.isoformat(),
-        "train_end": (week_start - 2 * _WEEK).isoformat(),
-        "validation_end": (week_start - _WEEK).isoformat(),
+        "train_end": (end - 2 * holdout).isoformat(),
+        "validation_end": (end - holdout).isoformat(),
     }
 
 
 def retrain(db: Database, settings: Settings, week_start: dt.date, seed: int = 0) -> dict[str, Any]:
-    """Run the ``training`` pipeline on the data up to ``week_start``."""
+    """Run the ``training`` pipeline on the data up to ``week_start``, recent rows weighted up."""
     sink = MultiSink(LoggingSink(), Notifications.open(settings, db).sink)
     params: dict[str, Any] = {
-        **training_window(week_start),
+        **training_window(week_start, settings.streaming_retrain_holdout_days),
         "n_trials": settings.streaming_retrain_trials,
         "families": settings.streaming_retrain_families,
+        "half_life_days": settings.streaming_retrain_half_life_days,
+        "min_f1": settings.streaming_retrain_min_f1,
         "seed": seed,
     }
     result = run_pipeline("training", params, settings=settings, sink=sink)

@@ -85,6 +85,7 @@ def train(
     seed: int,
     device: str,
     n_jobs: int,
+    half_life_days: float,
     context: StepContext,
 ) -> dict[str, Any]:
     if family not in {f.strip() for f in families.split(",")}:
@@ -98,6 +99,7 @@ def train(
         seed=seed,
         device=device,
         n_jobs=n_jobs,
+        half_life_days=half_life_days,
     )
     model = context.artifacts.put_file(out.pop("model_path"))
     return {**out, "model": model, "skipped": False}
@@ -216,6 +218,13 @@ def training_pipeline() -> Pipeline:
             "device", "string", default="cpu", description="XGBoost device: cpu or cuda."
         ),
         "n_jobs": Parameter("n_jobs", "int", default=1, description="Threads per model fit."),
+        "half_life_days": Parameter(
+            "half_life_days",
+            "float",
+            default=0.0,
+            description="Weight training rows by recency, halving every this many days "
+            "(0: equal weights, as the course trains).",
+        ),
         "min_f1": Parameter(
             "min_f1", "float", default=0.6, description="Least test F1 to register."
         ),
@@ -238,6 +247,7 @@ def training_pipeline() -> Pipeline:
             seed=p["seed"],
             device=p["device"],
             n_jobs=p["n_jobs"],
+            half_life_days=p["half_life_days"],
         )
         for family in FAMILIES
     ]

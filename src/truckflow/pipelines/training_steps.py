@@ -53,7 +53,12 @@ def register_candidate(
             "validation_roc_auc": float(candidate["validation_roc_auc"]),
         },
         tags={THRESHOLD_TAG: f"{candidate['threshold']:.6f}", "family": candidate["family"]},
-        params={**candidate["params"], "trials": candidate["trials"], "seed": candidate["seed"]},
+        params={
+            **candidate["params"],
+            "trials": candidate["trials"],
+            "seed": candidate["seed"],
+            "half_life_days": candidate.get("half_life_days", 0.0),
+        },
         data_window=data_window,
         feature_version=feature_version,
         execution_id=execution_id,

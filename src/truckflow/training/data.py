@@ -23,6 +23,7 @@ __all__ = [
     "TrainingError",
     "labels",
     "model_input",
+    "recency_weights",
     "split_by_arrival",
 ]
 
@@ -105,6 +106,17 @@ def model_input(frame: pd.DataFrame) -> pd.DataFrame:
         values[pd.isna(values)] = np.nan
         out[column] = pd.Series(values, index=frame.index, dtype="object")
     return out
+
+
+def recency_weights(frame: pd.DataFrame, half_life_days: float) -> np.ndarray | None:
+    """Sample weights halving every ``half_life_days`` back from the latest arrival, so that a
+    retrained model follows a change in the last days; None (equal weights) when 0."""
+    if half_life_days <= 0:
+        return None
+    arrival = pd.to_datetime(frame["estimated_arrival"])
+    age_days = (arrival.max() - arrival).dt.total_seconds().to_numpy() / 86_400.0
+    weights: np.ndarray = np.exp2(-age_days / half_life_days)
+    return weights
 
 
 def labels(frame: pd.DataFrame) -> np.ndarray:

@@ -119,6 +119,7 @@ def train_candidate(
     seed: int = 0,
     device: str = "cpu",
     n_jobs: int = 1,
+    half_life_days: float = 0.0,
 ) -> dict[str, Any]:
     """Tune one family on train, scored on validation; save the refitted best model."""
     tuned = tune_candidate(
@@ -129,6 +130,7 @@ def train_candidate(
         seed=seed,
         device=device,
         n_jobs=n_jobs,
+        half_life_days=half_life_days,
     )
     path = _folder(out_dir) / f"{family}.joblib"
     joblib.dump(tuned.model, path)
@@ -142,6 +144,7 @@ def train_candidate(
         "trials": tuned.trials,
         "seed": seed,
         "device": device,
+        "half_life_days": tuned.half_life_days,
     }
 
 

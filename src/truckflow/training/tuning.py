@@ -17,11 +17,13 @@ from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import Pipeline
 
 from truckflow.training.candidates import build_estimator, family
-from truckflow.training.data import TrainingError, labels
+from truckflow.training.data import TrainingError, labels, recency_weights
 from truckflow.training.evaluate import best_threshold
 from truckflow.training.preprocess import model_pipeline, positive_weight
 
 __all__ = ["TunedCandidate", "fit_candidate", "tune_candidate"]
+
+_HALF_LIFE = "half_life_days"
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ class TunedCandidate:
     validation_f1: float
     validation_roc_auc: float
     trials: int
+    half_life_days: float = 0.0  # the recency weighting chosen (0: equal weights)
 
 
 def fit_candidate(
@@ -43,14 +46,17 @@ def fit_candidate(
     seed: int,
     device: str = "cpu",
     n_jobs: int = 1,
+    half_life_days: float = 0.0,
 ) -> Pipeline:
     y = labels(train)
     estimator = build_estimator(
         name, params, seed=seed, device=device, pos_weight=positive_weight(y), n_jobs=n_jobs
     )
     pipeline = model_pipeline(estimator)
+    weights = recency_weights(train, half_life_days)
+    fit_params = {} if weights is None else {"model__sample_weight": weights}
     try:
-        pipeline.fit(train, y)
+        pipeline.fit(train, y, **fit_params)
     except (ValueError, RuntimeError) as exc:
         raise TrainingError(f"fitting {name} with {params} failed: {exc}") from exc
     return pipeline
@@ -70,15 +76,34 @@ def tune_candidate(
     seed: int,
     device: str = "cpu",
     n_jobs: int = 1,
+    half_life_days: float = 0.0,
 ) -> TunedCandidate:
-    """Search ``name``'s space for ``n_trials`` trials; refit the best and set its threshold."""
+    """Search ``name``'s space for ``n_trials`` trials; refit the best and set its threshold.
+
+    With ``half_life_days`` > 0, weighting the training rows by recency (``recency_weights``)
+    is one more choice of the search, against equal weights: the first two trials try both
+    (weighted first),
+    and the validation part (the most recent data) decides. A change of the mapping from
+    features to delay calls for the weights; a change of the inputs alone does not.
+    """
     if n_trials < 1:
         raise TrainingError(f"the trial budget must be at least 1, got {n_trials}")
     space = family(name).suggest
     y_val = labels(validation)
+    weightings = [0.0, float(half_life_days)] if half_life_days > 0 else [0.0]
 
     def objective(trial: optuna.Trial) -> float:
-        model = fit_candidate(name, space(trial), train, seed=seed, device=device, n_jobs=n_jobs)
+        params = space(trial)
+        half_life = float(trial.suggest_categorical(_HALF_LIFE, weightings))
+        model = fit_candidate(
+            name,
+            params,
+            train,
+            seed=seed,
+            device=device,
+            n_jobs=n_jobs,
+            half_life_days=half_life,
+        )
         return best_threshold(y_val, _scores(model, validation))[1]
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -87,9 +112,14 @@ def tune_candidate(
         sampler=optuna.samplers.TPESampler(seed=seed),
         study_name=f"{name}-{seed}",
     )
+    for weighting in reversed(weightings):
+        study.enqueue_trial({_HALF_LIFE: weighting}, skip_if_exists=True)
     study.optimize(objective, n_trials=n_trials, n_jobs=1)
     params = dict(study.best_trial.params)
-    model = fit_candidate(name, params, train, seed=seed, device=device, n_jobs=n_jobs)
+    chosen = float(params.pop(_HALF_LIFE, 0.0))
+    model = fit_candidate(
+        name, params, train, seed=seed, device=device, n_jobs=n_jobs, half_life_days=chosen
+    )
     scores = _scores(model, validation)
     threshold, f1 = best_threshold(y_val, scores)
     return TunedCandidate(
@@ -100,4 +130,5 @@ def tune_candidate(
         validation_f1=f1,
         validation_roc_auc=float(roc_auc_score(y_val, scores)),
         trials=n_trials,
+        half_life_days=chosen,
     )
