@@ -15,6 +15,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from truckflow.data.generate import generate_world
 from truckflow.data.generate.scenarios import resolve_scenario
@@ -24,6 +25,7 @@ from truckflow.pipelines.stream import ReplayResult, replay
 from truckflow.pipelines.stream_setup import prepare_history
 from truckflow.registry import ModelRegistry
 from truckflow.settings import Settings
+from truckflow.streaming.tables import batch_predictions
 
 SCALE = 1.0
 SEED = 0
@@ -127,3 +129,17 @@ def test_after_a_concept_shift_the_retrained_model_beats_the_old_one(
     print(f"following week F1: old version 1 {old_f1:.3f}, retrained version {new} {new_f1:.3f}")
     assert following["1"]["rows"] == following[new]["rows"] > 1000
     assert new_f1 > old_f1
+    # The retrained version served the trips from the day after the drift day on (the drift
+    # pipeline runs after the day's own predictions, once the new week's forecasts are in).
+    with Runtime.open(settings) as runtime, runtime.db.engine.connect() as conn:
+        served = (
+            conn.execute(
+                sa.select(sa.distinct(batch_predictions.c.model_version)).where(
+                    batch_predictions.c.departure_date >= dt.datetime(2019, 2, 23),
+                    batch_predictions.c.departure_date < dt.datetime(2019, 3, 1),
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert served == [new]

@@ -28,6 +28,13 @@ def demo(
     scenario: str = typer.Option(
         "default", "--scenario", help="What the streaming weeks do (see `truckflow data generate`)."
     ),
+    shift_week: int = typer.Option(
+        1,
+        "--shift-week",
+        min=1,
+        help="Streaming week in which the scenario's change starts (1: caught on the first "
+        "drift day, 2019-02-22).",
+    ),
     reset: bool = typer.Option(
         False,
         "--reset",
@@ -57,6 +64,7 @@ def demo(
         scale=scale,
         seed=seed,
         scenario=scenario,
+        shift_week=shift_week,
         reset=reset,
         data=data,
         n_trials=trials,
@@ -104,7 +112,13 @@ def _render(s: DemoSummary) -> None:
         console.print(daily)
     if s.drift:
         drift = Table(
-            "week", "verdict", "share drifted", "F1", "drifted columns", title="Weekly drift"
+            "week",
+            "verdict",
+            "share drifted",
+            "F1",
+            "drifted columns",
+            "retraining",
+            title="Weekly drift",
         )
         for w in s.drift:
             verdict = "[red]drift[/]" if w.drift_detected else "[green]no drift[/]"
@@ -115,6 +129,7 @@ def _render(s: DemoSummary) -> None:
                 f"{w.share_drifted:.2f}",
                 f1,
                 ", ".join(w.drifted_columns),
+                w.retraining or "-",
             )
         console.print(drift)
     models = Table("version", "aliases", "approval", "test F1", "served", title="Models")

@@ -41,6 +41,9 @@ class DemoOptions:
     scale: float = 1.0
     seed: int = 0
     scenario: str = "default"
+    # The scenario's change starts in the first streaming week: the first drift day
+    # (2019-02-22) catches it and the retrained version serves the second week.
+    shift_week: int = 1
     reset: bool = False
     data: Path | None = None
     n_trials: int | None = None  # None: scaled from ``scale`` (small, for speed)
@@ -48,6 +51,10 @@ class DemoOptions:
     # quickest to fit; at small scales it also clears the training gate where one boosted
     # trial does not.
     families: str = "logistic_regression"
+
+    def generator_shift_week(self) -> int | None:
+        """The start week handed to the generator (a scenario that changes nothing takes none)."""
+        return None if self.scenario == "none" else self.shift_week
 
     def trials(self) -> int:
         if self.n_trials is not None:
@@ -84,6 +91,7 @@ class DriftWeek:
     drift_detected: bool
     drifted_columns: list[str]
     scores: dict[str, float]  # column -> statistic (distance or p-value, as the test gives)
+    retraining: str | None = None  # what the retraining that the drift started came to
 
 
 @dataclass(frozen=True)
@@ -111,7 +119,7 @@ class DemoSummary:
     models: list[ModelServing] = field(default_factory=list)
     production_version: str | None = None
     deployments: list[dict[str, Any]] = field(default_factory=list)  # production, oldest first
-    retrained: bool = False
+    retrained: bool = False  # a drift check started a retraining (whatever it came to)
     notifications: dict[str, int] = field(default_factory=dict)
     notifications_file: Path | None = None
     report: Path | None = None

@@ -77,7 +77,15 @@ def write_report(summary: DemoSummary, folder: Path) -> Path:
         ],
     )
     drift = _table(
-        ["week", "dataset drift", "share drifted", "model drift", "F1", "drifted columns"],
+        [
+            "week",
+            "dataset drift",
+            "share drifted",
+            "model drift",
+            "F1",
+            "drifted columns",
+            "retraining",
+        ],
         [
             [
                 w.week_start,
@@ -86,6 +94,7 @@ def write_report(summary: DemoSummary, folder: Path) -> Path:
                 w.model_drift,
                 "" if w.f1 is None else f"{w.f1:.3f}",
                 ", ".join(w.drifted_columns),
+                w.retraining or "-",
             ]
             for w in summary.drift
         ],

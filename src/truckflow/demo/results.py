@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import Counter
 from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
 
 from truckflow.demo.model import DailyPoint, DriftWeek, ModelServing
 from truckflow.monitoring.store import list_drift_runs, load_daily_metrics, load_drift_columns
 from truckflow.registry import ModelRegistry
 from truckflow.settings import Settings
 from truckflow.store import Database
+from truckflow.streaming.tables import streaming_weeks
 
 __all__ = ["daily_points", "drift_weeks", "model_history", "notification_counts"]
 
@@ -22,8 +27,28 @@ def daily_points(db: Database) -> list[DailyPoint]:
     ]
 
 
+def _retraining_outcome(summary: dict[str, Any]) -> str | None:
+    """One line on the week's retraining: the version and its release, or why none came."""
+    training = summary.get("training")
+    if training is None:
+        return None
+    version = training.get("version")
+    if version is None:
+        error = str(training.get("error") or training.get("status") or "no version")
+        return f"no new version: {error.removeprefix('the model is not registered: ')}"
+    release = summary.get("release") or {}
+    return f"version {version} {release.get('status', 'registered')}"
+
+
+def _week_summaries(db: Database) -> dict[dt.date, dict[str, Any]]:
+    with db.engine.connect() as conn:
+        rows = conn.execute(sa.select(streaming_weeks.c.week_start, streaming_weeks.c.summary))
+        return {week: dict(summary) for week, summary in rows}
+
+
 def drift_weeks(db: Database) -> list[DriftWeek]:
     weeks = []
+    summaries = _week_summaries(db)
     for run in list_drift_runs(db):
         columns = load_drift_columns(db, run.week_start, "data")
         weeks.append(
@@ -36,6 +61,7 @@ def drift_weeks(db: Database) -> list[DriftWeek]:
                 drift_detected=run.drift_detected,
                 drifted_columns=[c.column_name for c in columns if c.drifted],
                 scores={c.column_name: c.statistic for c in columns},
+                retraining=_retraining_outcome(summaries.get(run.week_start, {})),
             )
         )
     return weeks

@@ -40,6 +40,7 @@ def run_demo(
     if options.reset:
         removed = stages.reset_home(settings)
         say("reset", f"removed {', '.join(removed) or 'nothing'}", 1, 1)
+    settings = _with_demo_retraining(settings, options)
     settings.ensure_home()
     data_dir = options.data.resolve() if options.data else settings.home / stages.DATA_FOLDER
     summary = DemoSummary(
@@ -65,6 +66,17 @@ def run_demo(
     return summary
 
 
+def _with_demo_retraining(settings: Settings, options: DemoOptions) -> Settings:
+    """Retraining in the replay trains what the demo trained first, with as many trials,
+    unless the settings name their own (the defaults are sized for a real deployment)."""
+    chosen = {
+        "streaming_retrain_trials": options.trials(),
+        "streaming_retrain_families": options.families,
+    }
+    keep = settings.model_fields_set
+    return settings.model_copy(update={k: v for k, v in chosen.items() if k not in keep})
+
+
 def _read_back(summary: DemoSummary, runtime: Runtime) -> None:
     summary.daily = daily_points(runtime.db)
     summary.drift = drift_weeks(runtime.db)
@@ -74,7 +86,7 @@ def _read_back(summary: DemoSummary, runtime: Runtime) -> None:
     summary.deployments = [
         d.to_dict() for d in reversed(deployment_history(runtime, stage="production"))
     ]
-    summary.retrained = len({d.model_version for d in summary.daily}) > 1 or len(summary.models) > 1
+    summary.retrained = any(w.retraining is not None for w in summary.drift)
     path: Path = runtime.settings.home / DEFAULT_FILE_NAME
     summary.notifications_file = path
     summary.notifications = notification_counts(path)

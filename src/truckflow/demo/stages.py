@@ -118,12 +118,13 @@ def _manifest_matches(folder: Path, options: DemoOptions) -> bool:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    scenario = doc.get("scenario")
-    name = scenario.get("name") if isinstance(scenario, dict) else scenario
+    from truckflow.data.generate.scenarios import resolve_scenario
+
+    wanted = resolve_scenario(options.scenario, start_week=options.generator_shift_week())
     return bool(
         doc.get("seed") == options.seed
         and float(doc.get("scale", -1)) == float(options.scale)
-        and name == options.scenario
+        and doc.get("scenario") == json.loads(json.dumps(wanted.to_dict()))
     )
 
 
@@ -141,9 +142,12 @@ def generate_stage(ctx: DemoContext) -> tuple[StageStatus, str]:
         seed=o.seed,
         scale=o.scale,
         scenario=o.scenario,
+        shift_week=o.generator_shift_week(),
         progress=lambda what, done, total: ctx.say("generate", what, done, total),
     )
-    return "done", f"{report.total_rows:,} rows in {len(report.rows)} files ({o.scenario})"
+    week = o.generator_shift_week()
+    change = "" if week is None else f", from streaming week {week}"
+    return "done", f"{report.total_rows:,} rows in {len(report.rows)} files ({o.scenario}{change})"
 
 
 def first_streaming_day(folder: Path) -> dt.date:

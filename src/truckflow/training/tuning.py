@@ -82,7 +82,7 @@ def tune_candidate(
 
     With ``half_life_days`` > 0, weighting the training rows by recency (``recency_weights``)
     is one more choice of the search, against equal weights: the first two trials try both
-    (weighted first),
+    (equal weights first),
     and the validation part (the most recent data) decides. A change of the mapping from
     features to delay calls for the weights; a change of the inputs alone does not.
     """
@@ -112,7 +112,7 @@ def tune_candidate(
         sampler=optuna.samplers.TPESampler(seed=seed),
         study_name=f"{name}-{seed}",
     )
-    for weighting in reversed(weightings):
+    for weighting in weightings:
         study.enqueue_trial({_HALF_LIFE: weighting}, skip_if_exists=True)
     study.optimize(objective, n_trials=n_trials, n_jobs=1)
     params = dict(study.best_trial.params)
