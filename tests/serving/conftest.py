@@ -8,8 +8,6 @@ aliases never see one another.
 from __future__ import annotations
 
 import socket
-import threading
-import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +20,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from truckflow.serving.background import BackgroundServer
 from truckflow.serving.errors import ForecastsNotArrivedError, UnknownEntityError
 from truckflow.serving.model import Trip
 from truckflow.settings import Settings
@@ -233,30 +232,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class LiveServer:
+class LiveServer(BackgroundServer):
     """A real uvicorn server on loopback, in a thread of this process."""
-
-    def __init__(self, app: Any) -> None:
-        import uvicorn
-
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> LiveServer:
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=30)
 
 
 @pytest.fixture

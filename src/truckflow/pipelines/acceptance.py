@@ -53,16 +53,16 @@ def _client(settings: Settings, db: Database, stage: str) -> Iterator[Any]:
         with httpx.Client(base_url=settings.release_staging_url, timeout=30) as client:
             yield client
         return
-    from fastapi.testclient import TestClient
-
     from truckflow.serving import DatabaseFeatureSource, MlflowModelSource, create_app
+    from truckflow.serving.background import BackgroundServer
 
     source = MlflowModelSource(settings.tracking_uri, settings.model_name)
     features = DatabaseFeatureSource(db)
     app = create_app(
         settings, model_source=source, feature_source=features, db=db, stage=stage, watch=False
     )
-    with TestClient(app) as client:  # runs the lifespan: the capture writer flushes on exit
+    # A real server on loopback: the latency budget covers HTTP as a client sees it.
+    with BackgroundServer(app) as server, httpx.Client(base_url=server.url, timeout=30) as client:
         yield client
 
 
