@@ -134,7 +134,9 @@ def test_after_a_concept_shift_the_retrained_model_beats_the_old_one(
     with Runtime.open(settings) as runtime, runtime.db.engine.connect() as conn:
         served = (
             conn.execute(
-                sa.select(sa.distinct(batch_predictions.c.model_version)).where(
+                sa.select(batch_predictions.c.model_version)
+                .distinct()
+                .where(
                     batch_predictions.c.departure_date >= dt.datetime(2019, 2, 23),
                     batch_predictions.c.departure_date < dt.datetime(2019, 3, 1),
                 )
