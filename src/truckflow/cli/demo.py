@@ -20,6 +20,12 @@ __all__ = ["demo"]
 _STYLE = {"done": "green", "existing": "cyan", "unavailable": "yellow", "failed": "red"}
 
 
+def _some(names: list[str], shown: int = 4) -> str:
+    """A few names and how many more: the HTML report lists them all."""
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f" (+{more} more)" if more > 0 else "")
+
+
 def demo(
     scale: float = typer.Option(
         1.0, "--scale", help="Size of the generated world (1 = the course's)."
@@ -128,7 +134,7 @@ def _render(s: DemoSummary) -> None:
                 verdict,
                 f"{w.share_drifted:.2f}",
                 f1,
-                ", ".join(w.drifted_columns),
+                _some(w.drifted_columns),
                 w.retraining or "-",
             )
         console.print(drift)
