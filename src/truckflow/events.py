@@ -30,13 +30,19 @@ class Severity(StrEnum):
 
 @dataclass(frozen=True)
 class Event:
-    """One thing that happened. ``type`` is dotted, e.g. ``pipeline.failed`` or ``drift.detected``."""
+    """One thing that happened. ``type`` is dotted, e.g. ``pipeline.failed`` or ``drift.detected``.
+
+    ``key``, when set, names the event for good (``metrics.daily:2019-02-16``): a sink that
+    keeps events writes an event of a known key once, so a rerun of the work that emits it
+    does not tell it twice.
+    """
 
     type: str
     subject: str
     body: dict[str, Any] = field(default_factory=dict)
     severity: Severity = Severity.INFO
     time: datetime = field(default_factory=lambda: datetime.now(UTC))
+    key: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -45,6 +51,7 @@ class Event:
             "body": self.body,
             "severity": str(self.severity),
             "time": self.time.isoformat(),
+            "key": self.key,
         }
 
 

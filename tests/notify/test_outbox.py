@@ -200,3 +200,19 @@ def test_database_problems_are_named(settings: Settings, tmp_path: Path) -> None
     with pytest.raises(NotifyError, match=r"dispatching the outbox of sqlite:///.*unmigrated\.db"):
         notes.dispatch()
     bare.dispose()
+
+
+def test_an_event_with_a_key_is_written_once_per_channel(settings: Settings, db: Database) -> None:
+    notes = Notifications.open(settings, db)
+    told_once = metrics_daily("2019-02-16", {"f1": 0.7}, model="3")
+    assert told_once.key == "metrics.daily:2019-02-16"
+    for _ in range(2):
+        notes.sink.emit(told_once)
+        notes.sink.emit(pipeline_failed("daily", "e9", step="ingest", error="bad row"))
+    rows = list_outbox(db)
+    keyed = [r for r in rows if r["event_type"] == "metrics.daily"]
+    assert len(keyed) == len({r["channel"] for r in keyed}) >= 1  # once per channel
+    # Events without a key are a log: each emission is written.
+    assert len([r for r in rows if r["event_type"] == "pipeline.failed"]) == 2 * len(
+        {r["channel"] for r in rows if r["event_type"] == "pipeline.failed"}
+    )

@@ -11,6 +11,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from truckflow.data.generate import generate_world
+from truckflow.notify.schema import notify_outbox
 from truckflow.pipelines.runtime import Runtime
 from truckflow.pipelines.stream_setup import prepare_history
 from truckflow.settings import Settings
@@ -66,7 +67,21 @@ def dump(db: Database) -> dict[str, pd.DataFrame]:
                     ]
             order = frame.astype(str).sort_values(list(frame.columns)).index
             out[name] = frame.loc[order].reset_index(drop=True)
+        out["notify_outbox (events told once)"] = _keyed_events(conn)
     return out
+
+
+def _keyed_events(conn: sa.Connection) -> pd.DataFrame:
+    """The outbox is a log, but an event with a key must be in it once, whatever reruns."""
+    t = notify_outbox
+    rows = conn.execute(
+        sa.select(t.c.channel, t.c.event_type, t.c.event_key, t.c.subject, t.c.body)
+        .where(t.c.event_key.is_not(None))
+        .order_by(t.c.channel, t.c.event_key)
+    ).all()
+    frame = pd.DataFrame(rows, columns=["channel", "event_type", "event_key", "subject", "body"])
+    frame["body"] = [json.dumps(b, sort_keys=True) for b in frame["body"]]
+    return frame
 
 
 def assert_same(left: dict[str, pd.DataFrame], right: dict[str, pd.DataFrame]) -> None:

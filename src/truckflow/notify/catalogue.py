@@ -90,15 +90,22 @@ def severity_rank(severity: Severity | str) -> int:
 
 
 def event_of(
-    type_: EventType, subject: str, body: Mapping[str, Any], severity: Severity | None = None
+    type_: EventType,
+    subject: str,
+    body: Mapping[str, Any],
+    severity: Severity | None = None,
+    *,
+    key: str | None = None,
 ) -> Event:
-    """An event of a catalogued type; ``None`` values are left out of the body."""
+    """An event of a catalogued type; ``None`` values are left out of the body. ``key`` makes
+    it an event told once (see ``Event``)."""
     clean = {k: v for k, v in body.items() if v is not None}
     return Event(
         type=str(type_),
         subject=subject,
         body=clean,
         severity=severity or DEFAULT_SEVERITY[type_],
+        key=key,
     )
 
 
@@ -215,6 +222,7 @@ def features_waiting(day: str, *, trips: int, reason: str = "weather forecasts m
         EventType.FEATURES_WAITING,
         f"{trips} trip(s) departed by {day} still wait for forecasts",
         {"day": day, "trips": trips, "reason": reason},
+        key=f"{EventType.FEATURES_WAITING}:{day}",
     )
 
 
@@ -224,6 +232,7 @@ def drift_detected(
     threshold: float,
     report: str | None = None,
     model: str | None = None,
+    key: str | None = None,
 ) -> Event:
     """``scores`` maps each drifted column (or metric) to its drift score."""
     columns = sorted(scores)
@@ -237,6 +246,7 @@ def drift_detected(
             "report": report,
             "model": model,
         },
+        key=key,
     )
 
 
@@ -301,6 +311,7 @@ def metrics_daily(day: str, metrics: Mapping[str, float], *, model: str | None =
         EventType.METRICS_DAILY,
         f"daily metrics for {day}",
         {"day": day, "model": model, "metrics": {k: float(v) for k, v in metrics.items()}},
+        key=f"{EventType.METRICS_DAILY}:{day}",
     )
 
 
@@ -311,6 +322,7 @@ def retraining_done(
     reason: str,
     promoted: bool,
     metrics: Mapping[str, float] | None = None,
+    key: str | None = None,
 ) -> Event:
     outcome = "promoted" if promoted else "not promoted"
     return event_of(
@@ -323,6 +335,7 @@ def retraining_done(
             "promoted": promoted,
             "metrics": _dict(metrics),
         },
+        key=key,
     )
 
 

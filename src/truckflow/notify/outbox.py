@@ -108,6 +108,7 @@ class OutboxSink:
             "channel": spec.name,
             "channel_url": spec.redacted_url[:512],
             "event_type": event.type,
+            "event_key": None if event.key is None else event.key[:200],
             "severity": str(event.severity),
             "subject": scrub(event.subject, self._secrets)[:_SUBJECT_MAX],
             "body": body,
@@ -124,11 +125,21 @@ class OutboxSink:
         # One statement per row: the ids give the per-channel delivery order.
         ids: list[int] = []
         for row in rows:
+            if row["event_key"] is not None and _known(conn, row["channel"], row["event_key"]):
+                continue
             result = conn.execute(notify_outbox.insert().values(**row))
             key = result.inserted_primary_key
             if key is not None:
                 ids.append(int(key[0]))
         return ids
+
+
+def _known(conn: sa.Connection, channel: str, key: str) -> bool:
+    t = notify_outbox
+    found = conn.execute(
+        sa.select(t.c.id).where(t.c.channel == channel, t.c.event_key == key).limit(1)
+    ).first()
+    return found is not None
 
 
 def list_outbox(

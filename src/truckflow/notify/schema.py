@@ -5,6 +5,9 @@ the real URL up in the settings when it delivers. ``status`` moves pending -> se
 one dispatcher, ``claim_token``) -> delivered; a failed attempt puts it back to pending with
 ``attempts``, ``last_error`` and ``next_attempt_at`` set. ``failed`` is for rows that can never
 be delivered (a one-off test channel that is gone); nothing else is ever given up.
+
+``event_key`` names an event that must be told once (the metrics of a day, the drift of a
+week): a rerun of the day that emits it again finds the key and writes nothing.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ notify_outbox = sa.Table(
     sa.Column("channel", sa.String(64), nullable=False),
     sa.Column("channel_url", sa.String(512), nullable=False),
     sa.Column("event_type", sa.String(64), nullable=False),
+    sa.Column("event_key", sa.String(200), nullable=True),
     sa.Column("severity", sa.String(16), nullable=False),
     sa.Column("subject", sa.String(512), nullable=False),
     sa.Column("body", sa.JSON, nullable=False),
@@ -47,4 +51,5 @@ notify_outbox = sa.Table(
     ),
     sa.Index("ix_notify_outbox_channel_status_id", "channel", "status", "id"),
     sa.Index("ix_notify_outbox_status", "status"),
+    sa.Index("ux_notify_outbox_channel_event_key", "channel", "event_key", unique=True),
 )

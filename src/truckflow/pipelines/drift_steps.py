@@ -157,6 +157,7 @@ def check_drift(db: Database, settings: Settings, week_start: dt.date) -> dict[s
                     threshold=config.drift_share,
                     report=str(paths.html),
                     model=f"{settings.model_name} v{production.version}",
+                    key=f"drift.detected:{week_start.isoformat()}",
                 ),
                 connection=conn,
             )
@@ -263,6 +264,7 @@ def record_week(
                     metrics=None
                     if training is None or training.get("test_f1") is None
                     else {"test_f1": float(training["test_f1"])},
+                    key=f"retraining.done:{week_start.isoformat()}",
                 ),
                 connection=conn,
             )
