@@ -5,7 +5,7 @@ import datetime
 import sqlalchemy as sa
 
 from truckflow.store import Database, connect, metadata
-from truckflow.store.migrate import current_revision, head_revision, upgrade
+from truckflow.store.migrate import current_revision, head_revision, target_metadata, upgrade
 
 
 def test_upgrade_creates_every_declared_table(any_db: Database) -> None:
@@ -53,3 +53,12 @@ def test_sqlite_runs_in_wal_mode_with_busy_timeout(tmp_path) -> None:  # type: i
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 1234
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_the_migrations_build_the_declared_schema(any_db: Database) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    with any_db.engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), target_metadata())
+    assert differences == []
