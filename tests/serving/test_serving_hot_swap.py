@@ -52,6 +52,22 @@ def _wait_for_version(client: httpx.Client, version: str, timeout: float = 30) -
     raise AssertionError(f"the server did not swap to version {version} within {timeout} s")
 
 
+def _wait_until_served(
+    results: list[list[Served]], version: str, after: float, n: int = 20, timeout: float = 30
+) -> None:
+    """Let the current version serve ``n`` requests started after ``after`` (a loaded machine
+    can stall the server longer than any fixed pause) before the alias moves on."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done = sum(
+            1 for out in results for s in list(out) if s.version == version and s.started > after
+        )
+        if done >= n:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"version {version} served fewer than {n} requests within {timeout} s")
+
+
 def test_promotions_and_rollback_under_load(
     registry: Registry, make_app: Any, live_server: Any
 ) -> None:
@@ -67,11 +83,12 @@ def test_promotions_and_rollback_under_load(
         for thread in clients:
             thread.start()
         current, since = v1, time.monotonic()
+        live_from = since  # when the server had swapped the current version in
         auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
         try:
             # (version, how the server learns of it): promotions 2, 3, 4, then rollback to 3.
             for version, by in ((v2, "reload"), (v3, "watcher"), (v4, "reload"), (v3, "watcher")):
-                time.sleep(0.5)
+                _wait_until_served(results, current, after=live_from)
                 set_at = time.monotonic()
                 registry.set_alias("staging", version)
                 if by == "reload":
@@ -82,8 +99,8 @@ def test_promotions_and_rollback_under_load(
                 else:
                     swapped_at = _wait_for_version(admin, version)
                 windows.append((current, since, swapped_at))
-                current, since = version, set_at
-            time.sleep(0.5)
+                current, since, live_from = version, set_at, swapped_at
+            _wait_until_served(results, current, after=live_from)
         finally:
             stop.set()
             for thread in clients:
