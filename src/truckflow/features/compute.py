@@ -115,11 +115,18 @@ def _window_mean(values: pd.Series, lo: np.ndarray, hi: np.ndarray) -> np.ndarra
     """Mean of each window, blanks skipped (pandas' mean); NaN when a window has no value."""
     raw = pd.to_numeric(values).to_numpy(dtype=np.float64)
     present = ~np.isnan(raw)
-    sums = np.concatenate(([0.0], np.cumsum(np.where(present, raw, 0.0))))
     counts = np.concatenate(([0], np.cumsum(present)))
     n = counts[hi] - counts[lo]
+    # Each window summed on its own values (not as a difference of running sums, whose rounding
+    # depends on the rows before it): a trip's features are then the same bits whichever other
+    # trips were computed with it, so a stored row equals the same trip computed on demand.
+    # reduceat over the interleaved bounds sums [lo, hi) at even positions; a trailing zero
+    # keeps a bound equal to the length in range.
+    padded = np.append(np.where(present, raw, 0.0), 0.0)
+    bounds = np.column_stack([lo, hi]).ravel()
+    sums = np.add.reduceat(padded, bounds)[::2] if len(bounds) else np.zeros(0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(n > 0, (sums[hi] - sums[lo]) / np.maximum(n, 1), np.nan)
+        return np.where(n > 0, sums / np.maximum(n, 1), np.nan)
 
 
 def _window_mode(values: pd.Series, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
