@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from truckflow.serving.compiled import compile_pipeline
 from truckflow.serving.errors import ModelLoadError
 
 __all__ = ["MlflowLoadedModel", "MlflowModelSource"]
@@ -55,6 +56,10 @@ class MlflowLoadedModel:
                 # OpenMP's pool on a busy machine costs a single row ten times its own work.
                 booster.set_param({"nthread": 1})
         object.__setattr__(self, "_booster", booster)
+        # The training pipeline's model, replayed as array operations (None for other shapes).
+        object.__setattr__(
+            self, "_compiled", compile_pipeline(self.estimator, list(self.feature_names))
+        )
         # A scikit-learn Pipeline (what the training pipeline registers) starts with its own
         # input conversion, which reads named columns: it gets a frame, not a bare array.
         object.__setattr__(self, "_wants_frame", hasattr(self.estimator, "steps"))
@@ -64,6 +69,9 @@ class MlflowLoadedModel:
         if booster is not None:
             # inplace_predict skips the DMatrix copy; binary:logistic yields P(delay) directly.
             return np.asarray(booster.inplace_predict(rows), dtype=np.float64)
+        compiled = self.__dict__["_compiled"]
+        if compiled is not None:
+            return np.asarray(compiled(rows), dtype=np.float64)
         given: Any = rows
         if self.__dict__["_wants_frame"]:
             given = pd.DataFrame(rows, columns=list(self.feature_names))
