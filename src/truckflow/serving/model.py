@@ -14,7 +14,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 
-__all__ = ["FastModel", "FeatureSource", "LoadedModel", "ModelSource", "Trip"]
+__all__ = ["FastModel", "FeatureRows", "FeatureSource", "LoadedModel", "ModelSource", "Trip"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,3 +85,17 @@ class FeatureSource(Protocol):
     """
 
     def features_for_trips(self, trips: Sequence[Trip]) -> tuple[pd.DataFrame, Sequence[int]]: ...
+
+
+@runtime_checkable
+class FeatureRows(Protocol):
+    """Optional fast path of a ``FeatureSource``: model rows straight away, no DataFrame.
+
+    ``feature_rows`` returns the rows in ``names`` order (as ``rows.frame_rows`` shapes them)
+    and the positions of trips whose features could not be built; when there are any, the rows
+    are not to be used. It raises what ``features_for_trips`` raises.
+    """
+
+    def feature_rows(
+        self, trips: Sequence[Trip], names: Sequence[str], model_version: str
+    ) -> tuple[np.ndarray, Sequence[int]]: ...

@@ -14,20 +14,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from truckflow.serving.capture import CaptureBatch, CaptureWriter
-from truckflow.serving.errors import (
-    FeatureLookupUnavailableError,
-    ForecastsNotArrivedError,
-    ServingError,
-)
+from truckflow.serving.errors import FeatureLookupUnavailableError, ForecastsNotArrivedError
 from truckflow.serving.holder import ModelHolder, ServedModel
 from truckflow.serving.metrics import ServingMetrics
-from truckflow.serving.model import FeatureSource, Trip
+from truckflow.serving.model import FeatureRows, FeatureSource, Trip
+from truckflow.serving.rows import frame_rows
 from truckflow.serving.schemas import (
     BatchPredictionOut,
     PredictionOut,
@@ -89,11 +85,16 @@ class Predictor:
         return request_id, ids, proba.tolist(), decisions.tolist()
 
     def trip_rows(self, served: ServedModel, trips: list[Trip]) -> np.ndarray:
-        if self.feature_source is None:
+        source = self.feature_source
+        if source is None:
             raise FeatureLookupUnavailableError(
                 "this server has no feature source for trip lookups; send features to /predict/features"
             )
-        frame, missing = self.feature_source.features_for_trips(trips)
+        frame = None
+        if isinstance(source, FeatureRows):  # stored rows first, no DataFrame on the way
+            rows, missing = source.feature_rows(trips, served.feature_names, served.version)
+        else:
+            frame, missing = source.features_for_trips(trips)
         if len(missing):
             named = ", ".join(
                 f"truck {trips[i].truck_id} on {trips[i].route_id} at {trips[i].departure:%Y-%m-%d %H:%M}"
@@ -102,24 +103,8 @@ class Predictor:
             raise ForecastsNotArrivedError(
                 f"features could not be built for {len(missing)} trip(s), forecasts not arrived: {named}"
             )
-        absent = [n for n in served.feature_names if n not in frame.columns]
-        if absent:
-            raise ServingError(
-                f"the feature source lacks features that model version {served.version} needs: {absent}"
-            )
-        chosen = frame[list(served.feature_names)]
-        if all(np.issubdtype(t, np.number) or np.issubdtype(t, np.bool_) for t in chosen.dtypes):
-            return chosen.to_numpy(np.float64)
-        # Categorical features (strings) go to the model as they are; blanks become None so
-        # that the captured features stay valid JSON on every engine.
-        # Times (columns the model was fitted with but does not use) travel as ISO text.
-        dated = [c for c, t in chosen.dtypes.items() if pd.api.types.is_datetime64_any_dtype(t)]
-        if dated:
-            chosen = chosen.assign(
-                **{str(c): chosen[c].dt.strftime("%Y-%m-%dT%H:%M:%S") for c in dated}
-            )
-        rows = chosen.astype(object).to_numpy()
-        rows[pd.isna(rows)] = None
+        if frame is not None:
+            rows = frame_rows(frame, served.feature_names, served.version)
         return rows
 
 
