@@ -22,40 +22,50 @@ from truckflow.features.definition import BINARY_FEATURES, CATEGORICAL_FEATURES,
 __all__ = ["CompiledPipeline", "compile_pipeline"]
 
 Step = Callable[[np.ndarray], np.ndarray]
+Reader = Callable[[np.ndarray], np.ndarray]
 
 
 def _floats(block: np.ndarray) -> np.ndarray:
     """``pd.to_numeric(errors="coerce")`` per column, fast when the values are already numbers."""
-    if block.dtype != object:
+    try:
         return block.astype(np.float64)
+    except (TypeError, ValueError):  # blanks (None) or text somewhere
+        pass
     values = block.copy()
     values[pd.isna(values)] = np.nan
     try:
         return values.astype(np.float64)
-    except (TypeError, ValueError):  # text somewhere: pandas' own coercion, column by column
+    except (TypeError, ValueError):  # text: pandas' own coercion, column by column
         out = np.empty(values.shape, dtype=np.float64)
         for j in range(values.shape[1]):
             out[:, j] = pd.to_numeric(pd.Series(values[:, j]), errors="coerce").to_numpy(np.float64)
         return out
 
 
-def _model_input(positions: dict[str, int]) -> Callable[[np.ndarray], dict[str, np.ndarray]]:
-    """``training.data.model_input`` on a row array: each feature column by name."""
-    numeric = [positions[c] for c in NUMERIC_FEATURES]
-    binary = [positions[c] for c in BINARY_FEATURES]
-    text = [positions[c] for c in CATEGORICAL_FEATURES]
+def _flags(block: np.ndarray) -> np.ndarray:
+    values = _floats(block)
+    return np.where(np.isnan(values), 0.0, values)
 
-    def convert(rows: np.ndarray) -> dict[str, np.ndarray]:
-        nums = _floats(rows[:, numeric])
-        flags = np.nan_to_num(_floats(rows[:, binary]), nan=0.0)
-        words = rows[:, text].astype(object)
-        words[pd.isna(words)] = np.nan
-        out = {c: nums[:, j] for j, c in enumerate(NUMERIC_FEATURES)}
-        out.update({c: flags[:, j] for j, c in enumerate(BINARY_FEATURES)})
-        out.update({c: words[:, j] for j, c in enumerate(CATEGORICAL_FEATURES)})
-        return out
 
-    return convert
+def _texts(block: np.ndarray) -> np.ndarray:
+    words = block.astype(object)  # a copy
+    missing = pd.isna(words)
+    if missing.any():
+        words[missing] = np.nan
+    return words
+
+
+def _reader(names: Sequence[str], positions: dict[str, int]) -> Reader | None:
+    """``training.data.model_input`` for one block of columns of one kind, from the rows."""
+    index = [positions[n] for n in names]
+    for kind, convert in (
+        (NUMERIC_FEATURES, _floats),
+        (BINARY_FEATURES, _flags),
+        (CATEGORICAL_FEATURES, _texts),
+    ):
+        if all(n in kind for n in names):
+            return lambda rows: convert(rows[:, index])
+    return None  # a block mixing kinds: not what the training pipeline builds
 
 
 def _imputer(step: Any) -> Step | None:
@@ -193,15 +203,13 @@ def _probabilities(estimator: Any) -> Step:
 class CompiledPipeline:
     """``pipeline.predict_proba(frame)[:, 1]`` as array operations, for rows in served order."""
 
-    convert: Callable[[np.ndarray], dict[str, np.ndarray]]
-    blocks: list[tuple[list[str], list[Step]]]
+    blocks: list[tuple[Reader, list[Step]]]
     predict: Step
 
     def __call__(self, rows: np.ndarray) -> np.ndarray:
-        columns = self.convert(rows)
         parts = []
-        for names, steps in self.blocks:
-            block = np.column_stack([columns[n] for n in names])
+        for read, steps in self.blocks:
+            block = read(rows)
             for step in steps:
                 block = step(block)
             parts.append(block.astype(np.float64, copy=False))
@@ -227,12 +235,17 @@ def compile_pipeline(estimator: Any, feature_names: Sequence[str]) -> CompiledPi
     ):
         return None
     positions = {name: i for i, name in enumerate(feature_names)}
-    needed = (*NUMERIC_FEATURES, *BINARY_FEATURES, *CATEGORICAL_FEATURES)
-    if any(name not in positions for name in needed):
+    # model_input reads every feature column, used or not; without one the pipeline fails too.
+    if any(
+        name not in positions
+        for name in (*NUMERIC_FEATURES, *BINARY_FEATURES, *CATEGORICAL_FEATURES)
+    ):
         return None
     blocks = _column_blocks(ct)
     if blocks is None or not blocks:
         return None
-    if any(name not in needed for names, _ in blocks for name in names):
+    readers = [_reader(names, positions) for names, _ in blocks]
+    if any(read is None for read in readers):
         return None
-    return CompiledPipeline(_model_input(positions), blocks, _probabilities(final))
+    compiled = [(read, steps) for read, (_, steps) in zip(readers, blocks, strict=True) if read]
+    return CompiledPipeline(compiled, _probabilities(final))

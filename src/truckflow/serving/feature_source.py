@@ -41,15 +41,33 @@ class DatabaseFeatureSource:
         self.stored_hits = 0
         self.computed = 0
 
-    def feature_rows(
-        self, trips: Sequence[Trip], names: Sequence[str], model_version: str
-    ) -> tuple[np.ndarray, Sequence[int]]:
-        """Model rows for the trips (``names`` order); positions of trips not computable yet."""
-        found: dict[int, list[object]] = {}
-        if self._stored.usable(names):
-            with self._db.engine.connect() as conn:
-                found = self._stored.rows(conn, trips, names)
+    @property
+    def local(self) -> bool:
+        """Whether the database is a local file (SQLite), where a key probe costs less than
+        handing the request to a worker thread."""
+        return self._db.engine.dialect.name == "sqlite"
+
+    def stored_rows(self, trips: Sequence[Trip], names: Sequence[str]) -> dict[int, list[object]]:
+        """The stored model rows of the trips that have one, by position (one indexed read)."""
+        if not self._stored.usable(names):
+            return {}
+        with self._db.engine.connect() as conn:
+            found = self._stored.rows(conn, trips, names)
         self.stored_hits += len(found)
+        return found
+
+    def feature_rows(
+        self,
+        trips: Sequence[Trip],
+        names: Sequence[str],
+        model_version: str,
+        stored: dict[int, list[object]] | None = None,
+    ) -> tuple[np.ndarray, Sequence[int]]:
+        """Model rows for the trips (``names`` order); positions of trips not computable yet.
+
+        ``stored`` is what ``stored_rows`` already found, when the caller looked first.
+        """
+        found = self.stored_rows(trips, names) if stored is None else stored
         if not found:
             frame, missing = self.features_for_trips(trips)
             self.computed += len(trips) - len(missing)

@@ -17,6 +17,7 @@ import numpy as np
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from truckflow.serving.capture import CaptureBatch, CaptureWriter
 from truckflow.serving.errors import FeatureLookupUnavailableError, ForecastsNotArrivedError
@@ -54,6 +55,11 @@ class Predictor:
     feature_source: FeatureSource | None
     vectors: FeatureVectors
 
+    def __post_init__(self) -> None:
+        # A runtime Protocol check costs microseconds: done once, not per request.
+        source = self.feature_source
+        self._rows: FeatureRows | None = source if isinstance(source, FeatureRows) else None
+
     def run(
         self,
         served: ServedModel,
@@ -84,15 +90,26 @@ class Predictor:
         self.metrics.count_predictions(delayed, len(rows))
         return request_id, ids, proba.tolist(), decisions.tolist()
 
-    def trip_rows(self, served: ServedModel, trips: list[Trip]) -> np.ndarray:
-        source = self.feature_source
-        if source is None:
+    def _source(self) -> FeatureSource:
+        if self.feature_source is None:
             raise FeatureLookupUnavailableError(
                 "this server has no feature source for trip lookups; send features to /predict/features"
             )
+        return self.feature_source
+
+    def trip_rows(
+        self,
+        served: ServedModel,
+        trips: list[Trip],
+        stored: dict[int, list[object]] | None = None,
+    ) -> np.ndarray:
+        """The trips' model rows (stored, else computed); 409 when some cannot be built."""
+        source = self._source()
         frame = None
-        if isinstance(source, FeatureRows):  # stored rows first, no DataFrame on the way
-            rows, missing = source.feature_rows(trips, served.feature_names, served.version)
+        if self._rows is not None:  # stored rows first, no DataFrame on the way
+            rows, missing = self._rows.feature_rows(
+                trips, served.feature_names, served.version, stored
+            )
         else:
             frame, missing = source.features_for_trips(trips)
         if len(missing):
@@ -106,6 +123,18 @@ class Predictor:
         if frame is not None:
             rows = frame_rows(frame, served.feature_names, served.version)
         return rows
+
+    async def trip_rows_async(self, served: ServedModel, trips: list[Trip]) -> np.ndarray:
+        """``trip_rows`` for the event loop: a stored row on a local database is read right
+        here (a key probe costs less than the hop to a worker thread); anything that may take
+        longer (a computation, a remote database) runs in the thread pool."""
+        source = self._rows
+        if source is None or not source.local:
+            return await run_in_threadpool(self.trip_rows, served, trips)
+        stored = source.stored_rows(trips, served.feature_names)
+        if len(stored) == len(trips):
+            return self.trip_rows(served, trips, stored)
+        return await run_in_threadpool(self.trip_rows, served, trips, stored)
 
 
 def _single(
@@ -167,15 +196,15 @@ def _trip_inputs(trips: list[Trip]) -> list[dict[str, Any]]:
 def prediction_router(p: Predictor) -> APIRouter:
     router = APIRouter(tags=["predictions"])
 
-    # Lookups touch the database: plain functions, so FastAPI runs them in its thread pool.
     @router.post("/predict", response_model=PredictionOut)
-    def predict(trip: TripIn) -> JSONResponse:
-        """Predict one trip; its features come from the database through the feature code."""
+    async def predict(trip: TripIn) -> JSONResponse:
+        """Predict one trip: its stored features, else computed by the feature code."""
         served = p.holder.require()
         trips = [_trip(trip)]
-        rows = p.trip_rows(served, trips)
+        rows = await p.trip_rows_async(served, trips)
         return _single(*p.run(served, rows, "api", _trip_inputs(trips)), served)
 
+    # Batches touch the database at length: a plain function, run in FastAPI's thread pool.
     @router.post("/predict/batch", response_model=BatchPredictionOut)
     def predict_batch(batch: TripBatchIn) -> JSONResponse:
         """Predict up to 10,000 trips in one request."""

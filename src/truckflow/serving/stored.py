@@ -82,6 +82,8 @@ class StoredFeatures:
 
     def __init__(self, version: str = FEATURE_SET_VERSION) -> None:
         self.version = version
+        # Query text by (dialect, key count, names): built once, not per request.
+        self._texts: dict[tuple[str, int, tuple[str, ...]], str] = {}
 
     def usable(self, names: Sequence[str]) -> bool:
         """Whether the table holds every column the model reads."""
@@ -113,13 +115,17 @@ class StoredFeatures:
         self, conn: sa.Connection, keys: list[tuple[int, dt.datetime]], names: Sequence[str]
     ) -> list[tuple[Any, ...]]:
         sql = SqlText(conn)
-        truck, departure = (sql.name(c) for c in KEY_COLUMNS)
-        one = f"({truck} = {sql.mark} AND {departure} = {sql.mark})"
-        text = (
-            f"SELECT {truck}, {departure}, {sql.name('route_id')}, {sql.names(list(names))}"
-            f" FROM {sql.name(trip_features.name)}"
-            f" WHERE {sql.name('version')} = {sql.mark} AND ({' OR '.join([one] * len(keys))})"
-        )
+        shape = (sql.dialect, len(keys), tuple(names))
+        text = self._texts.get(shape)
+        if text is None:
+            truck, departure = (sql.name(c) for c in KEY_COLUMNS)
+            one = f"({truck} = {sql.mark} AND {departure} = {sql.mark})"
+            text = self._texts[shape] = (
+                f"SELECT {truck}, {departure}, {sql.name('route_id')}, {sql.names(list(names))}"
+                f" FROM {sql.name(trip_features.name)}"
+                f" WHERE {sql.name('version')} = {sql.mark}"
+                f" AND ({' OR '.join([one] * len(keys))})"
+            )
         params: list[object] = [self.version]
         for truck_id, when in keys:
             params += [truck_id, sql.value(when)]
