@@ -130,10 +130,10 @@ class DatabaseFeatureSource:
 
     def features_for_trips(self, trips: Sequence[Trip]) -> tuple[pd.DataFrame, Sequence[int]]:
         """The on-demand path: every trip computed from the source tables."""
-        result = features_for_schedule(self._db, self._schedule(trips))
-        found = result.features.set_index(list(KEY_COLUMNS), drop=False)
-        keys = [(t.truck_id, pd.Timestamp(t.departure)) for t in trips]
-        present = [i for i, k in enumerate(keys) if k in found.index]
-        missing = [i for i, k in enumerate(keys) if k not in found.index]
-        frame = found.loc[[keys[i] for i in present]].reset_index(drop=True)
+        features = features_for_schedule(self._db, self._schedule(trips)).features
+        truck_ids, departures = (features[c].tolist() for c in KEY_COLUMNS)
+        where = {key: i for i, key in enumerate(zip(truck_ids, departures, strict=True))}
+        at = [where.get((t.truck_id, pd.Timestamp(t.departure))) for t in trips]
+        missing = [i for i, row in enumerate(at) if row is None]
+        frame = features.iloc[[row for row in at if row is not None]].reset_index(drop=True)
         return frame, missing
