@@ -14,11 +14,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from truckflow.serving.batch_body import read_batch
 from truckflow.serving.capture import CaptureBatch, CaptureWriter
 from truckflow.serving.errors import FeatureLookupUnavailableError, ForecastsNotArrivedError
 from truckflow.serving.holder import ModelHolder, ServedModel
@@ -220,21 +221,35 @@ def prediction_router(p: Predictor) -> APIRouter:
         rows = p.vectors.to_array([vector], served.feature_names)
         return _single(*p.run(served, rows, "api"), served)
 
-    def predict_features_batch(batch: BaseModel) -> JSONResponse:
+    def features_batch(body: bytes) -> JSONResponse:
+        served = p.holder.require()
+        rows, compact = read_batch(body, p.vectors, served.feature_names)
+        result = p.run(served, rows, "batch")
+        return _compact(*result, served) if compact else _batch(*result, served)
+
+    async def predict_features_batch(request: Request) -> JSONResponse:
         """Predict up to 10,000 feature vectors: as ``rows``, or compact as ``columns`` + ``data``
         (answered compact: ``prediction_ids``, ``probabilities``, ``delayed``)."""
-        served = p.holder.require()
-        rows = p.vectors.batch_array(batch, served.feature_names)
-        result = p.run(served, rows, "batch")
-        if getattr(batch, "rows", None) is None:
-            return _compact(*result, served)
-        return _batch(*result, served)
+        # The body is read here and parsed by batch_body (no pydantic object per row); the
+        # work runs in the thread pool, as a plain endpoint would.
+        return await run_in_threadpool(features_batch, await request.body())
 
     # The body models are built at run time from the feature names; FastAPI reads annotations.
     predict_features.__annotations__["vector"] = p.vectors.model
-    predict_features_batch.__annotations__["batch"] = p.vectors.batch_model
     router.post("/predict/features", response_model=PredictionOut)(predict_features)
-    router.post("/predict/features/batch", response_model=BatchPredictionOut)(
-        predict_features_batch
-    )
+    router.post(
+        "/predict/features/batch",
+        response_model=BatchPredictionOut,
+        openapi_extra={"requestBody": _body_schema(p.vectors.batch_model)},
+        responses={422: {"description": "Validation Error"}},
+    )(predict_features_batch)
     return router
+
+
+def _body_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The batch body as OpenAPI documents it: FastAPI no longer parses it, so it cannot say.
+
+    Its row model is the ``FeatureVector`` of ``/predict/features`` (in the components)."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema.pop("$defs", None)
+    return {"required": True, "content": {"application/json": {"schema": schema}}}

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 from truckflow.serving.errors import InvalidFeaturesError
 from truckflow.serving.schemas import MAX_BATCH, feature_vector_model
 
-__all__ = ["FeatureVectors", "columns_array"]
+__all__ = ["FeatureVectors", "column_errors", "column_order", "columns_array"]
 
 
 class FeatureVectors:
@@ -92,17 +92,25 @@ class _BatchBase(BaseModel):
         return self
 
 
-def columns_array(
-    columns: Sequence[str], data: Sequence[Sequence[float]], served: Sequence[str]
-) -> np.ndarray:
-    """The compact form in the served model's feature order; a 422 error names what is wrong."""
+def column_order(columns: Sequence[str], served: Sequence[str]) -> list[int]:
+    """Where each served feature is among ``columns``; a 422 error names what is wrong."""
+    errors = column_errors(columns, served)
+    if errors:
+        raise InvalidFeaturesError(errors)
+    position = {name: i for i, name in enumerate(columns)}
+    return [position[name] for name in served]
+
+
+def column_errors(columns: Sequence[str], served: Sequence[str]) -> list[dict[str, Any]]:
+    """What is wrong with the compact form's column names: missing, unknown, repeated."""
     errors: list[dict[str, Any]] = []
     position = {name: i for i, name in enumerate(columns)}
     for name in served:
         if name not in position:
             errors.append(_error(["body", "columns"], name, "missing", "Field required"))
+    known = set(served)
     for name in columns:
-        if name not in set(served):
+        if name not in known:
             errors.append(
                 _error(
                     ["body", "columns"],
@@ -113,27 +121,30 @@ def columns_array(
             )
     if len(position) != len(columns):
         errors.append(_error(["body"], "columns", "value_error", "a column is named twice"))
-    for i, row in enumerate(data):
-        if len(row) != len(columns):
-            errors.append(
-                _error(
-                    ["body", "data"],
-                    str(i),
-                    "length",
-                    f"row has {len(row)} values for {len(columns)} columns",
-                )
+    return errors
+
+
+def columns_array(
+    columns: Sequence[str], data: Sequence[Sequence[float]] | np.ndarray, served: Sequence[str]
+) -> np.ndarray:
+    """The compact form in the served model's feature order; a 422 error names what is wrong."""
+    if not isinstance(data, np.ndarray):
+        errors = column_errors(columns, served)
+        for i, row in enumerate(data):
+            if len(row) != len(columns):
+                message = f"row has {len(row)} values for {len(columns)} columns"
+                errors.append(_error(["body", "data"], str(i), "length", message))
+                if len(errors) >= 50:
+                    break
+        if errors:
+            raise InvalidFeaturesError(errors)
+        data = np.array(data, dtype=np.float64)
+        if not np.isfinite(data).all():
+            raise InvalidFeaturesError(
+                [_error(["body"], "data", "finite_number", "Input should be finite numbers")]
             )
-            if len(errors) >= 50:
-                break
-    if errors:
-        raise InvalidFeaturesError(errors)
-    array = np.array(data, dtype=np.float64)
-    if not np.isfinite(array).all():
-        raise InvalidFeaturesError(
-            [_error(["body"], "data", "finite_number", "Input should be finite numbers")]
-        )
-    order = [position[name] for name in served]
-    return array if order == list(range(len(columns))) else array[:, order]
+    order = column_order(columns, served)
+    return data if order == list(range(len(columns))) else data[:, order]
 
 
 def _error(loc: list[Any], name: str, kind: str, message: str) -> dict[str, Any]:
