@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
 import numpy as np
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
@@ -35,6 +36,8 @@ from truckflow.serving.schemas import (
 from truckflow.serving.vectors import FeatureVectors
 
 __all__ = ["Predictor", "prediction_router"]
+
+_ENCODER = msgspec.json.Encoder()
 
 
 def _new_ids(n: int) -> list[str]:
@@ -170,8 +173,9 @@ def _batch(
 
 def _compact(
     request_id: str, ids: list[str], proba: list[float], delayed: list[bool], served: ServedModel
-) -> JSONResponse:
-    # Three flat lists encode several times faster than 10,000 small objects.
+) -> Response:
+    # Three flat lists encode several times faster than 10,000 small objects, and msgspec
+    # encodes them ten times faster than the standard library.
     body = {
         "model_version": served.version,
         "stage": served.stage,
@@ -180,7 +184,11 @@ def _compact(
         "probabilities": proba,
         "delayed": delayed,
     }
-    return JSONResponse(body, headers={"x-model-version": served.version})
+    return Response(
+        _ENCODER.encode(body),
+        media_type="application/json",
+        headers={"x-model-version": served.version},
+    )
 
 
 def _trip(t: TripIn) -> Trip:
@@ -221,13 +229,13 @@ def prediction_router(p: Predictor) -> APIRouter:
         rows = p.vectors.to_array([vector], served.feature_names)
         return _single(*p.run(served, rows, "api"), served)
 
-    def features_batch(body: bytes) -> JSONResponse:
+    def features_batch(body: bytes) -> Response:
         served = p.holder.require()
         rows, compact = read_batch(body, p.vectors, served.feature_names)
         result = p.run(served, rows, "batch")
         return _compact(*result, served) if compact else _batch(*result, served)
 
-    async def predict_features_batch(request: Request) -> JSONResponse:
+    async def predict_features_batch(request: Request) -> Response:
         """Predict up to 10,000 feature vectors: as ``rows``, or compact as ``columns`` + ``data``
         (answered compact: ``prediction_ids``, ``probabilities``, ``delayed``)."""
         # The body is read here and parsed by batch_body (no pydantic object per row); the
