@@ -147,6 +147,7 @@ def create_app(
     app.state.holder = holder
     app.state.writer = writer
     app.state.metrics = metrics
+    app.state.predictor = predictor
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     _install_error_handlers(app)
     app.include_router(prediction_router(predictor))

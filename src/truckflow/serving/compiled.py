@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from truckflow.features.definition import BINARY_FEATURES, CATEGORICAL_FEATURES, NUMERIC_FEATURES
+from truckflow.serving.booster import dense_predictor
 
 __all__ = ["CompiledPipeline", "compile_pipeline"]
 
@@ -178,25 +179,28 @@ def _column_blocks(ct: Any) -> list[tuple[list[str], list[Step]]] | None:
     return blocks
 
 
-def _probabilities(estimator: Any) -> Step:
-    """P(delay) from the classifier; an XGBoost booster directly (no per-call checks)."""
+def _probabilities(estimator: Any) -> tuple[Step, bool]:
+    """P(delay) from the classifier (an XGBoost booster directly), and whether it is one."""
     if hasattr(estimator, "get_booster"):
         booster = estimator.get_booster()
         objective = str(estimator.get_params().get("objective") or "binary:logistic")
         if objective == "binary:logistic" and booster.attr("best_iteration") is None:
             # One thread per prediction: see MlflowLoadedModel.
             booster.set_param({"nthread": 1})
+            direct = dense_predictor(booster, booster.num_features())
+            if direct is not None:
+                return direct, True
 
             def boosted(x: np.ndarray) -> np.ndarray:
                 return np.asarray(booster.inplace_predict(x), dtype=np.float64)
 
-            return boosted
+            return boosted, True
 
     def sklearn(x: np.ndarray) -> np.ndarray:
         proba = np.asarray(estimator.predict_proba(x), dtype=np.float64)
         return proba[:, 1] if proba.ndim == 2 else proba
 
-    return sklearn
+    return sklearn, False
 
 
 @dataclass(frozen=True)
@@ -205,6 +209,7 @@ class CompiledPipeline:
 
     blocks: list[tuple[Reader, list[Step]]]
     predict: Step
+    boosted: bool  # the classifier is an XGBoost booster, called directly
 
     def __call__(self, rows: np.ndarray) -> np.ndarray:
         parts = []
@@ -248,4 +253,4 @@ def compile_pipeline(estimator: Any, feature_names: Sequence[str]) -> CompiledPi
     if any(read is None for read in readers):
         return None
     compiled = [(read, steps) for read, (_, steps) in zip(readers, blocks, strict=True) if read]
-    return CompiledPipeline(compiled, _probabilities(final))
+    return CompiledPipeline(compiled, *_probabilities(final))

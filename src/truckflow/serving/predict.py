@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from truckflow.serving.batch_body import read_batch
 from truckflow.serving.capture import CaptureBatch, CaptureWriter
+from truckflow.serving.coalesce import RowCoalescer
 from truckflow.serving.errors import FeatureLookupUnavailableError, ForecastsNotArrivedError
 from truckflow.serving.holder import ModelHolder, ServedModel
 from truckflow.serving.metrics import ServingMetrics
@@ -63,6 +64,7 @@ class Predictor:
         # A runtime Protocol check costs microseconds: done once, not per request.
         source = self.feature_source
         self._rows: FeatureRows | None = source if isinstance(source, FeatureRows) else None
+        self.coalescer = RowCoalescer()
 
     def run(
         self,
@@ -71,7 +73,30 @@ class Predictor:
         source: str,
         inputs: Sequence[dict[str, Any]] | None = None,
     ) -> tuple[str, list[str], list[float], list[bool]]:
-        proba = served.predict(rows)
+        return self._answer(served, rows, served.predict(rows), source, inputs)
+
+    async def run_one(
+        self,
+        served: ServedModel,
+        rows: np.ndarray,
+        source: str,
+        inputs: Sequence[dict[str, Any]] | None = None,
+    ) -> tuple[str, list[str], list[float], list[bool]]:
+        """``run`` for one row on the event loop: predicted together with the rows of the
+        requests ready at the same time, where the model answers each row on its own."""
+        if len(rows) != 1 or not served.row_independent or not self.coalescer.company():
+            return self.run(served, rows, source, inputs)
+        proba = np.array([await self.coalescer.predict(served, rows)], dtype=np.float64)
+        return self._answer(served, rows, proba, source, inputs)
+
+    def _answer(
+        self,
+        served: ServedModel,
+        rows: np.ndarray,
+        proba: np.ndarray,
+        source: str,
+        inputs: Sequence[dict[str, Any]] | None,
+    ) -> tuple[str, list[str], list[float], list[bool]]:
         decisions = proba >= served.threshold
         ids = _new_ids(len(rows) + 1)
         request_id = ids.pop()
@@ -143,7 +168,7 @@ class Predictor:
 
 def _single(
     request_id: str, ids: list[str], proba: list[float], delayed: list[bool], served: ServedModel
-) -> JSONResponse:
+) -> Response:
     body = {
         "prediction_id": ids[0],
         "probability": proba[0],
@@ -152,7 +177,16 @@ def _single(
         "stage": served.stage,
         "request_id": request_id,
     }
-    return JSONResponse(body, headers={"x-model-version": served.version})
+    return _json(body, served)
+
+
+def _json(body: dict[str, Any], served: ServedModel) -> Response:
+    # msgspec encodes several times faster than JSONResponse's json.dumps.
+    return Response(
+        _ENCODER.encode(body),
+        media_type="application/json",
+        headers={"x-model-version": served.version},
+    )
 
 
 def _batch(
@@ -184,11 +218,7 @@ def _compact(
         "probabilities": proba,
         "delayed": delayed,
     }
-    return Response(
-        _ENCODER.encode(body),
-        media_type="application/json",
-        headers={"x-model-version": served.version},
-    )
+    return _json(body, served)
 
 
 def _trip(t: TripIn) -> Trip:
@@ -206,12 +236,12 @@ def prediction_router(p: Predictor) -> APIRouter:
     router = APIRouter(tags=["predictions"])
 
     @router.post("/predict", response_model=PredictionOut)
-    async def predict(trip: TripIn) -> JSONResponse:
+    async def predict(trip: TripIn) -> Response:
         """Predict one trip: its stored features, else computed by the feature code."""
         served = p.holder.require()
         trips = [_trip(trip)]
         rows = await p.trip_rows_async(served, trips)
-        return _single(*p.run(served, rows, "api", _trip_inputs(trips)), served)
+        return _single(*await p.run_one(served, rows, "api", _trip_inputs(trips)), served)
 
     # Batches touch the database at length: a plain function, run in FastAPI's thread pool.
     @router.post("/predict/batch", response_model=BatchPredictionOut)
@@ -223,11 +253,12 @@ def prediction_router(p: Predictor) -> APIRouter:
         return _batch(*p.run(served, rows, "batch", _trip_inputs(trips)), served)
 
     # A single vector costs well under a millisecond: run it on the event loop, no thread hop.
-    async def predict_features(vector: BaseModel) -> JSONResponse:
+    # The body is read by FeatureVectors.read_one: no model object unless something is wrong.
+    async def predict_features(request: Request) -> Response:
         """Predict from an explicit feature vector (the served model's feature names)."""
         served = p.holder.require()
-        rows = p.vectors.to_array([vector], served.feature_names)
-        return _single(*p.run(served, rows, "api"), served)
+        rows = p.vectors.read_one(await request.body(), served.feature_names)
+        return _single(*await p.run_one(served, rows, "api"), served)
 
     def features_batch(body: bytes) -> Response:
         served = p.holder.require()
@@ -242,22 +273,39 @@ def prediction_router(p: Predictor) -> APIRouter:
         # work runs in the thread pool, as a plain endpoint would.
         return await run_in_threadpool(features_batch, await request.body())
 
-    # The body models are built at run time from the feature names; FastAPI reads annotations.
-    predict_features.__annotations__["vector"] = p.vectors.model
-    router.post("/predict/features", response_model=PredictionOut)(predict_features)
+    # The body models are built at run time from the feature names; FastAPI does not parse
+    # these bodies, so the routes document them themselves.
+    invalid: dict[int | str, dict[str, Any]] = {422: {"description": "Validation Error"}}
+    router.post(
+        "/predict/features",
+        response_model=PredictionOut,
+        openapi_extra={"requestBody": _body_schema(p.vectors.model)},
+        responses=invalid,
+    )(predict_features)
     router.post(
         "/predict/features/batch",
         response_model=BatchPredictionOut,
         openapi_extra={"requestBody": _body_schema(p.vectors.batch_model)},
-        responses={422: {"description": "Validation Error"}},
+        responses=invalid,
     )(predict_features_batch)
     return router
 
 
-def _body_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """The batch body as OpenAPI documents it: FastAPI no longer parses it, so it cannot say.
+def _inline(node: Any, defs: dict[str, Any]) -> Any:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return _inline(defs[ref.removeprefix("#/$defs/")], defs)
+        return {k: _inline(v, defs) for k, v in node.items() if k != "$defs"}
+    if isinstance(node, list):
+        return [_inline(v, defs) for v in node]
+    return node
 
-    Its row model is the ``FeatureVector`` of ``/predict/features`` (in the components)."""
-    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-    schema.pop("$defs", None)
-    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+def _body_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """A body model's JSON schema, references resolved in place, as an OpenAPI request body."""
+    schema = model.model_json_schema()
+    return {
+        "required": True,
+        "content": {"application/json": {"schema": _inline(schema, schema.get("$defs", {}))}},
+    }

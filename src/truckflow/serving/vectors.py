@@ -11,13 +11,17 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import msgspec
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
 
 from truckflow.serving.errors import InvalidFeaturesError
 from truckflow.serving.schemas import MAX_BATCH, feature_vector_model
 
 __all__ = ["FeatureVectors", "column_errors", "column_order", "columns_array"]
+
+
+_NUMBERS = msgspec.json.Decoder(dict[str, float])
 
 
 class FeatureVectors:
@@ -29,6 +33,34 @@ class FeatureVectors:
         self.batch_model: type[BaseModel] = create_model(
             "FeatureBatch", __base__=_BatchBase, rows=(rows_type, rows_field)
         )
+
+    def read_one(self, body: bytes, served: Sequence[str]) -> np.ndarray:
+        """One vector's body as a one-row array in the served order.
+
+        The common case (every served feature, numbers only) is decoded by msgspec and put in
+        order with no model object; anything else goes through the pydantic body model, whose
+        errors name every bad feature (a 422, as FastAPI's own validation answers).
+        """
+        try:
+            values = _NUMBERS.decode(body)
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            values = None
+        if values is not None and len(values) == len(served):
+            try:
+                row = np.array([[values[name] for name in served]], dtype=np.float64)
+            except KeyError:  # another feature than the served ones: let the model say which
+                row = None
+            if row is not None and np.isfinite(row).all():
+                return row
+        try:
+            vector = self.model.model_validate_json(body)
+        except ValidationError as exc:
+            errors = [
+                {"type": e["type"], "loc": ["body", *e["loc"]], "msg": e["msg"]}
+                for e in exc.errors()
+            ]
+            raise InvalidFeaturesError(errors) from exc
+        return self.to_array([vector], served)
 
     def batch_array(self, batch: BaseModel, served: Sequence[str]) -> np.ndarray:
         """The rows of a batch body, whichever of its two forms it takes."""

@@ -1,4 +1,5 @@
-"""The features batch body read without pydantic per row: the same answers, clear 422 errors."""
+"""Feature bodies read without pydantic objects on the common path: the same answers, and 422
+errors that name what is wrong."""
 
 from __future__ import annotations
 
@@ -19,8 +20,12 @@ def client(registry: Registry, make_app: Any) -> Any:
         yield c
 
 
+def _post_to(client: TestClient, url: str, content: str) -> Any:
+    return client.post(url, content=content, headers={"content-type": "application/json"})
+
+
 def _post(client: TestClient, content: str) -> Any:
-    return client.post(URL, content=content, headers={"content-type": "application/json"})
+    return _post_to(client, URL, content)
 
 
 def _locs(answer: Any) -> list[list[Any]]:
@@ -76,8 +81,32 @@ def test_malformed_bodies_answer_422(client: TestClient) -> None:
     assert _locs(flat) == [["body", "data", 0]]
 
 
-def test_openapi_still_documents_the_batch_body(client: TestClient) -> None:
+def test_a_single_vector_in_any_key_order_gives_one_answer(client: TestClient) -> None:
+    vector = {name: 0.1 * i for i, name in enumerate(FEATURES)}
+    first = client.post("/predict/features", json=vector).json()["probability"]
+    backwards = dict(reversed(list(vector.items())))
+    assert client.post("/predict/features", json=backwards).json()["probability"] == first
+    whole = client.post("/predict/features", json=dict.fromkeys(FEATURES, 1))
+    assert whole.status_code == 200, whole.text
+    text = ", ".join(f'"{name}": 0.5' for name in FEATURES[:-1])
+    huge = _post_to(client, "/predict/features", f'{{{text}, "{FEATURES[-1]}": 1e999}}')
+    assert _locs(huge) == [["body", FEATURES[-1]]]
+    assert _locs(_post_to(client, "/predict/features", "[1, 2]")) == [["body"]]
+
+
+def test_openapi_still_documents_the_bodies(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
-    body = spec["paths"][URL]["post"]["requestBody"]["content"]["application/json"]["schema"]
-    assert {"rows", "columns", "data"} <= set(body["properties"])
-    assert "FeatureVector" in spec["components"]["schemas"]
+
+    def body(path: str) -> dict[str, Any]:
+        operation = spec["paths"][path]["post"]
+        schema: dict[str, Any] = operation["requestBody"]["content"]["application/json"]["schema"]
+        return schema
+
+    vector = body("/predict/features")
+    assert sorted(vector["properties"]) == sorted(FEATURES)
+    assert sorted(vector["required"]) == sorted(FEATURES)
+    batch = body(URL)
+    assert {"rows", "columns", "data"} <= set(batch["properties"])
+    assert "$ref" not in str(batch)
+    rows = batch["properties"]["rows"]["anyOf"][0]["items"]
+    assert sorted(rows["properties"]) == sorted(FEATURES)
