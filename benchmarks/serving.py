@@ -339,6 +339,7 @@ def main(argv: list[str] | None = None) -> None:
             }
         results = {key: _median(loads) for key, loads in runs.items()}
         report(results, batches, tool, args.seconds)
+        per_round(runs)
 
 
 def _progress(round_no: int, name: str, c: int, r: Load) -> None:
@@ -347,6 +348,18 @@ def _progress(round_no: int, name: str, c: int, r: Load) -> None:
         f"  p50 {r.p50_ms:8.2f} ms  p99 {r.p99_ms:8.2f} ms  errors {r.errors}",
         flush=True,
     )
+
+
+def per_round(runs: dict[tuple[str, int], list[Load]]) -> None:
+    """Throughput against the empty endpoint round by round (the two ran seconds apart): on a
+    machine whose load moves, these show the spread behind the ratio of the medians."""
+    print("\nthroughput vs empty endpoint, round by round")
+    for c in CONCURRENCY:
+        ratios = [
+            ours.rps / empty.rps
+            for ours, empty in zip(runs["truckflow", c], runs["empty", c], strict=True)
+        ]
+        print(f"  c={c:<3d} " + "  ".join(f"{r:.2f}" for r in ratios))
 
 
 def report(
