@@ -1,10 +1,12 @@
 """Serving benchmark: truckflow's /predict/features against `mlflow models serve` and an empty
-FastAPI endpoint, on one registered 40-feature XGBoost model, all on loopback, same load generator.
+FastAPI endpoint, on one registered 40-feature XGBoost model, all on loopback, same load generator;
+and /predict (trip -> features from the database) on a generated world with a real model.
 
-Run: ``python -m benchmarks.serving [--seconds 5] [--rounds 3]``. Uses ``wrk`` when it is on PATH (Debian
-package ``wrk``), else a small asyncio/httpx load generator (slower, so lower ceilings). Each
-server runs one uvicorn worker. Prints throughput and p50/p99 latency at concurrency 1, 8 and 32,
-the 10,000-row batch time on the features path, and the ratios against the issue's targets.
+Run: ``python -m benchmarks.serving [--seconds 5] [--rounds 3] [--scale 0.1]``. Uses ``wrk`` when
+it is on PATH (Debian package ``wrk``), else a small asyncio/httpx load generator (slower, so lower
+ceilings). Each server runs one uvicorn worker. Prints throughput and p50/p99 latency at
+concurrency 1, 8 and 32, the 10,000-row batch time on the features path, /predict at concurrency
+8 (stored features, and computed on demand), and the ratios against the issue's targets.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import re
@@ -30,9 +33,12 @@ from pathlib import Path
 import httpx
 import numpy as np
 
+from benchmarks._trip_world import build_world
+
 N_FEATURES = 40
 NAME = "bench-truck-delay"
 CONCURRENCY = (1, 8, 32)
+TRIP_CONCURRENCY = 8
 
 
 @dataclass
@@ -110,13 +116,28 @@ def _ms(text: str) -> float:
     return float(number) * _UNITS[unit]
 
 
-def run_wrk(url: str, body: str, concurrency: int, seconds: float, workdir: Path) -> Load:
-    script = workdir / "post.lua"
-    script.write_text(
-        'wrk.method = "POST"\n'
-        'wrk.headers["Content-Type"] = "application/json"\n'
-        f"wrk.body = {json.dumps(body)}\n"
+def _wrk_script(bodies: list[str]) -> str:
+    """POST the bodies in turn (one body: wrk's own fixed request)."""
+    if len(bodies) == 1:
+        return (
+            'wrk.method = "POST"\n'
+            'wrk.headers["Content-Type"] = "application/json"\n'
+            f"wrk.body = {json.dumps(bodies[0])}\n"
+        )
+    listed = ",\n".join(json.dumps(b) for b in bodies)
+    return (
+        f"bodies = {{\n{listed}\n}}\n"
+        "i = 0\n"
+        "request = function()\n"
+        "  i = i % #bodies + 1\n"
+        '  return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, bodies[i])\n'
+        "end\n"
     )
+
+
+def run_wrk(url: str, bodies: list[str], concurrency: int, seconds: float, workdir: Path) -> Load:
+    script = workdir / "post.lua"
+    script.write_text(_wrk_script(bodies))
     threads = min(concurrency, 2)
     command = [
         "wrk",
@@ -138,10 +159,11 @@ def run_wrk(url: str, body: str, concurrency: int, seconds: float, workdir: Path
     return Load(rps, p50, p99, errors)
 
 
-async def _py_load(url: str, body: str, concurrency: int, seconds: float) -> Load:
+async def _py_load(url: str, bodies: list[str], concurrency: int, seconds: float) -> Load:
     latencies: list[float] = []
     errors = 0
     limits = httpx.Limits(max_connections=concurrency)
+    turns = itertools.cycle(bodies)
     async with httpx.AsyncClient(limits=limits, timeout=30) as client:
         end = time.perf_counter() + seconds
 
@@ -150,7 +172,7 @@ async def _py_load(url: str, body: str, concurrency: int, seconds: float) -> Loa
             while time.perf_counter() < end:
                 start = time.perf_counter()
                 response = await client.post(
-                    url, content=body, headers={"content-type": "application/json"}
+                    url, content=next(turns), headers={"content-type": "application/json"}
                 )
                 latencies.append((time.perf_counter() - start) * 1e3)
                 errors += response.status_code >= 300
@@ -162,13 +184,14 @@ async def _py_load(url: str, body: str, concurrency: int, seconds: float) -> Loa
     return Load(len(latencies) / elapsed, float(q[0]), float(q[1]), errors)
 
 
-def load(url: str, body: str, concurrency: int, seconds: float, workdir: Path) -> Load:
+def load(url: str, body: str | list[str], concurrency: int, seconds: float, workdir: Path) -> Load:
+    bodies = [body] if isinstance(body, str) else body
     # A short warm-up first, so that first-request costs do not land in the percentiles.
     if shutil.which("wrk"):
-        run_wrk(url, body, concurrency, 1, workdir)
-        return run_wrk(url, body, concurrency, seconds, workdir)
-    asyncio.run(_py_load(url, body, concurrency, 1))
-    return asyncio.run(_py_load(url, body, concurrency, seconds))
+        run_wrk(url, bodies, concurrency, 1, workdir)
+        return run_wrk(url, bodies, concurrency, seconds, workdir)
+    asyncio.run(_py_load(url, bodies, concurrency, 1))
+    return asyncio.run(_py_load(url, bodies, concurrency, seconds))
 
 
 def _median(loads: list[Load]) -> Load:
@@ -192,11 +215,14 @@ def batch_times(url: str, body: str, repeats: int = 7) -> list[float]:
     return times
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="measured seconds per run")
     parser.add_argument("--rounds", type=int, default=3, help="rounds; medians are reported")
-    args = parser.parse_args()
+    parser.add_argument(
+        "--scale", type=float, default=0.1, help="generated world of the /predict runs"
+    )
+    args = parser.parse_args(argv)
     os.environ.update(MLFLOW_DISABLE_TELEMETRY="true", DO_NOT_TRACK="1")
     tool = "wrk" if shutil.which("wrk") else "python asyncio/httpx"
     with tempfile.TemporaryDirectory(prefix="tf-bench-") as tmp:
@@ -225,7 +251,9 @@ def main() -> None:
             "TRUCKFLOW_MLFLOW_TRACKING_URI": tracking,
             "TRUCKFLOW_MODEL_NAME": NAME,
         }
-        ports = {"truckflow": _port(), "mlflow": _port(), "empty": _port()}
+        print(f"building a generated world (scale {args.scale}) for /predict ...", flush=True)
+        world = build_world(work, env, args.scale)
+        ports = {"truckflow": _port(), "mlflow": _port(), "empty": _port(), "trips": _port()}
         base = {k: f"http://127.0.0.1:{p}" for k, p in ports.items()}
         commands = {
             "truckflow": [
@@ -267,17 +295,25 @@ def main() -> None:
                 str(ports["empty"]),
             ],
         }
-        ready = {"truckflow": "/health", "mlflow": "/ping", "empty": "/health"}
+        commands["trips"] = [*commands["truckflow"][:-1], str(ports["trips"])]
+        envs = {"truckflow": env, "mlflow": env, "empty": env, "trips": world.env}
+        ready = {"truckflow": "/health", "mlflow": "/ping", "empty": "/health", "trips": "/health"}
         targets = {
             "truckflow": (base["truckflow"] + "/predict/features", ours_body),
             "mlflow": (base["mlflow"] + "/invocations", mlflow_body),
             "empty": (base["empty"] + "/empty", ours_body),
         }
-        print("starting the three servers ...", flush=True)
+        trip_runs = {
+            "predict stored": world.stored,
+            "predict computed": world.computed,
+        }
+        print("starting the four servers ...", flush=True)
         with contextlib.ExitStack() as stack:
-            for name in ("truckflow", "mlflow", "empty"):
+            for name in ("truckflow", "mlflow", "empty", "trips"):
                 log = work / f"{name}.log"
-                stack.enter_context(server(commands[name], env, base[name] + ready[name], log))
+                stack.enter_context(
+                    server(commands[name], envs[name], base[name] + ready[name], log)
+                )
             # Rounds interleave the servers, so that a busy spell of the machine hits all alike.
             runs: dict[tuple[str, int], list[Load]] = {}
             for round_no in range(1, args.rounds + 1):
@@ -286,11 +322,14 @@ def main() -> None:
                         url, body = targets[name]
                         r = load(url, body, c, args.seconds, work)
                         runs.setdefault((name, c), []).append(r)
-                        print(
-                            f"  round {round_no} {name:9s} c={c:<3d} {r.rps:9.1f} req/s"
-                            f"  p50 {r.p50_ms:8.2f} ms  p99 {r.p99_ms:8.2f} ms  errors {r.errors}",
-                            flush=True,
-                        )
+                        _progress(round_no, name, c, r)
+                # /predict: one trip per request, the trips in turn (each a new key).
+                for name, bodies in trip_runs.items():
+                    r = load(
+                        base["trips"] + "/predict", bodies, TRIP_CONCURRENCY, args.seconds, work
+                    )
+                    runs.setdefault((name, TRIP_CONCURRENCY), []).append(r)
+                    _progress(round_no, name, TRIP_CONCURRENCY, r)
             batches = {
                 "truckflow": batch_times(base["truckflow"] + "/predict/features/batch", ours_batch),
                 "truckflow rows": batch_times(
@@ -300,6 +339,27 @@ def main() -> None:
             }
         results = {key: _median(loads) for key, loads in runs.items()}
         report(results, batches, tool, args.seconds)
+        per_round(runs)
+
+
+def _progress(round_no: int, name: str, c: int, r: Load) -> None:
+    print(
+        f"  round {round_no} {name:16s} c={c:<3d} {r.rps:9.1f} req/s"
+        f"  p50 {r.p50_ms:8.2f} ms  p99 {r.p99_ms:8.2f} ms  errors {r.errors}",
+        flush=True,
+    )
+
+
+def per_round(runs: dict[tuple[str, int], list[Load]]) -> None:
+    """Throughput against the empty endpoint round by round (the two ran seconds apart): on a
+    machine whose load moves, these show the spread behind the ratio of the medians."""
+    print("\nthroughput vs empty endpoint, round by round")
+    for c in CONCURRENCY:
+        ratios = [
+            ours.rps / empty.rps
+            for ours, empty in zip(runs["truckflow", c], runs["empty", c], strict=True)
+        ]
+        print(f"  c={c:<3d} " + "  ".join(f"{r:.2f}" for r in ratios))
 
 
 def report(
@@ -309,10 +369,10 @@ def report(
         f"\nload generator: {tool}, {seconds:g} s per run, one uvicorn worker per server, loopback\n"
     )
     print(
-        f"{'server':10s} {'conc':>4s} {'req/s':>10s} {'p50 ms':>9s} {'p99 ms':>9s} {'errors':>7s}"
+        f"{'server':16s} {'conc':>4s} {'req/s':>10s} {'p50 ms':>9s} {'p99 ms':>9s} {'errors':>7s}"
     )
     for (name, c), r in results.items():
-        print(f"{name:10s} {c:4d} {r.rps:10.1f} {r.p50_ms:9.2f} {r.p99_ms:9.2f} {r.errors:7d}")
+        print(f"{name:16s} {c:4d} {r.rps:10.1f} {r.p50_ms:9.2f} {r.p99_ms:9.2f} {r.errors:7d}")
     print("\ntargets (issue 5)                          measured      target   met")
 
     def line(label: str, value: float, target: str, ok: bool) -> None:
@@ -347,9 +407,10 @@ def report(
     print(
         f"{'  same batch on MLflow /invocations (ms, median)':42s} {statistics.median(batches['mlflow']):9.2f}"
     )
-    print(
-        "/predict with the feature lookup, p99 at c=8 on SQLite: waits for the features helper's FeatureSource"
-    )
+    stored = results["predict stored", TRIP_CONCURRENCY]
+    line("/predict, stored features, p99 c=8 (ms)", stored.p99_ms, "<= 20", stored.p99_ms <= 20)
+    computed = results["predict computed", TRIP_CONCURRENCY]
+    print(f"{'  /predict computed on demand, p99 c=8 (ms)':42s} {computed.p99_ms:9.2f}")
 
 
 if __name__ == "__main__":

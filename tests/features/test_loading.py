@@ -118,3 +118,22 @@ def test_fetch_frame_types_columns_with_nulls(any_db: Database) -> None:
     ]
     assert frame["delay"].isna().tolist() == [True, False] and frame["delay"].iloc[1] == 1
     assert frame["route_id"].tolist() == ["R-9", "R-9"]
+
+
+def test_a_trips_features_are_the_same_bits_whatever_else_is_read(db: Database) -> None:
+    """The window means of one trip do not depend on the rows read around it: the online path
+    (one trip's rows) gives exactly the values of the whole tables (what a fill may read)."""
+    world = make_world()
+    rng = np.random.default_rng(3)
+    # Values whose sums round differently depending on where a running sum starts.
+    world.route_weather["temp"] = rng.normal(20.0, 7.0, len(world.route_weather))
+    world.route_weather["precip"] = rng.exponential(0.1, len(world.route_weather))
+    world.traffic["no_of_vehicles"] = rng.normal(300.0, 50.0, len(world.traffic)).round(3)
+    insert_world(db, world)
+    whole = compute_features(world).features
+    for truck_id, departure in (TRIP_A, TRIP_B):
+        alone = compute_features(loading.load_inputs(db, trips=[(truck_id, departure)]))
+        expected = whole[(whole["truck_id"] == truck_id) & (whole["departure_date"] == departure)]
+        pd.testing.assert_frame_equal(
+            alone.features, expected.reset_index(drop=True), check_exact=True
+        )

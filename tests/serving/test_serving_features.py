@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -17,8 +18,10 @@ from truckflow.pipeline import LocalRunner
 from truckflow.pipelines.training import training_pipeline
 from truckflow.registry import ModelRegistry
 from truckflow.serving import DatabaseFeatureSource, MlflowModelSource, create_app
+from truckflow.serving.model import Trip
+from truckflow.serving.rows import frame_rows
+from truckflow.serving.stored import StoredFeatures
 from truckflow.settings import Settings
-from truckflow.store import Database
 
 
 @pytest.fixture(scope="module")
@@ -57,19 +60,26 @@ def course_sample_dir() -> Path:
     return sample
 
 
-@pytest.fixture(scope="module")
-def client(served: dict) -> Iterator[TestClient]:
+def _app(served: dict, source: DatabaseFeatureSource) -> Any:
     settings: Settings = served["settings"]
-    db: Database = served["db"]
-    app = create_app(
+    return create_app(
         settings,
         model_source=MlflowModelSource(settings.tracking_uri, settings.model_name),
-        feature_source=DatabaseFeatureSource(db),
-        db=db,
+        feature_source=source,
+        db=served["db"],
         stage="production",
         watch=False,
     )
-    with TestClient(app) as c:
+
+
+@pytest.fixture(scope="module")
+def source(served: dict) -> DatabaseFeatureSource:
+    return DatabaseFeatureSource(served["db"])
+
+
+@pytest.fixture(scope="module")
+def client(served: dict, source: DatabaseFeatureSource) -> Iterator[TestClient]:
+    with TestClient(_app(served, source)) as c:
         yield c
 
 
@@ -154,3 +164,70 @@ def test_release_of_the_trained_model_smokes_real_trips(served: dict) -> None:
             ("staging", version),
         ]
     registry.set_alias("production", version)
+
+
+def _january_trips(course_sample_dir: Path) -> list[Trip]:
+    """The sample's scheduled trips that the fixture's fill stored (departures in January)."""
+    schedule = pd.read_csv(course_sample_dir / "truck_schedule_table.csv")
+    schedule["departure_date"] = pd.to_datetime(schedule["departure_date"])
+    january = schedule[schedule["departure_date"] < "2019-02-01"]
+    return [
+        Trip(int(t.truck_id), str(t.route_id), t.departure_date.to_pydatetime())
+        for t in january.itertuples()
+    ]
+
+
+def test_stored_rows_equal_the_on_demand_compute(served: dict, course_sample_dir: Path) -> None:
+    """Every stored trip's row is, value for value and type for type, what the feature code
+    computes for it on demand: the model and the capture get the same row either way."""
+    settings: Settings = served["settings"]
+    version = served["version"].version
+    names = (
+        MlflowModelSource(settings.tracking_uri, settings.model_name).load(version).feature_names
+    )
+    trips = _january_trips(course_sample_dir)
+    source = DatabaseFeatureSource(served["db"])
+    stored, missing = source.feature_rows(trips, names, version)
+    assert list(missing) == [] and source.stored_hits == len(trips) and source.computed == 0
+    frame, waiting = source.features_for_trips(trips)
+    assert list(waiting) == []
+    computed = frame_rows(frame, names, version)
+    assert stored.shape == computed.shape == (len(trips), len(names))
+    assert stored.tolist() == computed.tolist()
+    assert [[type(v) for v in row] for row in stored.tolist()] == [
+        [type(v) for v in row] for row in computed.tolist()
+    ]
+
+
+def test_stored_trip_is_read_and_others_computed(
+    client: TestClient, source: DatabaseFeatureSource, served: dict, course_sample_dir: Path
+) -> None:
+    trip = _trip(course_sample_dir)
+    hits, computed = source.stored_hits, source.computed
+    stored = client.post("/predict", json=trip)
+    assert stored.status_code == 200, stored.text
+    assert (source.stored_hits, source.computed) == (hits + 1, computed)
+    # Another departure hour is not stored: computed on demand.
+    later = {**trip, "departure": str(pd.Timestamp(str(trip["departure"])) + pd.Timedelta(hours=1))}
+    assert client.post("/predict", json=later).status_code == 200
+    assert (source.stored_hits, source.computed) == (hits + 1, computed + 1)
+    # A source of another feature-set version finds no row of its own: the same trip is
+    # computed, with the same probability.
+    other = DatabaseFeatureSource(served["db"], version="0-other")
+    with TestClient(_app(served, other)) as c:
+        answer = c.post("/predict", json=trip)
+    assert answer.status_code == 200, answer.text
+    assert (other.stored_hits, other.computed) == (0, 1)
+    assert answer.json()["probability"] == stored.json()["probability"]
+
+
+def test_stored_row_serves_only_its_own_route(served: dict, course_sample_dir: Path) -> None:
+    trips = _january_trips(course_sample_dir)[:2]
+    assert trips[0].route_id != trips[1].route_id
+    elsewhere = Trip(trips[0].truck_id, trips[1].route_id, trips[0].departure)
+    store = StoredFeatures()
+    names = ["distance", "average_hours"]
+    with served["db"].engine.connect() as conn:
+        assert sorted(store.rows(conn, [trips[0], elsewhere, trips[0]], names)) == [0, 2]
+        assert store.rows(conn, [elsewhere], names) == {}
+        assert StoredFeatures("0-other").rows(conn, trips, names) == {}

@@ -115,11 +115,18 @@ def _window_mean(values: pd.Series, lo: np.ndarray, hi: np.ndarray) -> np.ndarra
     """Mean of each window, blanks skipped (pandas' mean); NaN when a window has no value."""
     raw = pd.to_numeric(values).to_numpy(dtype=np.float64)
     present = ~np.isnan(raw)
-    sums = np.concatenate(([0.0], np.cumsum(np.where(present, raw, 0.0))))
     counts = np.concatenate(([0], np.cumsum(present)))
     n = counts[hi] - counts[lo]
+    # Each window summed on its own values (not as a difference of running sums, whose rounding
+    # depends on the rows before it): a trip's features are then the same bits whichever other
+    # trips were computed with it, so a stored row equals the same trip computed on demand.
+    # reduceat over the interleaved bounds sums [lo, hi) at even positions; a trailing zero
+    # keeps a bound equal to the length in range.
+    padded = np.append(np.where(present, raw, 0.0), 0.0)
+    bounds = np.column_stack([lo, hi]).ravel()
+    sums = np.add.reduceat(padded, bounds)[::2] if len(bounds) else np.zeros(0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(n > 0, (sums[hi] - sums[lo]) / np.maximum(n, 1), np.nan)
+        return np.where(n > 0, sums / np.maximum(n, 1), np.nan)
 
 
 def _window_mode(values: pd.Series, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -145,7 +152,8 @@ def _column(
     series = frame[name]
     values: np.ndarray
     if text:
-        values = series.astype(object).where(series.notna(), None).to_numpy(dtype=object)
+        values = series.to_numpy(dtype=object, copy=True)
+        values[pd.isna(values)] = None
         out = np.full(len(pos), None, dtype=object)
     else:
         values = pd.to_numeric(series).to_numpy(dtype=np.float64, na_value=np.nan)
@@ -286,21 +294,32 @@ def canonical_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
 
     Text is ``object`` with None for blanks (pandas would otherwise pick ``str`` or ``object``
     depending on the values), numbers float64, flags int64 and the label nullable Int64.
+    Columns already of their dtype are taken as they are, and the frame is built once (on one
+    trip, converting and inserting column by column cost more than the features).
     """
-    out = frame[[*KEY_COLUMNS, *TRIP_COLUMNS, *FEATURE_COLUMNS, LABEL]].copy()
-    out["truck_id"] = out["truck_id"].astype(np.int64)
+    columns: dict[str, object] = {"truck_id": frame["truck_id"].to_numpy(dtype=np.int64)}
     for column in ("departure_date", "estimated_arrival"):
-        out[column] = pd.to_datetime(out[column]).astype("datetime64[ns]")
+        stamps = frame[column]
+        if stamps.dtype != "datetime64[ns]":
+            stamps = pd.to_datetime(stamps).astype("datetime64[ns]")
+        columns[column] = stamps.to_numpy()
     for column in ("route_id", *CATEGORICAL_FEATURES):
-        values = out[column].to_numpy(dtype=object, copy=True)
+        values = frame[column].to_numpy(dtype=object, copy=True)
         values[pd.isna(values)] = None
-        out[column] = pd.Series(values, index=out.index, dtype="object")
+        columns[column] = pd.Series(values, dtype="object")
     for column in NUMERIC_FEATURES:
-        out[column] = pd.to_numeric(out[column]).astype(np.float64)
+        numbers = frame[column]
+        if numbers.dtype != np.float64:
+            numbers = pd.to_numeric(numbers).astype(np.float64)
+        columns[column] = numbers.to_numpy(dtype=np.float64)
     for column in BINARY_FEATURES:
-        out[column] = pd.to_numeric(out[column]).astype(np.int64)
-    out[LABEL] = out[LABEL].astype("Int64")
-    return out.reset_index(drop=True)
+        flags = frame[column]
+        if flags.dtype != np.int64:
+            flags = pd.to_numeric(flags).astype(np.int64)
+        columns[column] = flags.to_numpy(dtype=np.int64)
+    columns[LABEL] = frame[LABEL].astype("Int64").array
+    names = [*KEY_COLUMNS, *TRIP_COLUMNS, *FEATURE_COLUMNS, LABEL]
+    return pd.DataFrame({name: columns[name] for name in names}, copy=True)
 
 
 def _waiting_frame(

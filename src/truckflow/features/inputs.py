@@ -56,7 +56,9 @@ class FeatureInputs:
     traffic: pd.DataFrame
 
     def normalised(self) -> FeatureInputs:
-        """A copy with the columns checked and the timestamps parsed."""
+        """A copy with the columns checked and the timestamps parsed (itself if it is one)."""
+        if self.__dict__.get("_normalised"):
+            return self
         frames = {f.name: getattr(self, f.name) for f in fields(self)}
         route_weather = frames["route_weather"]
         if "ts" not in route_weather.columns and "Date" in route_weather.columns:
@@ -84,7 +86,10 @@ class FeatureInputs:
         for name in ("city_weather", "traffic"):
             frame = frames[name]
             frames[name] = frame.assign(date=_timestamps(frame["date"], f"{name}.date"))
-        return FeatureInputs(**frames)
+        checked = FeatureInputs(**frames)
+        # Marked, so that compute does not check again what the reader has just checked.
+        object.__setattr__(checked, "_normalised", True)
+        return checked
 
 
 def _timestamps(values: pd.Series, what: str) -> pd.Series:

@@ -1,21 +1,27 @@
-"""The serving API's ``FeatureSource`` over the feature code's online path and the database.
+"""The serving API's ``FeatureSource`` over the feature store and the feature code's online path.
 
-A trip is named by truck, route and departure. Its estimated arrival comes from the schedule
-when the trip is scheduled, else from the route's average hours (as the course computes it).
-Unknown trucks and routes answer 404; trips whose forecasts are not in yet answer 409.
+A trip is named by truck, route and departure. A trip whose features are stored (the daily
+pipeline or ``truckflow features fill`` computed them) is answered from its stored row, one
+indexed read; any other trip is computed on demand by the same feature code. For those, the
+estimated arrival comes from the schedule when the trip is scheduled, else from the route's
+average hours (as the course computes it). Unknown trucks and routes answer 404; trips whose
+forecasts are not in yet answer 409.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from truckflow.features.definition import KEY_COLUMNS
+from truckflow.features.definition import FEATURE_SET_VERSION, KEY_COLUMNS
 from truckflow.features.loading import features_for_schedule
 from truckflow.serving.errors import UnknownEntityError
 from truckflow.serving.model import Trip
+from truckflow.serving.rows import frame_rows
+from truckflow.serving.stored import StoredFeatures
 from truckflow.store import Database
 from truckflow.store import schema as s
 
@@ -23,10 +29,63 @@ __all__ = ["DatabaseFeatureSource"]
 
 
 class DatabaseFeatureSource:
-    """Features of requested trips, built from the operational database by ``truckflow.features``."""
+    """Features of requested trips: stored rows first, else built by ``truckflow.features``.
 
-    def __init__(self, db: Database) -> None:
+    ``stored_hits`` and ``computed`` count the trips each path answered (tests and operators
+    can tell which path served).
+    """
+
+    def __init__(self, db: Database, *, version: str = FEATURE_SET_VERSION) -> None:
         self._db = db
+        self._stored = StoredFeatures(version)
+        self.stored_hits = 0
+        self.computed = 0
+
+    @property
+    def local(self) -> bool:
+        """Whether the database is a local file (SQLite), where a key probe costs less than
+        handing the request to a worker thread."""
+        return self._db.engine.dialect.name == "sqlite"
+
+    def stored_rows(self, trips: Sequence[Trip], names: Sequence[str]) -> dict[int, list[object]]:
+        """The stored model rows of the trips that have one, by position (one indexed read)."""
+        if not self._stored.usable(names):
+            return {}
+        with self._db.engine.connect() as conn:
+            found = self._stored.rows(conn, trips, names)
+        self.stored_hits += len(found)
+        return found
+
+    def feature_rows(
+        self,
+        trips: Sequence[Trip],
+        names: Sequence[str],
+        model_version: str,
+        stored: dict[int, list[object]] | None = None,
+    ) -> tuple[np.ndarray, Sequence[int]]:
+        """Model rows for the trips (``names`` order); positions of trips not computable yet.
+
+        ``stored`` is what ``stored_rows`` already found, when the caller looked first.
+        """
+        found = self.stored_rows(trips, names) if stored is None else stored
+        if not found:
+            frame, missing = self.features_for_trips(trips)
+            self.computed += len(trips) - len(missing)
+            return frame_rows(frame, names, model_version), missing
+        numeric = self._stored.numeric(names)
+        rows = np.empty((len(trips), len(names)), dtype=np.float64 if numeric else object)
+        for i, values in found.items():
+            rows[i] = [np.nan if v is None else v for v in values] if numeric else values
+        if len(found) == len(trips):
+            return rows, []
+        rest = [i for i in range(len(trips)) if i not in found]
+        frame, missing = self.features_for_trips([trips[i] for i in rest])
+        self.computed += len(rest) - len(missing)
+        skipped = set(missing)
+        computed = frame_rows(frame, names, model_version)
+        for k, i in enumerate(i for j, i in enumerate(rest) if j not in skipped):
+            rows[i] = computed[k]
+        return rows, [rest[j] for j in missing]
 
     def _schedule(self, trips: Sequence[Trip]) -> pd.DataFrame:
         truck_ids = sorted({t.truck_id for t in trips})
@@ -70,10 +129,11 @@ class DatabaseFeatureSource:
         ).drop_duplicates(["truck_id", "departure_date"])
 
     def features_for_trips(self, trips: Sequence[Trip]) -> tuple[pd.DataFrame, Sequence[int]]:
-        result = features_for_schedule(self._db, self._schedule(trips))
-        found = result.features.set_index(list(KEY_COLUMNS), drop=False)
-        keys = [(t.truck_id, pd.Timestamp(t.departure)) for t in trips]
-        present = [i for i, k in enumerate(keys) if k in found.index]
-        missing = [i for i, k in enumerate(keys) if k not in found.index]
-        frame = found.loc[[keys[i] for i in present]].reset_index(drop=True)
+        """The on-demand path: every trip computed from the source tables."""
+        features = features_for_schedule(self._db, self._schedule(trips)).features
+        truck_ids, departures = (features[c].tolist() for c in KEY_COLUMNS)
+        where = {key: i for i, key in enumerate(zip(truck_ids, departures, strict=True))}
+        at = [where.get((t.truck_id, pd.Timestamp(t.departure))) for t in trips]
+        missing = [i for i, row in enumerate(at) if row is None]
+        frame = features.iloc[[row for row in at if row is not None]].reset_index(drop=True)
         return frame, missing

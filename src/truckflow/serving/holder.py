@@ -39,10 +39,15 @@ class ServedModel:
         object.__setattr__(self, "threshold", float(self.model.threshold))
         fast = self.model.predict_proba_array if isinstance(self.model, FastModel) else None
         object.__setattr__(self, "_fast", fast)
+        independent = bool(getattr(self.model, "row_independent", False))
+        object.__setattr__(self, "row_independent", independent)
 
     feature_names: tuple[str, ...] = field(init=False)
     version: str = field(init=False)
     threshold: float = field(init=False)
+    # Whether each row's probability is computed on its own, bit for bit, whatever rows are
+    # predicted with it (then concurrent single rows may share one call).
+    row_independent: bool = field(init=False)
 
     def predict(self, rows: np.ndarray) -> np.ndarray:
         """P(delay) for each row of a float array whose columns follow ``feature_names``."""

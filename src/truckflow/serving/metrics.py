@@ -67,6 +67,10 @@ class MetricsMiddleware:
     def __init__(self, app: ASGIApp, metrics: ServingMetrics) -> None:
         self.app = app
         self.metrics = metrics
+        # Each label combination's children, looked up once (labels() takes a lock and
+        # builds its key on every call). Routes are templates: the combinations are few.
+        self._counted: dict[tuple[str, str, str], Any] = {}
+        self._timed: dict[str, Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -87,5 +91,12 @@ class MetricsMiddleware:
             route: Any = scope.get("route")
             # The route's template, never the raw path: unknown paths must not add label values.
             name = getattr(route, "path", None) or "unmatched"
-            self.metrics.requests.labels(scope["method"], name, str(status)).inc()
-            self.metrics.latency.labels(name).observe(time.perf_counter() - start)
+            key = (scope["method"], name, str(status))
+            counter = self._counted.get(key)
+            if counter is None:
+                counter = self._counted[key] = self.metrics.requests.labels(*key)
+            counter.inc()
+            timer = self._timed.get(name)
+            if timer is None:
+                timer = self._timed[name] = self.metrics.latency.labels(name)
+            timer.observe(time.perf_counter() - start)

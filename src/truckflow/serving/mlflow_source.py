@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from truckflow.serving.booster import dense_predictor
+from truckflow.serving.compiled import compile_pipeline
 from truckflow.serving.errors import ModelLoadError
 
 __all__ = ["MlflowLoadedModel", "MlflowModelSource"]
@@ -55,15 +57,35 @@ class MlflowLoadedModel:
                 # OpenMP's pool on a busy machine costs a single row ten times its own work.
                 booster.set_param({"nthread": 1})
         object.__setattr__(self, "_booster", booster)
+        direct = None if booster is None else dense_predictor(booster, booster.num_features())
+        object.__setattr__(self, "_direct", direct)
+        # The training pipeline's model, replayed as array operations (None for other shapes).
+        object.__setattr__(
+            self, "_compiled", compile_pipeline(self.estimator, list(self.feature_names))
+        )
         # A scikit-learn Pipeline (what the training pipeline registers) starts with its own
         # input conversion, which reads named columns: it gets a frame, not a bare array.
         object.__setattr__(self, "_wants_frame", hasattr(self.estimator, "steps"))
 
+    @property
+    def row_independent(self) -> bool:
+        """Tree ensembles (alone, or after the replayed preprocessing, which works row by row)
+        give each row the same bits whatever else is in the call; BLAS-backed models may not."""
+        compiled = self.__dict__["_compiled"]
+        boosted = compiled is not None and compiled.boosted
+        return self.__dict__["_booster"] is not None or boosted
+
     def predict_proba_array(self, rows: np.ndarray) -> np.ndarray:
+        direct = self.__dict__["_direct"]
+        if direct is not None:  # inplace_predict's own computation, without its per-call work
+            return direct(rows)  # type: ignore[no-any-return]
         booster = self.__dict__["_booster"]
         if booster is not None:
             # inplace_predict skips the DMatrix copy; binary:logistic yields P(delay) directly.
             return np.asarray(booster.inplace_predict(rows), dtype=np.float64)
+        compiled = self.__dict__["_compiled"]
+        if compiled is not None:
+            return np.asarray(compiled(rows), dtype=np.float64)
         given: Any = rows
         if self.__dict__["_wants_frame"]:
             given = pd.DataFrame(rows, columns=list(self.feature_names))

@@ -14,7 +14,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 
-__all__ = ["FastModel", "FeatureSource", "LoadedModel", "ModelSource", "Trip"]
+__all__ = ["FastModel", "FeatureRows", "FeatureSource", "LoadedModel", "ModelSource", "Trip"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,3 +85,31 @@ class FeatureSource(Protocol):
     """
 
     def features_for_trips(self, trips: Sequence[Trip]) -> tuple[pd.DataFrame, Sequence[int]]: ...
+
+
+@runtime_checkable
+class FeatureRows(Protocol):
+    """Optional fast path of a ``FeatureSource``: model rows straight away, no DataFrame.
+
+    ``stored_rows`` reads the rows already stored for some of the trips (by position);
+    ``feature_rows`` returns every trip's row in ``names`` order (as ``rows.frame_rows`` shapes
+    them), computing those not stored, and the positions of trips whose features could not be
+    built; when there are any, the rows are not to be used. It raises what
+    ``features_for_trips`` raises. ``local`` says that ``stored_rows`` is cheap enough to run on
+    the event loop.
+    """
+
+    @property
+    def local(self) -> bool: ...
+
+    def stored_rows(
+        self, trips: Sequence[Trip], names: Sequence[str]
+    ) -> dict[int, list[object]]: ...
+
+    def feature_rows(
+        self,
+        trips: Sequence[Trip],
+        names: Sequence[str],
+        model_version: str,
+        stored: dict[int, list[object]] | None = None,
+    ) -> tuple[np.ndarray, Sequence[int]]: ...

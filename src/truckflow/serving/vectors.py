@@ -11,13 +11,17 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import msgspec
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
 
 from truckflow.serving.errors import InvalidFeaturesError
 from truckflow.serving.schemas import MAX_BATCH, feature_vector_model
 
-__all__ = ["FeatureVectors", "columns_array"]
+__all__ = ["FeatureVectors", "column_errors", "column_order", "columns_array"]
+
+
+_NUMBERS = msgspec.json.Decoder(dict[str, float])
 
 
 class FeatureVectors:
@@ -29,6 +33,34 @@ class FeatureVectors:
         self.batch_model: type[BaseModel] = create_model(
             "FeatureBatch", __base__=_BatchBase, rows=(rows_type, rows_field)
         )
+
+    def read_one(self, body: bytes, served: Sequence[str]) -> np.ndarray:
+        """One vector's body as a one-row array in the served order.
+
+        The common case (every served feature, numbers only) is decoded by msgspec and put in
+        order with no model object; anything else goes through the pydantic body model, whose
+        errors name every bad feature (a 422, as FastAPI's own validation answers).
+        """
+        try:
+            values = _NUMBERS.decode(body)
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            values = None
+        if values is not None and len(values) == len(served):
+            try:
+                row = np.array([[values[name] for name in served]], dtype=np.float64)
+            except KeyError:  # another feature than the served ones: let the model say which
+                row = None
+            if row is not None and np.isfinite(row).all():
+                return row
+        try:
+            vector = self.model.model_validate_json(body)
+        except ValidationError as exc:
+            errors = [
+                {"type": e["type"], "loc": ["body", *e["loc"]], "msg": e["msg"]}
+                for e in exc.errors()
+            ]
+            raise InvalidFeaturesError(errors) from exc
+        return self.to_array([vector], served)
 
     def batch_array(self, batch: BaseModel, served: Sequence[str]) -> np.ndarray:
         """The rows of a batch body, whichever of its two forms it takes."""
@@ -92,17 +124,25 @@ class _BatchBase(BaseModel):
         return self
 
 
-def columns_array(
-    columns: Sequence[str], data: Sequence[Sequence[float]], served: Sequence[str]
-) -> np.ndarray:
-    """The compact form in the served model's feature order; a 422 error names what is wrong."""
+def column_order(columns: Sequence[str], served: Sequence[str]) -> list[int]:
+    """Where each served feature is among ``columns``; a 422 error names what is wrong."""
+    errors = column_errors(columns, served)
+    if errors:
+        raise InvalidFeaturesError(errors)
+    position = {name: i for i, name in enumerate(columns)}
+    return [position[name] for name in served]
+
+
+def column_errors(columns: Sequence[str], served: Sequence[str]) -> list[dict[str, Any]]:
+    """What is wrong with the compact form's column names: missing, unknown, repeated."""
     errors: list[dict[str, Any]] = []
     position = {name: i for i, name in enumerate(columns)}
     for name in served:
         if name not in position:
             errors.append(_error(["body", "columns"], name, "missing", "Field required"))
+    known = set(served)
     for name in columns:
-        if name not in set(served):
+        if name not in known:
             errors.append(
                 _error(
                     ["body", "columns"],
@@ -113,27 +153,30 @@ def columns_array(
             )
     if len(position) != len(columns):
         errors.append(_error(["body"], "columns", "value_error", "a column is named twice"))
-    for i, row in enumerate(data):
-        if len(row) != len(columns):
-            errors.append(
-                _error(
-                    ["body", "data"],
-                    str(i),
-                    "length",
-                    f"row has {len(row)} values for {len(columns)} columns",
-                )
+    return errors
+
+
+def columns_array(
+    columns: Sequence[str], data: Sequence[Sequence[float]] | np.ndarray, served: Sequence[str]
+) -> np.ndarray:
+    """The compact form in the served model's feature order; a 422 error names what is wrong."""
+    if not isinstance(data, np.ndarray):
+        errors = column_errors(columns, served)
+        for i, row in enumerate(data):
+            if len(row) != len(columns):
+                message = f"row has {len(row)} values for {len(columns)} columns"
+                errors.append(_error(["body", "data"], str(i), "length", message))
+                if len(errors) >= 50:
+                    break
+        if errors:
+            raise InvalidFeaturesError(errors)
+        data = np.array(data, dtype=np.float64)
+        if not np.isfinite(data).all():
+            raise InvalidFeaturesError(
+                [_error(["body"], "data", "finite_number", "Input should be finite numbers")]
             )
-            if len(errors) >= 50:
-                break
-    if errors:
-        raise InvalidFeaturesError(errors)
-    array = np.array(data, dtype=np.float64)
-    if not np.isfinite(array).all():
-        raise InvalidFeaturesError(
-            [_error(["body"], "data", "finite_number", "Input should be finite numbers")]
-        )
-    order = [position[name] for name in served]
-    return array if order == list(range(len(columns))) else array[:, order]
+    order = column_order(columns, served)
+    return data if order == list(range(len(columns))) else data[:, order]
 
 
 def _error(loc: list[Any], name: str, kind: str, message: str) -> dict[str, Any]:

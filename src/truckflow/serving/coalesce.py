@@ -1,0 +1,70 @@
+"""Single-row predictions that are ready in the same turn of the event loop share one call.
+
+A one-row XGBoost prediction is almost all fixed cost: about 65 microseconds per call, under
+one more per row. Under concurrent load several requests reach the model in the same turn of
+the event loop; each adds its row and waits, and the first schedules one flush with
+``loop.call_soon``, which runs right after the requests already ready have had their turn: no
+request waits for a timer, and a lone request is predicted on the next turn. Rows are grouped
+by the served model object, so a request is always answered by the version it started with.
+
+Only models whose rows are predicted independently, bit for bit (tree ensembles, and the
+training pipeline replayed over a booster) are coalesced: a row's answer never depends on
+which other requests came at the same time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+
+from truckflow.serving.holder import ServedModel
+
+__all__ = ["RowCoalescer"]
+
+_Waiting = tuple[ServedModel, np.ndarray, "asyncio.Future[float]"]
+
+
+class RowCoalescer:
+    def __init__(self) -> None:
+        self._waiting: list[_Waiting] = []
+        self.calls = 0  # model calls made (tests and operators can see the sharing)
+
+    def company(self) -> bool:
+        """Whether waiting could pay: rows are already waiting, or other work (the requests
+        that arrived with this one) is ready to run in this turn of the loop.
+
+        A lone request (concurrency 1) is then predicted at once, without the extra turn.
+        The ready queue is asyncio's own (``_ready``); a loop without one always coalesces.
+        """
+        if self._waiting:
+            return True
+        ready = getattr(asyncio.get_running_loop(), "_ready", None)
+        return ready is None or len(ready) > 0
+
+    def predict(self, served: ServedModel, row: np.ndarray) -> asyncio.Future[float]:
+        """P(delay) of one row (shape (1, n)), predicted with the rows ready beside it."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[float] = loop.create_future()
+        if not self._waiting:
+            loop.call_soon(self._flush)
+        self._waiting.append((served, row, future))
+        return future
+
+    def _flush(self) -> None:
+        waiting, self._waiting = self._waiting, []
+        groups: dict[int, list[_Waiting]] = {}
+        for item in waiting:
+            groups.setdefault(id(item[0]), []).append(item)
+        for items in groups.values():
+            self.calls += 1
+            try:
+                proba = items[0][0].predict(np.vstack([row for _, row, _ in items]))
+            except Exception as exc:  # each request answers it as it would alone
+                for _, _, future in items:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, _, future), value in zip(items, proba.tolist(), strict=True):
+                if not future.done():  # a client that went away leaves a cancelled future
+                    future.set_result(value)

@@ -1,0 +1,110 @@
+"""Concurrent single rows share model calls, and each still gets exactly its own answer."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import numpy as np
+import pandas as pd
+import pytest
+import xgboost as xgb
+
+from conftest import FEATURES, Registry
+from truckflow.serving.booster import dense_predictor
+from truckflow.serving.coalesce import RowCoalescer
+from truckflow.serving.holder import ServedModel
+from truckflow.serving.mlflow_source import MlflowLoadedModel
+
+
+def _booster_model(version: str = "1", seed: int = 0) -> MlflowLoadedModel:
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(rng.random((400, len(FEATURES))), columns=FEATURES)
+    label = (frame["distance"] + 0.3 * rng.random(400) > 0.65).astype(int)
+    model = xgb.XGBClassifier(n_estimators=20, max_depth=4).fit(frame, label)
+    return MlflowLoadedModel(
+        version=version, feature_names=FEATURES, threshold=0.5, estimator=model
+    )
+
+
+def test_direct_booster_call_equals_inplace_predict() -> None:
+    model = _booster_model()
+    booster = model.estimator.get_booster()
+    direct = dense_predictor(booster, len(FEATURES))
+    assert direct is not None
+    rows = np.random.default_rng(1).normal(size=(500, len(FEATURES)))
+    rows[::7, 2] = np.nan
+    for part in (rows, rows[:1], rows[3:11]):
+        expected = np.asarray(booster.inplace_predict(part), dtype=np.float64)
+        assert np.array_equal(direct(part), expected)
+    assert model.row_independent
+
+
+def test_a_direct_call_that_disagrees_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    import truckflow.serving.booster as module
+
+    booster = _booster_model().estimator.get_booster()
+    monkeypatch.setattr(module, "_direct", lambda _: lambda rows: np.zeros(len(rows)))
+    assert module.dense_predictor(booster, len(FEATURES)) is None
+
+
+def test_rows_ready_together_share_one_call_and_keep_their_answers() -> None:
+    first, second = (
+        ServedModel(_booster_model("1"), "staging"),
+        ServedModel(_booster_model("2", seed=5), "staging"),
+    )
+    rows = np.random.default_rng(2).random((12, len(FEATURES)))
+    coalescer = RowCoalescer()
+
+    async def ask() -> list[float]:
+        futures = [
+            coalescer.predict(first if i % 3 else second, rows[i : i + 1]) for i in range(len(rows))
+        ]
+        return list(await asyncio.gather(*futures))
+
+    answers = asyncio.run(ask())
+    assert coalescer.calls == 2  # one per served model: versions are never mixed
+    for i, answer in enumerate(answers):
+        alone = (first if i % 3 else second).predict(rows[i : i + 1])[0]
+        assert answer == alone
+
+
+def test_a_failing_call_fails_each_waiting_request() -> None:
+    class Broken:
+        def predict(self, rows: np.ndarray) -> np.ndarray:
+            raise RuntimeError("model failed")
+
+    coalescer = RowCoalescer()
+
+    async def ask() -> list[Any]:
+        broken: Any = Broken()
+        futures = [coalescer.predict(broken, np.zeros((1, 3))) for _ in range(3)]
+        return list(await asyncio.gather(*futures, return_exceptions=True))
+
+    assert [str(e) for e in asyncio.run(ask())] == ["model failed"] * 3
+
+
+def test_concurrent_requests_are_answered_as_alone(registry: Registry, make_app: Any) -> None:
+    registry.set_alias("staging", registry.versions[0])  # an XGBoost version
+    app = make_app("staging")
+    rng = np.random.default_rng(3)
+    vectors = [
+        dict(zip(FEATURES, rng.random(len(FEATURES)).tolist(), strict=True)) for _ in range(24)
+    ]
+
+    async def run() -> tuple[list[float], list[float]]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            together = await asyncio.gather(
+                *(client.post("/predict/features", json=v) for v in vectors)
+            )
+            alone = [await client.post("/predict/features", json=v) for v in vectors]
+        return (
+            [r.json()["probability"] for r in together],
+            [r.json()["probability"] for r in alone],
+        )
+
+    together, alone = asyncio.run(run())
+    assert together == alone
+    assert app.state.predictor.coalescer.calls < len(vectors)
