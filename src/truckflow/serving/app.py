@@ -78,6 +78,13 @@ def _freeze_heap() -> None:
     gc.freeze()
 
 
+def _predictions_first(app: FastAPI) -> None:
+    """Match the prediction routes before the docs and operations routes: the router tries
+    routes in order, and no two paths here overlap, so only the cost of a request changes."""
+    routes = app.router.routes
+    routes.sort(key=lambda r: not str(getattr(r, "path", "")).startswith("/predict"))
+
+
 def _admin_guard(settings: Settings) -> Any:
     bearer = HTTPBearer(auto_error=False, description="The admin token from settings.")
 
@@ -211,4 +218,5 @@ def create_app(
             "changed": result.changed,
         }
 
+    _predictions_first(app)
     return app
