@@ -56,7 +56,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, course_sample_dir: Path) ->
 def course_sample_dir() -> Path:
     sample = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "course_sample"
     if not sample.is_dir():  # pragma: no cover - the fixture ships beside the project
-        pytest.skip("the course sample is not beside the project")
+        pytest.fail(f"course sample not found at {sample}")  # as tests/conftest.py does
     return sample
 
 
