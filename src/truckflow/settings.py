@@ -128,6 +128,17 @@ class Settings(BaseSettings):
         ge=1,
         description="Most captured predictions the serving API writes in one insert.",
     )
+    serving_max_body_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        ge=1024,
+        description="Largest request body the serving API reads (413 beyond, refused while read).",
+    )
+    serving_max_batch_rows: int = Field(
+        default=10_000,
+        ge=1,
+        le=1_000_000,
+        description="Most rows in one /predict/features/batch request (413 beyond).",
+    )
 
     streaming_data: Path | None = Field(
         default=None,

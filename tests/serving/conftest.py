@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from truckflow.registry import CHECKSUM_TAG, directory_checksum
 from truckflow.serving.background import BackgroundServer
 from truckflow.serving.errors import ForecastsNotArrivedError, UnknownEntityError
 from truckflow.serving.model import Trip
@@ -92,15 +93,31 @@ def mlflow_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     return Store(uri=uri, logged=_train(uri))
 
 
+def _checksum(store: Store, model_uri: str) -> str:
+    import tempfile
+
+    import mlflow.artifacts
+
+    with tempfile.TemporaryDirectory() as tmp:
+        local = mlflow.artifacts.download_artifacts(
+            artifact_uri=model_uri, dst_path=tmp, tracking_uri=store.uri
+        )
+        return directory_checksum(Path(local))
+
+
 def register(store: Store, name: str, kinds: Sequence[str]) -> Registry:
     reg = Registry(store, name)
     client = reg.client
     client.create_registered_model(name)
     for i, kind in enumerate(kinds):
         model_uri, run_id = store.logged[kind]
-        mv = client.create_model_version(
-            name, source=model_uri, run_id=run_id, tags={"threshold": str(0.4 + 0.05 * i)}
-        )
+        tags = {
+            "threshold": str(0.4 + 0.05 * i),
+            "data_window": "2019-01-01..2019-01-30",
+            # What registration records: serving loads only files matching it.
+            CHECKSUM_TAG: _checksum(store, model_uri),
+        }
+        mv = client.create_model_version(name, source=model_uri, run_id=run_id, tags=tags)
         reg.versions.append(str(mv.version))
     return reg
 
@@ -270,3 +287,48 @@ def make_app(serving_settings: Settings, trip_db: Database) -> Any:
         )
 
     return build
+
+
+@pytest.fixture(scope="session")
+def pipeline_sample() -> Path:
+    sample = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "course_sample"
+    if not sample.is_dir():  # pragma: no cover - the fixture ships beside the project
+        pytest.fail(f"course sample not found at {sample}")  # as tests/conftest.py does
+    return sample
+
+
+@pytest.fixture(scope="session")
+def pipeline_model(
+    tmp_path_factory: pytest.TempPathFactory, pipeline_sample: Path
+) -> Iterator[dict[str, Any]]:
+    """The model the training pipeline trains and registers (XGBoost, one trial) on the course
+    slice ingested into SQLite, features stored for January, behind ``production``."""
+    from truckflow.data.ingest import ingest_directory
+    from truckflow.features.fill import fill_features, register_feature_set
+    from truckflow.pipeline import LocalRunner
+    from truckflow.pipelines.training import training_pipeline
+    from truckflow.registry import ModelRegistry
+    from truckflow.store import connect
+    from truckflow.store.migrate import upgrade
+
+    settings = Settings(home=tmp_path_factory.mktemp("serving-pipeline") / "home")
+    db = connect(settings)
+    upgrade(db)
+    ingest_directory(db, pipeline_sample)
+    register_feature_set(db)
+    fill_features(db, datetime(2019, 1, 1), datetime(2019, 2, 1))
+    parameters = {
+        "families": "xgboost",
+        "n_trials": 1,
+        "min_f1": 0.0,
+        "train_end": "2019-01-05",
+        "validation_end": "2019-01-07",
+    }
+    with LocalRunner(settings, db=db) as runner:
+        result = runner.run(training_pipeline(), parameters)
+    assert result.status == "succeeded", result.error
+    registry = ModelRegistry.from_settings(settings)
+    version = registry.get(result.outputs["register"]["version"])
+    registry.set_alias("production", version.version)
+    yield {"settings": settings, "db": db, "version": version}
+    db.dispose()

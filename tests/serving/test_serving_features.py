@@ -3,7 +3,6 @@ pipeline registers (course slice ingested into SQLite)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,10 +11,6 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from truckflow.data.ingest import ingest_directory
-from truckflow.features.fill import fill_features, register_feature_set
-from truckflow.pipeline import LocalRunner
-from truckflow.pipelines.training import training_pipeline
 from truckflow.registry import ModelRegistry
 from truckflow.serving import DatabaseFeatureSource, MlflowModelSource, create_app
 from truckflow.serving.model import Trip
@@ -25,39 +20,13 @@ from truckflow.settings import Settings
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory, course_sample_dir: Path) -> Iterator[dict]:
-    from truckflow.store import connect
-    from truckflow.store.migrate import upgrade
-
-    settings = Settings(home=tmp_path_factory.mktemp("serving-features") / "home")
-    db = connect(settings)
-    upgrade(db)
-    ingest_directory(db, course_sample_dir)
-    register_feature_set(db)
-    fill_features(db, dt.datetime(2019, 1, 1), dt.datetime(2019, 2, 1))
-    parameters = {
-        "families": "xgboost",
-        "n_trials": 1,
-        "min_f1": 0.0,
-        "train_end": "2019-01-05",
-        "validation_end": "2019-01-07",
-    }
-    with LocalRunner(settings, db=db) as runner:
-        result = runner.run(training_pipeline(), parameters)
-    assert result.status == "succeeded", result.error
-    registry = ModelRegistry.from_settings(settings)
-    version = registry.get(result.outputs["register"]["version"])
-    registry.set_alias("production", version.version)
-    yield {"settings": settings, "db": db, "version": version}
-    db.dispose()
+def served(pipeline_model: dict) -> dict:
+    return pipeline_model
 
 
 @pytest.fixture(scope="module")
-def course_sample_dir() -> Path:
-    sample = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "course_sample"
-    if not sample.is_dir():  # pragma: no cover - the fixture ships beside the project
-        pytest.fail(f"course sample not found at {sample}")  # as tests/conftest.py does
-    return sample
+def course_sample_dir(pipeline_sample: Path) -> Path:
+    return pipeline_sample
 
 
 def _app(served: dict, source: DatabaseFeatureSource) -> Any:

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from truckflow.features.definition import LABEL
 from truckflow.features.fill import load_features
 from truckflow.features.store import trip_features
-from truckflow.registry import ModelRegistry
+from truckflow.registry import ModelRegistry, load_version
 from truckflow.settings import Settings
 from truckflow.store import Database
 from truckflow.store import schema as s
@@ -182,8 +182,8 @@ def _labelled(db: Database, n: int) -> pd.DataFrame:
 
 
 def _decisions(registry: ModelRegistry, version: str, frame: pd.DataFrame) -> tuple[Any, float]:
-    model = registry.load(version)
-    threshold = float(registry.get(version).tags.get(THRESHOLD_TAG) or 0.5)
+    loaded = load_version(registry, version)
+    model, threshold = loaded.model, loaded.threshold
     proba = np.asarray(model.predict_proba(model_frame(model, frame)), dtype=np.float64)
     return (proba[:, 1] if proba.ndim == 2 else proba), threshold
 

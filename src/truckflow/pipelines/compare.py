@@ -14,8 +14,7 @@ import numpy as np
 
 from truckflow.features.fill import load_features
 from truckflow.pipelines.runtime import Runtime
-from truckflow.pipelines.training_steps import THRESHOLD_TAG
-from truckflow.registry import ModelRegistry
+from truckflow.registry import ModelRegistry, load_version
 from truckflow.streaming import StreamingError
 from truckflow.training.evaluate import classification_metrics
 
@@ -39,7 +38,7 @@ def compare_versions(
     registry = ModelRegistry.from_settings(runtime.settings)
     out: dict[str, dict[str, Any]] = {}
     for version in versions:
-        threshold = float(registry.get(version).tags.get(THRESHOLD_TAG, "0.5"))
-        scores = np.asarray(registry.load(version).predict_proba(trips)[:, 1], dtype=np.float64)
-        out[version] = classification_metrics(y, scores, threshold)
+        loaded = load_version(registry, version)
+        scores = np.asarray(loaded.model.predict_proba(trips)[:, 1], dtype=np.float64)
+        out[version] = classification_metrics(y, scores, loaded.threshold)
     return out

@@ -27,14 +27,14 @@ from truckflow.monitoring.quality import ModelQuality, model_quality
 from truckflow.monitoring.store import save_daily_metrics
 from truckflow.notify import catalogue
 from truckflow.notify.service import Notifications
-from truckflow.pipelines.training_steps import THRESHOLD_TAG
-from truckflow.registry import ModelRegistry
+from truckflow.registry import ModelRegistry, load_stage
 from truckflow.settings import Settings
 from truckflow.store import Database
 from truckflow.store.schema import truck_schedule
 from truckflow.streaming import ClockState, StreamingClock, StreamingError, day_batch
 from truckflow.streaming.sources import StreamingSources
 from truckflow.streaming.tables import batch_predictions, streaming_days
+from truckflow.training.explain import explain_frame
 
 __all__ = [
     "ProductionModel",
@@ -138,15 +138,14 @@ class ProductionModel:
 
 def load_production(settings: Settings) -> ProductionModel | None:
     """The model under the ``production`` alias, checksum-verified; None when there is none."""
-    registry = ModelRegistry.from_settings(settings)
-    current = registry.get_alias("production")
+    current = load_stage(ModelRegistry.from_settings(settings), "production")
     if current is None:
         return None
     return ProductionModel(
         version=current.version,
-        threshold=float(current.tags.get(THRESHOLD_TAG, "0.5")),
-        model=registry.load(current.version),
-        data_window=current.tags.get("data_window", ""),
+        threshold=current.threshold,
+        model=current.model,
+        data_window=current.data_window,
     )
 
 
@@ -176,6 +175,8 @@ def predict_day(
     if production is None:
         return {"predicted": 0, "model_version": None, "note": "no production model"}
     scores = np.asarray(production.model.predict_proba(fresh)[:, 1], dtype=np.float64)
+    explained = explain_frame(production.model, fresh)
+    reasons: list[Any] = explained if explained is not None else [None] * len(fresh)
     rows = [
         {
             "truck_id": int(t),
@@ -186,13 +187,15 @@ def predict_day(
             "probability": float(p),
             "decision": int(p >= production.threshold),
             "delay": None if pd.isna(y) else int(y),
+            "reasons": r,
         }
-        for t, d, a, p, y in zip(
+        for t, d, a, p, y, r in zip(
             fresh["truck_id"],
             fresh["departure_date"],
             fresh["estimated_arrival"],
             scores,
             fresh["delay"],
+            reasons,
             strict=True,
         )
     ]

@@ -12,12 +12,11 @@ from typing import Any
 
 import joblib
 
-from truckflow.registry import ModelRegistry
+from truckflow.registry import THRESHOLD_TAG, FeatureContract, ModelRegistry, load_stage
 from truckflow.training import stages
 
 __all__ = ["THRESHOLD_TAG", "production_score", "register_candidate"]
 
-THRESHOLD_TAG = "decision_threshold"
 _HEADLINE = ("f1", "precision", "recall", "roc_auc", "pr_auc", "brier")
 
 
@@ -25,11 +24,11 @@ def production_score(tracking_uri: str, model_name: str, test_path: str) -> dict
     """F1 of the model under the ``production`` alias on ``test_path`` at its own threshold;
     ``{"version": None, "f1": None}`` when there is no production model yet."""
     registry = ModelRegistry(tracking_uri, model_name=model_name)
-    production = registry.get_alias("production")
+    production = load_stage(registry, "production")
     if production is None:
         return {"version": None, "f1": None}
-    threshold = float(production.tags.get(THRESHOLD_TAG, "0.5"))
-    metrics = stages.score_model(registry.load(production.version), threshold, test_path)
+    threshold = production.threshold
+    metrics = stages.score_model(production.model, threshold, test_path)
     return {"version": production.version, "f1": metrics["f1"], "threshold": threshold}
 
 
@@ -45,8 +44,10 @@ def register_candidate(
     """Register the chosen candidate as a version pending manual approval."""
     registry = ModelRegistry(tracking_uri, model_name=model_name)
     metrics = evaluation["metrics"]
+    model = joblib.load(candidate["model_path"])
+    contract = FeatureContract.of_model(model)
     version = registry.register(
-        joblib.load(candidate["model_path"]),
+        model,
         metrics={
             **{f"test_{k}": float(metrics[k]) for k in _HEADLINE},
             "validation_f1": float(candidate["validation_f1"]),
@@ -63,5 +64,6 @@ def register_candidate(
         feature_version=feature_version,
         execution_id=execution_id,
         artifacts=[*(Path(p) for p in evaluation["plots"]), Path(evaluation["report"])],
+        signature=None if contract is None else contract.signature(),
     )
     return {"version": version.version, "approval_status": version.approval_status}

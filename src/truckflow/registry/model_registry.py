@@ -152,6 +152,7 @@ class ModelRegistry:
         revision: str | None = None,
         pip_requirements: Sequence[str] | None = None,
         artifacts: Sequence[Path] = (),
+        signature: Any = None,
     ) -> ModelVersion:
         """Log ``model`` (scikit-learn API) in a run and register it as a new version."""
         import mlflow.sklearn
@@ -178,6 +179,7 @@ class ModelRegistry:
                         str(folder),
                         serialization_format="cloudpickle",
                         pip_requirements=list(pip_requirements or pinned_requirements()),
+                        signature=signature,
                     )
                 checksum = directory_checksum(folder)
                 self._client.log_artifacts(run_id, str(folder), _MODEL_DIR)

@@ -13,6 +13,8 @@ __all__ = [
     "METRIC_PREFIX",
     "PENDING",
     "REJECTED",
+    "THRESHOLD_TAG",
+    "THRESHOLD_TAGS",
     "ModelVersion",
 ]
 
@@ -21,6 +23,9 @@ PENDING = "PendingManualApproval"
 APPROVED = "Approved"
 REJECTED = "Rejected"
 CHECKSUM_TAG = "artifact_sha256"
+# The decision threshold a version was tuned to; ``threshold`` is the older spelling, still read.
+THRESHOLD_TAG = "decision_threshold"
+THRESHOLD_TAGS = (THRESHOLD_TAG, "threshold")
 # Metrics are also tags (``metric.test_f1``) so that a version shows them without its run.
 METRIC_PREFIX = "metric."
 

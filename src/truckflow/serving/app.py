@@ -18,6 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from truckflow import __version__
 from truckflow.serving.capture import CaptureWriter
+from truckflow.serving.contract_body import ContractVectors
 from truckflow.serving.errors import (
     AdminAuthError,
     InvalidFeaturesError,
@@ -26,6 +27,7 @@ from truckflow.serving.errors import (
 )
 from truckflow.serving.feedback import record_feedback
 from truckflow.serving.holder import AliasWatcher, ModelHolder, ServedModel
+from truckflow.serving.limits import BodyLimitExceeded, BodyLimitMiddleware
 from truckflow.serving.metrics import MetricsMiddleware, ServingMetrics
 from truckflow.serving.model import FeatureSource, ModelSource
 from truckflow.serving.predict import Predictor, prediction_router
@@ -40,6 +42,11 @@ log = logging.getLogger(__name__)
 
 _ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     503: {"description": "No model is deployed on this server's stage."},
+}
+# Any request may carry a body; one over the limit is refused while it is read.
+_BODY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    413: {"description": "Request body over the byte limit (serving_max_body_bytes)."},
+    422: {"description": "Invalid request: the message names each bad field."},
 }
 
 
@@ -56,6 +63,11 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(_validation_body(list(exc.errors())), status_code=422)
+
+    @app.exception_handler(BodyLimitExceeded)
+    async def _too_large(_: Request, exc: BodyLimitExceeded) -> JSONResponse:
+        body = {"message": exc.detail, "detail": exc.detail, "error": "BodyTooLargeError"}
+        return JSONResponse(body, status_code=413, headers={"connection": "close"})
 
     @app.exception_handler(ServingError)
     async def _serving(_: Request, exc: ServingError) -> JSONResponse:
@@ -129,8 +141,15 @@ def create_app(
     writer = CaptureWriter(db, batch_rows=settings.serving_capture_batch)
     watcher = AliasWatcher(holder, settings.serving_poll_seconds)
     current = holder.current
-    vectors = FeatureVectors(None if current is None else current.feature_names)
-    predictor = Predictor(holder, writer, metrics, feature_source, vectors)
+    contract = None if current is None else current.contract
+    vectors: FeatureVectors | ContractVectors
+    if contract is not None:
+        vectors = ContractVectors(contract, settings.serving_max_batch_rows)
+    else:
+        vectors = FeatureVectors(None if current is None else current.feature_names)
+    predictor = Predictor(
+        holder, writer, metrics, feature_source, vectors, settings.serving_max_batch_rows
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -156,6 +175,8 @@ def create_app(
     app.state.metrics = metrics
     app.state.predictor = predictor
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    # Outermost of ours: a body over the limit is refused before anything else reads it.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.serving_max_body_bytes)
     _install_error_handlers(app)
     app.include_router(prediction_router(predictor))
     require_admin = _admin_guard(settings)
@@ -186,7 +207,12 @@ def create_app(
         """Prometheus text format: requests, latency, predictions by class, model version."""
         return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
-    @app.post("/feedback", response_model=FeedbackOut, tags=["feedback"])
+    @app.post(
+        "/feedback",
+        response_model=FeedbackOut,
+        tags=["feedback"],
+        responses={404: {"description": "No prediction has that id."}, **_BODY_RESPONSES},
+    )
     def feedback(body: FeedbackIn) -> dict[str, Any]:
         """Attach a tester's verdict (right, wrong, unsure) and a comment to a prediction."""
         try:
@@ -206,7 +232,7 @@ def create_app(
         response_model=ReloadOut,
         tags=["admin"],
         dependencies=[Depends(require_admin)],
-        responses={401: {"description": "Missing or wrong admin token."}},
+        responses={401: {"description": "Missing or wrong admin token."}, **_BODY_RESPONSES},
     )
     def reload() -> dict[str, Any]:
         """Resolve the stage alias now and swap in its version if it moved."""

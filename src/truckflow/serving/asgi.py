@@ -10,6 +10,7 @@ import os
 
 from fastapi import FastAPI
 
+from truckflow.notify.service import Notifications
 from truckflow.serving.app import create_app
 from truckflow.serving.feature_source import DatabaseFeatureSource
 from truckflow.serving.mlflow_source import MlflowModelSource
@@ -24,7 +25,9 @@ def app_from_environment() -> FastAPI:
     os.environ.setdefault("DO_NOT_TRACK", "1")
     settings = Settings()
     db = connect(settings)
-    source = MlflowModelSource(settings.tracking_uri, settings.model_name)
+    # A version refused at load (checksum mismatch) is told through the notification outbox.
+    events = Notifications.open(settings, db).sink
+    source = MlflowModelSource(settings.tracking_uri, settings.model_name, events=events)
     # /predict looks trips up through the feature code's online path, on the same database.
     return create_app(
         settings,

@@ -20,6 +20,7 @@ import msgspec
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
+from truckflow.registry.contract import MAGNITUDE_LIMIT
 from truckflow.serving.errors import InvalidFeaturesError
 from truckflow.serving.schemas import MAX_BATCH
 from truckflow.serving.vectors import FeatureVectors, column_errors, columns_array
@@ -90,9 +91,11 @@ def _ragged(data: list[list[float]], width: int) -> list[dict[str, Any]]:
 
 
 def _not_finite(array: np.ndarray, columns: Sequence[str]) -> list[dict[str, Any]]:
-    bad = np.argwhere(~np.isfinite(array))[:_MAX_ERRORS]
+    # Beyond the limit a number overflows the scaling or XGBoost's float32 (NaN fails too).
+    bad = np.argwhere(~(np.abs(array) <= MAGNITUDE_LIMIT))[:_MAX_ERRORS]
+    message = f"Input should be a finite number of at most {MAGNITUDE_LIMIT:g}"
     return [
-        _error(["body", "data", int(i), columns[j]], "finite_number", "Input should be finite")
+        _error(["body", "data", int(i), columns[j]], "finite_number", message)
         for i, j in bad.tolist()
     ]
 

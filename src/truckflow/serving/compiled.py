@@ -210,15 +210,21 @@ class CompiledPipeline:
     blocks: list[tuple[Reader, list[Step]]]
     predict: Step
     boosted: bool  # the classifier is an XGBoost booster, called directly
+    final: Any = None  # the fitted classifier (for its contributions)
+    preprocess: Any = None  # the fitted ColumnTransformer (for its output layout)
 
-    def __call__(self, rows: np.ndarray) -> np.ndarray:
+    def encode(self, rows: np.ndarray) -> np.ndarray:
+        """The rows as the classifier sees them (imputed, scaled, one-hot encoded)."""
         parts = []
         for read, steps in self.blocks:
             block = read(rows)
             for step in steps:
                 block = step(block)
             parts.append(block.astype(np.float64, copy=False))
-        return self.predict(np.hstack(parts))
+        return np.hstack(parts)
+
+    def __call__(self, rows: np.ndarray) -> np.ndarray:
+        return self.predict(self.encode(rows))
 
 
 def compile_pipeline(estimator: Any, feature_names: Sequence[str]) -> CompiledPipeline | None:
@@ -253,4 +259,4 @@ def compile_pipeline(estimator: Any, feature_names: Sequence[str]) -> CompiledPi
     if any(read is None for read in readers):
         return None
     compiled = [(read, steps) for read, (_, steps) in zip(readers, blocks, strict=True) if read]
-    return CompiledPipeline(compiled, *_probabilities(final))
+    return CompiledPipeline(compiled, *_probabilities(final), final=final, preprocess=ct)

@@ -79,3 +79,9 @@ class AdminAuthError(ServingError):
     """An admin endpoint was called without the admin token, or with a wrong one."""
 
     status_code = 401
+
+
+class BodyTooLargeError(ServingError):
+    """A request body over the byte or row limit (refused while it is read)."""
+
+    status_code = 413

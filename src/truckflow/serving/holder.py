@@ -12,10 +12,12 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from truckflow.registry.contract import FeatureContract
 from truckflow.serving.errors import NoModelDeployedError
 from truckflow.serving.model import FastModel, LoadedModel, ModelSource
 
@@ -41,6 +43,8 @@ class ServedModel:
         object.__setattr__(self, "_fast", fast)
         independent = bool(getattr(self.model, "row_independent", False))
         object.__setattr__(self, "row_independent", independent)
+        object.__setattr__(self, "contract", getattr(self.model, "contract", None))
+        object.__setattr__(self, "_explain", getattr(self.model, "explain", None))
 
     feature_names: tuple[str, ...] = field(init=False)
     version: str = field(init=False)
@@ -48,6 +52,15 @@ class ServedModel:
     # Whether each row's probability is computed on its own, bit for bit, whatever rows are
     # predicted with it (then concurrent single rows may share one call).
     row_independent: bool = field(init=False)
+    # The version's feature contract (None for a version registered without one).
+    contract: FeatureContract | None = field(init=False)
+
+    def reasons(self, rows: np.ndarray, k: int) -> list[list[dict[str, Any]]]:
+        """The top ``k`` contributions behind each row's prediction, in the user's terms."""
+        explain = self.__dict__["_explain"]
+        if explain is None or k <= 0:
+            return [[] for _ in range(len(rows))]
+        return explain(rows, k)  # type: ignore[no-any-return]
 
     def predict(self, rows: np.ndarray) -> np.ndarray:
         """P(delay) for each row of a float array whose columns follow ``feature_names``."""

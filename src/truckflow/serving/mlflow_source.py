@@ -1,10 +1,11 @@
-"""A ``ModelSource`` straight over the MLflow client: aliases name stages, versions load natively.
+"""A ``ModelSource`` over the registry: aliases name stages, versions load verified and native.
 
-Models are loaded through their native flavour (XGBoost, LightGBM, scikit-learn) rather than
-pyfunc, because serving needs probabilities and a numpy fast path, which pyfunc hides.
-Metadata conventions (the registry may replace them): the decision threshold is the version tag
-or run parameter ``threshold`` (default 0.5); metrics are the training run's metrics; the data
-window is ``data_window_start`` / ``data_window_end`` (version tag or run parameter).
+Versions load through the registry's one verified loader (``truckflow.registry.load_version``:
+checksum checked before anything is unpickled; a refused version raises ``ModelLoadError``, so
+the holder keeps serving the version it has, and the refusal goes out as an event). Models are
+native (XGBoost, LightGBM, scikit-learn) rather than pyfunc, because serving needs probabilities
+and a numpy fast path, which pyfunc hides. The threshold, data window, metrics and feature
+contract are what the registry reads from the version.
 """
 
 from __future__ import annotations
@@ -13,15 +14,23 @@ import logging
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from truckflow.events import EventSink
+from truckflow.registry import (
+    FeatureContract,
+    LoadedVersion,
+    ModelRegistry,
+    RegistryError,
+    load_version,
+)
 from truckflow.serving.booster import dense_predictor
 from truckflow.serving.compiled import compile_pipeline
 from truckflow.serving.errors import ModelLoadError
+from truckflow.serving.reasons import Explainer
 
 __all__ = ["MlflowLoadedModel", "MlflowModelSource"]
 
@@ -44,6 +53,7 @@ class MlflowLoadedModel:
     estimator: Any
     metrics: Mapping[str, float] = field(default_factory=dict)
     data_window: Mapping[str, str | None] = field(default_factory=dict)
+    contract: FeatureContract | None = None
 
     def __post_init__(self) -> None:
         booster = None
@@ -66,6 +76,18 @@ class MlflowLoadedModel:
         # A scikit-learn Pipeline (what the training pipeline registers) starts with its own
         # input conversion, which reads named columns: it gets a frame, not a bare array.
         object.__setattr__(self, "_wants_frame", hasattr(self.estimator, "steps"))
+        units = {f.name: f.unit for f in self.contract.features if f.unit} if self.contract else {}
+        explainer = Explainer.build(
+            self.estimator, self.__dict__["_compiled"], list(self.feature_names), units
+        )
+        object.__setattr__(self, "_explainer", explainer)
+
+    def explain(self, rows: np.ndarray, k: int) -> list[list[dict[str, Any]]]:
+        """The top ``k`` contributions of each row ([] for a model that cannot be explained)."""
+        explainer: Explainer | None = self.__dict__["_explainer"]
+        if explainer is None:
+            return [[] for _ in range(len(rows))]
+        return explainer.reasons(rows, k)
 
     @property
     def row_independent(self) -> bool:
@@ -96,38 +118,30 @@ class MlflowLoadedModel:
         return self.predict_proba_array(frame[list(self.feature_names)].to_numpy(np.float64))
 
 
-def _feature_names(mlmodel: Any, estimator: Any) -> list[str]:
-    signature = getattr(mlmodel, "signature", None)
-    if signature is not None and signature.inputs is not None:
-        names = signature.inputs.input_names()
-        if names and all(isinstance(n, str) for n in names):
-            return [str(n) for n in names]
+def _feature_names(loaded: LoadedVersion) -> list[str]:
+    """The model's input columns: its feature contract, else its signature, else what the
+    estimator was fitted on (versions registered before contracts were recorded)."""
+    if loaded.contract is not None:
+        return list(loaded.contract.names)
+    if loaded.signature_names:
+        return list(loaded.signature_names)
     for attribute in ("feature_names_in_", "feature_name_"):
-        names = getattr(estimator, attribute, None)
+        names = getattr(loaded.model, attribute, None)
         if names is not None:
             return [str(n) for n in names]
     raise ModelLoadError("the model has no signature and no feature names; cannot serve it")
-
-
-def _load_native(local: str, flavors: Mapping[str, Any]) -> Any:
-    import mlflow
-
-    if "xgboost" in flavors:
-        return mlflow.xgboost.load_model(local)
-    if "lightgbm" in flavors:
-        return mlflow.lightgbm.load_model(local)
-    if "sklearn" in flavors:
-        return mlflow.sklearn.load_model(local)
-    raise ModelLoadError(
-        f"model flavours {sorted(flavors)} are not servable (need xgboost, lightgbm or sklearn)"
-    )
 
 
 class MlflowModelSource:
     """Resolves ``<model_name>@<stage>`` and loads versions from an MLflow tracking URI."""
 
     def __init__(
-        self, tracking_uri: str, model_name: str, *, registry_uri: str | None = None
+        self,
+        tracking_uri: str,
+        model_name: str,
+        *,
+        registry_uri: str | None = None,
+        events: EventSink | None = None,
     ) -> None:
         from mlflow import MlflowClient
 
@@ -137,6 +151,8 @@ class MlflowModelSource:
         # the working directory), not the tracking store that holds the registered models.
         self._registry_uri = registry_uri or tracking_uri
         self._client = MlflowClient(tracking_uri=tracking_uri, registry_uri=self._registry_uri)
+        self._registry = ModelRegistry(tracking_uri, model_name=model_name)
+        self._events = events
 
     @property
     def model_name(self) -> str:
@@ -153,41 +169,18 @@ class MlflowModelSource:
             raise ModelLoadError(f"cannot resolve models:/{self._name}@{stage}: {exc}") from exc
 
     def load(self, version: str) -> MlflowLoadedModel:
-        import mlflow
-        from mlflow.exceptions import MlflowException
-        from mlflow.models import Model
-
-        uri = f"models:/{self._name}/{version}"
+        """The version through the registry's verified loading (checksum checked first)."""
         try:
-            mv = self._client.get_model_version(self._name, version)
-            # The version's source, not models:/ (which resolves through the global registry).
-            local = mlflow.artifacts.download_artifacts(
-                artifact_uri=mv.source, tracking_uri=self._tracking_uri
-            )
-            mlmodel = Model.load(str(Path(local) / "MLmodel"))
-            estimator = _load_native(local, mlmodel.flavors)
-            run = self._client.get_run(mv.run_id) if mv.run_id else None
-        except MlflowException as exc:
-            raise ModelLoadError(f"cannot load {uri}: {exc}") from exc
-        except OSError as exc:
-            raise ModelLoadError(f"cannot read the artifacts of {uri}: {exc}") from exc
-        params: dict[str, str] = dict(run.data.params) if run else {}
-        tags: dict[str, str] = dict(mv.tags or {})
-
-        def meta(key: str) -> str | None:
-            return tags.get(key, params.get(key))
-
-        # The training pipeline tags ``decision_threshold`` and ``data_window`` ("start..end").
-        threshold = float(meta("threshold") or meta("decision_threshold") or 0.5)
-        window = (meta("data_window") or "").split("..")
-        start = meta("data_window_start") or (window[0] if len(window) == 2 else None) or None
-        end = meta("data_window_end") or (window[1] if len(window) == 2 else None) or None
-        log.info("loaded %s (threshold %.3f)", uri, threshold)
+            loaded = load_version(self._registry, version, events=self._events)
+        except RegistryError as exc:
+            raise ModelLoadError(f"cannot load models:/{self._name}/{version}: {exc}") from exc
+        log.info("loaded models:/%s/%s (threshold %.3f)", self._name, version, loaded.threshold)
         return MlflowLoadedModel(
             version=str(version),
-            feature_names=_feature_names(mlmodel, estimator),
-            threshold=threshold,
-            estimator=estimator,
-            metrics=dict(run.data.metrics) if run else {},
-            data_window={"start": start, "end": end},
+            feature_names=_feature_names(loaded),
+            threshold=loaded.threshold,
+            estimator=loaded.model,
+            metrics=dict(loaded.metrics),
+            data_window=loaded.window,
+            contract=loaded.contract,
         )

@@ -15,21 +15,24 @@ from typing import Any
 
 import msgspec
 import numpy as np
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from truckflow.serving.batch_body import read_batch
 from truckflow.serving.capture import CaptureBatch, CaptureWriter
 from truckflow.serving.coalesce import RowCoalescer
+from truckflow.serving.contract_body import ContractVectors
 from truckflow.serving.errors import FeatureLookupUnavailableError, ForecastsNotArrivedError
 from truckflow.serving.holder import ModelHolder, ServedModel
 from truckflow.serving.metrics import ServingMetrics
 from truckflow.serving.model import FeatureRows, FeatureSource, Trip
+from truckflow.serving.reasons import MAX_REASONS
 from truckflow.serving.rows import frame_rows
 from truckflow.serving.schemas import (
     BatchPredictionOut,
+    CompactPredictionOut,
     PredictionOut,
     TripBatchIn,
     TripIn,
@@ -58,13 +61,31 @@ class Predictor:
     writer: CaptureWriter
     metrics: ServingMetrics
     feature_source: FeatureSource | None
-    vectors: FeatureVectors
+    vectors: FeatureVectors | ContractVectors
+    max_rows: int = 10_000
 
     def __post_init__(self) -> None:
         # A runtime Protocol check costs microseconds: done once, not per request.
         source = self.feature_source
         self._rows: FeatureRows | None = source if isinstance(source, FeatureRows) else None
         self.coalescer = RowCoalescer()
+        self._by_version: dict[str, FeatureVectors | ContractVectors] = {}
+
+    def vectors_for(self, served: ServedModel) -> FeatureVectors | ContractVectors:
+        """The body reader of the served version: its own contract (a swapped-in version may
+        take other features than the one the docs were built from)."""
+        found = self._by_version.get(served.version)
+        if found is None:
+            contract = served.contract
+            if contract is not None and isinstance(self.vectors, ContractVectors):
+                same = self.vectors.contract == contract
+                found = self.vectors if same else ContractVectors(contract, self.max_rows)
+            elif contract is not None:
+                found = ContractVectors(contract, self.max_rows)
+            else:
+                found = self.vectors
+            self._by_version = {served.version: found}  # the versions served now, no others
+        return found
 
     def run(
         self,
@@ -166,10 +187,12 @@ class Predictor:
         return await run_in_threadpool(self.trip_rows, served, trips, stored)
 
 
-def _single(
-    request_id: str, ids: list[str], proba: list[float], delayed: list[bool], served: ServedModel
-) -> Response:
-    body = {
+Answer = tuple[str, list[str], list[float], list[bool]]
+
+
+def _single(answer: Answer, served: ServedModel, reasons: list[Any] | None = None) -> Response:
+    request_id, ids, proba, delayed = answer
+    body: dict[str, Any] = {
         "prediction_id": ids[0],
         "probability": proba[0],
         "delayed": delayed[0],
@@ -177,6 +200,8 @@ def _single(
         "stage": served.stage,
         "request_id": request_id,
     }
+    if reasons is not None:
+        body["reasons"] = reasons[0]
     return _json(body, served)
 
 
@@ -189,28 +214,29 @@ def _json(body: dict[str, Any], served: ServedModel) -> Response:
     )
 
 
-def _batch(
-    request_id: str, ids: list[str], proba: list[float], delayed: list[bool], served: ServedModel
-) -> JSONResponse:
-    items = [
+def _batch(answer: Answer, served: ServedModel, reasons: list[Any] | None = None) -> Response:
+    request_id, ids, proba, delayed = answer
+    items: list[dict[str, Any]] = [
         {"prediction_id": i, "probability": p, "delayed": d}
         for i, p, d in zip(ids, proba, delayed, strict=True)
     ]
+    if reasons is not None:
+        for item, why in zip(items, reasons, strict=True):
+            item["reasons"] = why
     body = {
         "model_version": served.version,
         "stage": served.stage,
         "request_id": request_id,
         "predictions": items,
     }
-    return JSONResponse(body, headers={"x-model-version": served.version})
+    return _json(body, served)
 
 
-def _compact(
-    request_id: str, ids: list[str], proba: list[float], delayed: list[bool], served: ServedModel
-) -> Response:
+def _compact(answer: Answer, served: ServedModel, reasons: list[Any] | None = None) -> Response:
     # Three flat lists encode several times faster than 10,000 small objects, and msgspec
     # encodes them ten times faster than the standard library.
-    body = {
+    request_id, ids, proba, delayed = answer
+    body: dict[str, Any] = {
         "model_version": served.version,
         "stage": served.stage,
         "request_id": request_id,
@@ -218,6 +244,8 @@ def _compact(
         "probabilities": proba,
         "delayed": delayed,
     }
+    if reasons is not None:
+        body["reasons"] = reasons
     return _json(body, served)
 
 
@@ -232,61 +260,100 @@ def _trip_inputs(trips: list[Trip]) -> list[dict[str, Any]]:
     ]
 
 
+def _why(served: ServedModel, rows: np.ndarray, k: int) -> list[Any] | None:
+    return served.reasons(rows, k) if k > 0 else None
+
+
+_REASONS_DOC = (
+    "How many of the largest feature contributions to return with each prediction "
+    "(0 for none): exact tree contributions (XGBoost, LightGBM), coefficient times standardised "
+    "value (logistic regression), path contributions (random forest), in probability points."
+)
+
+
+def _reasons_query(default: int) -> Any:
+    return Query(default=default, ge=0, le=MAX_REASONS, description=_REASONS_DOC)
+
+
+_TRIP_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "Unknown truck or route."},
+    409: {"description": "The trip's forecasts have not arrived: its features cannot be built."},
+    413: {"description": "Request body over the byte limit (serving_max_body_bytes)."},
+    422: {"description": "Invalid request: the message names each bad field."},
+}
+_FEATURE_ERRORS: dict[int | str, dict[str, Any]] = {
+    413: {"description": "Body over the byte or row limit (serving_max_body_bytes, _batch_rows)."},
+    422: {"description": "Invalid features: the message names each bad field."},
+}
+
+
 def prediction_router(p: Predictor) -> APIRouter:
     router = APIRouter(tags=["predictions"])
 
-    @router.post("/predict", response_model=PredictionOut)
-    async def predict(trip: TripIn) -> Response:
-        """Predict one trip: its stored features, else computed by the feature code."""
+    @router.post("/predict", response_model=PredictionOut, responses=_TRIP_ERRORS)
+    async def predict(trip: TripIn, reasons: int = _reasons_query(3)) -> Response:
+        """Predict one trip: its stored features, else computed by the feature code; with the
+        top ``reasons`` contributions (3 unless asked otherwise; 0 for none)."""
         served = p.holder.require()
         trips = [_trip(trip)]
         rows = await p.trip_rows_async(served, trips)
-        return _single(*await p.run_one(served, rows, "api", _trip_inputs(trips)), served)
+        answer = await p.run_one(served, rows, "api", _trip_inputs(trips))
+        return _single(answer, served, _why(served, rows, reasons))
 
     # Batches touch the database at length: a plain function, run in FastAPI's thread pool.
-    @router.post("/predict/batch", response_model=BatchPredictionOut)
-    def predict_batch(batch: TripBatchIn) -> JSONResponse:
-        """Predict up to 10,000 trips in one request."""
+    @router.post("/predict/batch", response_model=BatchPredictionOut, responses=_TRIP_ERRORS)
+    def predict_batch(batch: TripBatchIn, reasons: int = _reasons_query(0)) -> Response:
+        """Predict up to 10,000 trips in one request (``reasons`` per trip on request)."""
         served = p.holder.require()
         trips = [_trip(t) for t in batch.trips]
         rows = p.trip_rows(served, trips)
-        return _batch(*p.run(served, rows, "batch", _trip_inputs(trips)), served)
+        answer = p.run(served, rows, "batch", _trip_inputs(trips))
+        return _batch(answer, served, _why(served, rows, reasons))
 
     # A single vector costs well under a millisecond: run it on the event loop, no thread hop.
-    # The body is read by FeatureVectors.read_one: no model object unless something is wrong.
-    async def predict_features(request: Request) -> Response:
-        """Predict from an explicit feature vector (the served model's feature names)."""
+    # The body is read against the served version's contract: no model object unless it is bad.
+    async def predict_features(request: Request, reasons: int = _reasons_query(0)) -> Response:
+        """Predict from one trip's features, exactly as the served version's feature contract
+        names them; ``reasons`` (0 unless asked) adds the top contributions."""
         served = p.holder.require()
-        rows = p.vectors.read_one(await request.body(), served.feature_names)
-        return _single(*await p.run_one(served, rows, "api"), served)
+        rows = p.vectors_for(served).read_one(await request.body(), served.feature_names)
+        answer = await p.run_one(served, rows, "api")
+        return _single(answer, served, _why(served, rows, reasons))
 
-    def features_batch(body: bytes) -> Response:
+    def features_batch(body: bytes, reasons: int) -> Response:
         served = p.holder.require()
-        rows, compact = read_batch(body, p.vectors, served.feature_names)
-        result = p.run(served, rows, "batch")
-        return _compact(*result, served) if compact else _batch(*result, served)
+        vectors = p.vectors_for(served)
+        if isinstance(vectors, ContractVectors):
+            rows, compact = vectors.read_batch(body, served.feature_names)
+        else:
+            rows, compact = read_batch(body, vectors, served.feature_names)
+        answer = p.run(served, rows, "batch")
+        why = _why(served, rows, reasons)
+        return _compact(answer, served, why) if compact else _batch(answer, served, why)
 
-    async def predict_features_batch(request: Request) -> Response:
-        """Predict up to 10,000 feature vectors: as ``rows``, or compact as ``columns`` + ``data``
-        (answered compact: ``prediction_ids``, ``probabilities``, ``delayed``)."""
-        # The body is read here and parsed by batch_body (no pydantic object per row); the
-        # work runs in the thread pool, as a plain endpoint would.
-        return await run_in_threadpool(features_batch, await request.body())
+    async def predict_features_batch(
+        request: Request, reasons: int = _reasons_query(0)
+    ) -> Response:
+        """Predict up to ``serving_max_batch_rows`` feature rows: as ``rows``, or compact as
+        ``columns`` + ``data`` (answered compact: ``prediction_ids``, ``probabilities``,
+        ``delayed``)."""
+        # The body is read here (capped while read) and parsed against the contract (no
+        # pydantic object per row); the work runs in the thread pool, as a plain endpoint would.
+        return await run_in_threadpool(features_batch, await request.body(), reasons)
 
-    # The body models are built at run time from the feature names; FastAPI does not parse
-    # these bodies, so the routes document them themselves.
-    invalid: dict[int | str, dict[str, Any]] = {422: {"description": "Validation Error"}}
+    # The body models are built at run time from the contract; FastAPI does not parse these
+    # bodies, so the routes document them themselves.
     router.post(
         "/predict/features",
         response_model=PredictionOut,
         openapi_extra={"requestBody": _body_schema(p.vectors.model)},
-        responses=invalid,
+        responses=_FEATURE_ERRORS,
     )(predict_features)
     router.post(
         "/predict/features/batch",
-        response_model=BatchPredictionOut,
+        response_model=BatchPredictionOut | CompactPredictionOut,
         openapi_extra={"requestBody": _body_schema(p.vectors.batch_model)},
-        responses=invalid,
+        responses=_FEATURE_ERRORS,
     )(predict_features_batch)
     return router
 

@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
+from truckflow.registry.contract import MAGNITUDE_LIMIT
+
 __all__ = [
     "BatchPredictionOut",
     "CompactPredictionOut",
@@ -17,6 +19,7 @@ __all__ = [
     "HealthOut",
     "ModelOut",
     "PredictionOut",
+    "ReasonOut",
     "ReloadOut",
     "TripBatchIn",
     "TripIn",
@@ -52,6 +55,15 @@ class TripBatchIn(BaseModel):
     trips: list[TripIn] = Field(min_length=1, max_length=MAX_BATCH)
 
 
+class ReasonOut(BaseModel):
+    feature: str = Field(description="The feature, as the contract names it.")
+    value: float | str | None = Field(description="Its value in this request (null: missing).")
+    contribution: float = Field(
+        description="How much it moves the probability of delay (probability points)."
+    )
+    text: str = Field(description="e.g. 'destination_precip = 0.31 in raises the risk by 0.12'")
+
+
 class PredictionOut(BaseModel):
     prediction_id: str = Field(description="Id of the captured prediction; quote it in /feedback.")
     probability: float = Field(description="Predicted probability that the trip is delayed.")
@@ -59,12 +71,16 @@ class PredictionOut(BaseModel):
     model_version: str
     stage: str
     request_id: str
+    reasons: list[ReasonOut] | None = Field(
+        default=None, description="Top contributions, largest first (when asked for)."
+    )
 
 
 class BatchItemOut(BaseModel):
     prediction_id: str
     probability: float
     delayed: bool
+    reasons: list[ReasonOut] | None = None
 
 
 class BatchPredictionOut(BaseModel):
@@ -81,6 +97,7 @@ class CompactPredictionOut(BaseModel):
     prediction_ids: list[str]
     probabilities: list[float]
     delayed: list[bool]
+    reasons: list[list[ReasonOut]] | None = None
 
 
 class FeedbackIn(BaseModel):
@@ -136,7 +153,17 @@ def feature_vector_model(names: Sequence[str] | None) -> type[BaseModel]:
             __doc__="Feature values by name; the served model's feature names are required.",
         )
     fields: dict[str, Any] = {
-        _field_name(n): (float, Field(alias=n, allow_inf_nan=False)) for n in names
+        _field_name(n): (
+            float,
+            Field(
+                alias=n,
+                strict=True,  # `true` is not a number
+                allow_inf_nan=False,
+                ge=-MAGNITUDE_LIMIT,
+                le=MAGNITUDE_LIMIT,
+            ),
+        )
+        for n in names
     }
     return create_model(
         "FeatureVector",

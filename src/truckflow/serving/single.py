@@ -16,8 +16,7 @@ import numpy as np
 
 from truckflow.features import FEATURE_COLUMNS
 from truckflow.features.loading import features_for_trip
-from truckflow.pipelines.training_steps import THRESHOLD_TAG
-from truckflow.registry import ModelRegistry
+from truckflow.registry import ModelRegistry, load_stage
 from truckflow.serving.errors import ForecastsNotArrivedError, NoModelDeployedError, ServingError
 from truckflow.store import Database
 
@@ -49,17 +48,18 @@ class TripPrediction:
 
 def load_stage_model(registry: ModelRegistry, stage: str) -> StageModel:
     """The version behind the stage's alias, loaded and checksum-verified by the registry."""
-    version = registry.get_alias(stage)
-    if version is None:
+    loaded = load_stage(registry, stage)
+    if loaded is None:
         raise NoModelDeployedError(registry.model_name, stage, "no version has that alias yet")
-    estimator = registry.load(version.version)
-    names = getattr(estimator, "feature_names_in_", None)
+    names = getattr(loaded.model, "feature_names_in_", None)
+    if loaded.contract is not None:
+        names = loaded.contract.names
     return StageModel(
-        version=version.version,
+        version=loaded.version,
         stage=stage,
-        estimator=estimator,
+        estimator=loaded.model,
         feature_names=[str(n) for n in names] if names is not None else list(FEATURE_COLUMNS),
-        threshold=float(version.tags.get(THRESHOLD_TAG, 0.5)),
+        threshold=loaded.threshold,
     )
 
 

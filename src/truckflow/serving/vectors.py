@@ -15,6 +15,7 @@ import msgspec
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
 
+from truckflow.registry.contract import MAGNITUDE_LIMIT
 from truckflow.serving.errors import InvalidFeaturesError
 from truckflow.serving.schemas import MAX_BATCH, feature_vector_model
 
@@ -50,7 +51,7 @@ class FeatureVectors:
                 row = np.array([[values[name] for name in served]], dtype=np.float64)
             except KeyError:  # another feature than the served ones: let the model say which
                 row = None
-            if row is not None and np.isfinite(row).all():
+            if row is not None and (np.abs(row) <= MAGNITUDE_LIMIT).all():  # NaN fails too
                 return row
         try:
             vector = self.model.model_validate_json(body)
@@ -91,10 +92,9 @@ class FeatureVectors:
                     errors.append(_error(loc, name, "missing", "Field required"))
                 elif isinstance(value, bool) or not isinstance(value, int | float):
                     errors.append(_error(loc, name, "float_type", "Input should be a valid number"))
-                elif not math.isfinite(value):
-                    errors.append(
-                        _error(loc, name, "finite_number", "Input should be a finite number")
-                    )
+                elif not math.isfinite(value) or abs(value) > MAGNITUDE_LIMIT:
+                    message = f"Input should be a finite number of at most {MAGNITUDE_LIMIT:g}"
+                    errors.append(_error(loc, name, "finite_number", message))
                 else:
                     out[i, j] = value
             if len(errors) >= 50:  # enough to fix the client; a 10,000-row echo helps no one
@@ -171,7 +171,7 @@ def columns_array(
         if errors:
             raise InvalidFeaturesError(errors)
         data = np.array(data, dtype=np.float64)
-        if not np.isfinite(data).all():
+        if not (np.abs(data) <= MAGNITUDE_LIMIT).all():
             raise InvalidFeaturesError(
                 [_error(["body"], "data", "finite_number", "Input should be finite numbers")]
             )

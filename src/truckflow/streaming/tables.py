@@ -26,6 +26,8 @@ batch_predictions = sa.Table(
     sa.Column("probability", sa.Double, nullable=False),
     sa.Column("decision", sa.SmallInteger, nullable=False),
     sa.Column("delay", sa.SmallInteger, nullable=True),
+    # The top contributions behind the probability, in the user's terms (truckflow.training.explain).
+    sa.Column("reasons", sa.JSON, nullable=True),
     sa.PrimaryKeyConstraint("truck_id", "departure_date"),
     sa.Index("ix_batch_predictions_arrival", "estimated_arrival"),
 )

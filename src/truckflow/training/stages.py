@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from truckflow.features.definition import FEATURE_SET_VERSION
+from truckflow.training.contract import attach_contract, build_contract
 from truckflow.training.data import (
     DEFAULT_TRAIN_END,
     DEFAULT_VALIDATION_END,
@@ -122,9 +123,10 @@ def train_candidate(
     half_life_days: float = 0.0,
 ) -> dict[str, Any]:
     """Tune one family on train, scored on validation; save the refitted best model."""
+    train = _read(train_path)
     tuned = tune_candidate(
         family,
-        _read(train_path),
+        train,
         _read(validation_path),
         n_trials=n_trials,
         seed=seed,
@@ -132,6 +134,8 @@ def train_candidate(
         n_jobs=n_jobs,
         half_life_days=half_life_days,
     )
+    # The version's feature contract travels inside the model (and so under its checksum).
+    attach_contract(tuned.model, build_contract(train, tuned.model))
     path = _folder(out_dir) / f"{family}.joblib"
     joblib.dump(tuned.model, path)
     return {

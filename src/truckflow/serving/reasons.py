@@ -1,0 +1,76 @@
+"""The reasons behind served predictions: top feature contributions, in the user's terms.
+
+The methods are ``truckflow.training.explain``'s (exact tree contributions for XGBoost and
+LightGBM, coefficient times standardised value for logistic regression, path contributions for
+random forests). For the training pipeline's model the rows are encoded by the compiled
+preprocessing (no DataFrame); a bare classifier is explained on its own input columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from truckflow.serving.compiled import CompiledPipeline
+from truckflow.training.explain import by_feature, contributions, encoded_owners, top_reasons
+
+__all__ = ["MAX_REASONS", "Explainer"]
+
+MAX_REASONS = 20
+
+
+class Explainer:
+    """Top contributions of rows in the served feature order."""
+
+    def __init__(
+        self,
+        encode: Callable[[np.ndarray], np.ndarray],
+        final: Any,
+        owners: np.ndarray,
+        names: Sequence[str],
+        units: Mapping[str, str],
+    ) -> None:
+        self._encode = encode
+        self._final = final
+        self._owners = owners
+        self.names = list(names)
+        self._units = dict(units)
+
+    @classmethod
+    def build(
+        cls,
+        estimator: Any,
+        compiled: CompiledPipeline | None,
+        names: Sequence[str],
+        units: Mapping[str, str],
+    ) -> Explainer | None:
+        """The explainer of a served model, None for a shape it cannot explain."""
+        if compiled is not None and compiled.preprocess is not None:
+            owners = encoded_owners(compiled.preprocess, names)
+            if owners is None:
+                return None
+            return cls(compiled.encode, compiled.final, owners, names, units)
+        if hasattr(estimator, "steps"):
+            return None  # a pipeline of another shape: its columns are not known here
+        width = len(names)
+
+        def floats(rows: np.ndarray) -> np.ndarray:
+            return np.asarray(rows, dtype=np.float64)
+
+        return cls(floats, estimator, np.arange(width, dtype=np.intp), names, units)
+
+    def reasons(self, rows: np.ndarray, k: int) -> list[list[dict[str, Any]]]:
+        """The ``k`` largest contributions of each row ([] per row when the model has none)."""
+        if k <= 0:
+            return [[] for _ in range(len(rows))]
+        encoded = self._encode(rows)
+        contrib = contributions(self._final, encoded)
+        if contrib is None:
+            return [[] for _ in range(len(rows))]
+        per_feature = by_feature(contrib, self._owners, len(self.names))
+        return [
+            top_reasons(self.names, rows[i], per_feature[i], k, self._units)
+            for i in range(len(rows))
+        ]
