@@ -45,6 +45,7 @@ _ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 # Any request may carry a body; one over the limit is refused while it is read.
 _BODY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "The body could not be read as JSON text (e.g. not UTF-8)."},
     413: {"description": "Request body over the byte limit (serving_max_body_bytes)."},
     422: {"description": "Invalid request: the message names each bad field."},
 }

@@ -12,11 +12,11 @@ field. The pydantic models are also what OpenAPI shows.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
+from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError, create_model
 
 from truckflow.registry.contract import MAGNITUDE_LIMIT, FeatureContract, FeatureSpec
 from truckflow.serving.errors import BodyTooLargeError, InvalidFeaturesError
@@ -64,26 +64,6 @@ def _pydantic_field(spec: FeatureSpec) -> tuple[Any, Any]:
     )
 
 
-class _BatchBase(BaseModel):
-    """Either ``rows`` (one object per trip) or ``columns`` + ``data`` (one array of values per
-    trip, the compact form for large batches, answered in the same compact form)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    columns: list[str] | None = Field(default=None, min_length=1, max_length=1000)
-    data: list[list[float | str | None]] | None = Field(default=None, min_length=1)
-
-    @model_validator(mode="after")
-    def _one_form(self) -> _BatchBase:
-        rows = getattr(self, "rows", None)
-        compact = self.columns is not None or self.data is not None
-        if (rows is None) == (not compact):
-            raise ValueError("send either 'rows' or both 'columns' and 'data'")
-        if compact and (self.columns is None or self.data is None):
-            raise ValueError("'columns' and 'data' go together")
-        return self
-
-
 def _error(loc: list[Any], kind: str, message: str) -> dict[str, Any]:
     return {"type": kind, "loc": loc, "msg": message}
 
@@ -115,12 +95,7 @@ class ContractVectors:
             __doc__="One trip's features, as the served version's feature contract names them.",
             **described,
         )
-        rows_type: Any = list[self.model] | None  # type: ignore[name-defined]
-        self.batch_model: type[BaseModel] = create_model(
-            "FeatureBatch",
-            __base__=_BatchBase,
-            rows=(rows_type, Field(default=None, min_length=1)),
-        )
+        self.batch_model = _batch_model(contract, self.model)
 
     def _order(self, served: Sequence[str]) -> list[int] | None:
         if tuple(served) == self.names:
@@ -131,7 +106,7 @@ class ContractVectors:
         position = {n: i for i, n in enumerate(self.names)}
         return [position[n] for n in served]
 
-    def _details(self, body: bytes, model: type[BaseModel]) -> InvalidFeaturesError:
+    def _details(self, body: bytes, model: Any) -> InvalidFeaturesError:
         try:
             model.model_validate_json(body)
         except ValidationError as exc:
@@ -200,6 +175,36 @@ class ContractVectors:
             raise InvalidFeaturesError(errors[:_MAX_ERRORS])
         position = {n: i for i, n in enumerate(columns)}
         return array[:, [position[n] for n in served]]
+
+
+def _tuple_item(spec: FeatureSpec) -> Any:
+    kind, field = _pydantic_field(spec)
+    return Annotated[kind, field]
+
+
+def _batch_model(contract: FeatureContract, vector: type[BaseModel]) -> Any:
+    """The batch body: ``rows`` (objects), or ``columns`` + ``data`` (arrays of values). The
+    documented compact form lists the columns in the contract's order, each row's values typed
+    column by column; columns in another order are accepted too."""
+    config = ConfigDict(extra="forbid")
+    rows = create_model(
+        "FeatureRows",
+        __config__=config,
+        __doc__="One object per trip.",
+        rows=(list[vector], Field(min_length=1)),  # type: ignore[valid-type]
+    )
+    names: Any = tuple[tuple(Literal[n] for n in contract.names)]  # type: ignore[misc]
+    values: Any = tuple[tuple(_tuple_item(f) for f in contract.features)]  # type: ignore[misc]
+    compact = create_model(
+        "FeatureColumns",
+        __config__=config,
+        __doc__="The compact form for large batches, answered compact: the column names once, "
+        "then one array of values per trip.",
+        columns=(names, ...),
+        data=(list[values], Field(min_length=1)),
+    )
+    union: Any = rows | compact
+    return RootModel[union]
 
 
 def _column_errors(column: np.ndarray, spec: FeatureSpec) -> list[dict[str, Any]]:

@@ -276,6 +276,7 @@ def _reasons_query(default: int) -> Any:
 
 
 _TRIP_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "The body could not be read as JSON text (e.g. not UTF-8)."},
     404: {"description": "Unknown truck or route."},
     409: {"description": "The trip's forecasts have not arrived: its features cannot be built."},
     413: {"description": "Request body over the byte limit (serving_max_body_bytes)."},

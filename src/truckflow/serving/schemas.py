@@ -5,9 +5,9 @@ from __future__ import annotations
 import keyword
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, create_model, field_validator
 
 from truckflow.registry.contract import MAGNITUDE_LIMIT
 
@@ -29,14 +29,26 @@ __all__ = [
 MAX_BATCH = 10_000
 
 
+# What the API documents for a departure: ISO 8601 in the years trips can have (1900-2199), as
+# a pattern, so that the document says what is accepted. The parser is the judge (days 29-31
+# are accepted too); a year outside is refused: it would overflow time arithmetic further down.
+_DEPARTURE_PATTERN = (
+    r"^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])"
+    r"T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?"
+    r"(Z|[+-](0[0-9]|1[0-3]):[0-5][0-9])?$"
+)
+_DEPARTURE_SCHEMA = {"type": "string", "pattern": _DEPARTURE_PATTERN}
+
+
 class TripIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    truck_id: int = Field(ge=0, le=2**63 - 1, description="The truck's id (trucks.truck_id).")
+    # JSON numbers past 2**53 are not exact in a double: the bound is one every client can hold.
+    truck_id: int = Field(ge=0, le=2**53 - 1, description="The truck's id (trucks.truck_id).")
     route_id: str = Field(
         min_length=1, max_length=32, description="The route's id, e.g. R-ada2a391."
     )
-    departure: datetime = Field(
+    departure: Annotated[datetime, WithJsonSchema(_DEPARTURE_SCHEMA)] = Field(
         description="Planned departure (ISO 8601; a time without a zone is taken as UTC)."
     )
 
