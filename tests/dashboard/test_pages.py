@@ -117,6 +117,18 @@ def test_predict_form_predicts_a_trip_with_the_production_model(home_env: dict[s
     assert f"model version {home_env['production']} on production" in shown
 
 
+def test_predict_form_lists_scheduled_trips_and_says_why(home_env: dict[str, str]) -> None:
+    at = run_page("predict")
+    options = at.selectbox(key="scheduled").options
+    assert len(options) > 1 and options[1].startswith("truck ")
+    at.selectbox(key="scheduled").set_value(options[1])
+    at.button[0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = texts(at)
+    assert "departing" in shown and f"model version {home_env['production']}" in shown
+    assert "Why" in shown and "the risk by" in shown
+
+
 def test_predict_form_names_bad_input(home_env: dict[str, str]) -> None:
     at = run_page("predict")
     at.text_input(key="departure").input("yesterday")

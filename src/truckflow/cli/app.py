@@ -85,6 +85,7 @@ def _register_subcommands() -> None:
         model,
         notify,
         pipeline,
+        predict,
         release,
         serve,
         stream,
@@ -97,6 +98,7 @@ def _register_subcommands() -> None:
     app.add_typer(notify.app, name="notify")
     app.add_typer(stream.app, name="stream")
     app.command("serve")(serve.serve)
+    app.command("predict")(predict.predict)
     app.command("release")(release.release)
     app.command("deployments")(release.deployments)
     app.command("demo")(demo.demo)

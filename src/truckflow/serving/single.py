@@ -8,19 +8,23 @@ features and the same version as ``POST /predict`` for that trip.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import numpy as np
+import sqlalchemy as sa
 
 from truckflow.features import FEATURE_COLUMNS
 from truckflow.features.loading import features_for_trip
+from truckflow.features.store import trip_features
 from truckflow.registry import ModelRegistry, load_stage
 from truckflow.serving.errors import ForecastsNotArrivedError, NoModelDeployedError, ServingError
 from truckflow.store import Database
+from truckflow.store.schema import truck_schedule
+from truckflow.training.explain import explain_frame
 
-__all__ = ["StageModel", "TripPrediction", "load_stage_model", "predict_trip"]
+__all__ = ["StageModel", "TripPrediction", "load_stage_model", "predict_trip", "scheduled_trips"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,20 @@ class TripPrediction:
     model_version: str
     stage: str
     features: dict[str, Any]
+    reasons: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "truck_id": self.truck_id,
+            "departure": self.departure.isoformat(),
+            "probability": self.probability,
+            "delayed": self.delayed,
+            "threshold": self.threshold,
+            "model_version": self.model_version,
+            "stage": self.stage,
+            "reasons": self.reasons,
+            "features": self.features,
+        }
 
 
 def load_stage_model(registry: ModelRegistry, stage: str) -> StageModel:
@@ -64,9 +82,10 @@ def load_stage_model(registry: ModelRegistry, stage: str) -> StageModel:
 
 
 def predict_trip(
-    db: Database, model: StageModel, truck_id: int, departure: datetime
+    db: Database, model: StageModel, truck_id: int, departure: datetime, reasons: int = 3
 ) -> TripPrediction:
-    """Predict one scheduled trip (truck and departure as in ``truck_schedule``)."""
+    """Predict one scheduled trip (truck and departure as in ``truck_schedule``), with the top
+    ``reasons`` contributions behind the probability (as ``POST /predict`` gives them)."""
     result = features_for_trip(db, truck_id, departure)
     if result.features.empty:
         raise ForecastsNotArrivedError(
@@ -81,6 +100,7 @@ def predict_trip(
         )
     proba = np.asarray(model.estimator.predict_proba(frame[list(model.feature_names)]), float)
     probability = float(proba[0, 1] if proba.ndim == 2 else proba[0])
+    explained = explain_frame(model.estimator, frame, reasons) if reasons > 0 else None
     return TripPrediction(
         truck_id=truck_id,
         departure=departure,
@@ -90,7 +110,28 @@ def predict_trip(
         model_version=model.version,
         stage=model.stage,
         features={str(k): _plain(v) for k, v in frame.iloc[0].items()},
+        reasons=explained[0] if explained else [],
     )
+
+
+def scheduled_trips(db: Database, limit: int = 200) -> list[tuple[int, str, datetime]]:
+    """The latest scheduled trips whose features could be built (their forecasts are in),
+    newest first, as (truck, route, departure): what a form lists."""
+    ts, tf = truck_schedule, trip_features
+    query = (
+        sa.select(ts.c.truck_id, ts.c.route_id, ts.c.departure_date)
+        .distinct()
+        .select_from(
+            ts.join(
+                tf,
+                sa.and_(tf.c.truck_id == ts.c.truck_id, tf.c.departure_date == ts.c.departure_date),
+            )
+        )
+        .order_by(ts.c.departure_date.desc(), ts.c.truck_id)
+        .limit(limit)
+    )
+    with db.engine.connect() as conn:
+        return [(int(t), str(r), d) for t, r, d in conn.execute(query)]
 
 
 def _plain(value: Any) -> Any:

@@ -10,9 +10,19 @@ import streamlit as st
 from truckflow.dashboard.context import runtime, stage_model
 from truckflow.errors import TruckflowError
 from truckflow.serving.errors import NoModelDeployedError
-from truckflow.serving.single import predict_trip
+from truckflow.serving.single import predict_trip, scheduled_trips
 
 __all__ = ["render"]
+
+_TYPED = "(type the truck and departure below)"
+
+
+def _trips() -> dict[str, tuple[int, datetime]]:
+    """The latest scheduled trips by label: what the form lists."""
+    return {
+        f"truck {truck} on {route}, departing {moment:%Y-%m-%d %H:%M}": (truck, moment)
+        for truck, route, moment in scheduled_trips(runtime().db)
+    }
 
 
 def render() -> None:
@@ -21,7 +31,14 @@ def render() -> None:
         "A scheduled trip (truck and departure as in truck_schedule); features come from the "
         "database through the same feature code as training and serving."
     )
+    trips = _trips()
     with st.form("trip"):
+        picked = st.selectbox(
+            "Scheduled trip (the latest first)",
+            [_TYPED, *trips],
+            key="scheduled",
+            help="Pick a trip of truck_schedule, or type its truck and departure below.",
+        )
         truck_id = st.number_input("Truck id", min_value=0, step=1, format="%d", key="truck_id")
         departure = st.text_input(
             "Departure (YYYY-MM-DD HH:MM)", placeholder="2019-02-14 07:00", key="departure"
@@ -29,11 +46,14 @@ def render() -> None:
         submitted = st.form_submit_button("Predict")
     if not submitted:
         return
-    try:
-        moment = datetime.fromisoformat(departure.strip())
-    except ValueError:
-        st.error(f"Departure {departure!r} is not a date and time like 2019-02-14 07:00.")
-        return
+    if picked != _TYPED:
+        truck_id, moment = trips[picked]
+    else:
+        try:
+            moment = datetime.fromisoformat(departure.strip())
+        except ValueError:
+            st.error(f"Departure {departure!r} is not a date and time like 2019-02-14 07:00.")
+            return
     try:
         model = stage_model("production")
         result = predict_trip(runtime().db, model, int(truck_id), moment)
@@ -49,6 +69,10 @@ def render() -> None:
         f"(P(delay) {result.probability:.3f}, threshold {result.threshold:.3f}, "
         f"model version {result.model_version} on {result.stage})"
     )
+    if result.reasons:
+        st.subheader("Why")
+        for reason in result.reasons:
+            st.markdown(f"- {reason['text']}")
     with st.expander("Features"):
         st.dataframe(
             pd.DataFrame(
