@@ -4,20 +4,25 @@ A trip is named by truck, route and departure. A trip whose features are stored 
 pipeline or ``truckflow features fill`` computed them) is answered from its stored row, one
 indexed read; any other trip is computed on demand by the same feature code. For those, the
 estimated arrival comes from the schedule when the trip is scheduled, else from the route's
-average hours (as the course computes it). Unknown trucks and routes answer 404; trips whose
-forecasts are not in yet answer 409.
+average hours (as the course computes it). A few trips are computed one by one by the feature
+code's one-trip path (``truckflow.features.one_trip``: indexed reads, no DataFrame; equal to the
+batch compute value for value), many by the batch compute. Unknown trucks and routes answer 404;
+trips whose forecasts are not in yet answer 409 (the one-trip path reports them incomplete,
+with missing values, rather than raising: the 409 is this API's choice).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from truckflow.features.definition import FEATURE_SET_VERSION, KEY_COLUMNS
+from truckflow.features.definition import FEATURE_COLUMNS, FEATURE_SET_VERSION, KEY_COLUMNS
 from truckflow.features.loading import features_for_schedule
+from truckflow.features.one_trip import one_trip, read_entities
 from truckflow.serving.errors import UnknownEntityError
 from truckflow.serving.model import Trip
 from truckflow.serving.rows import frame_rows
@@ -26,6 +31,11 @@ from truckflow.store import Database
 from truckflow.store import schema as s
 
 __all__ = ["DatabaseFeatureSource"]
+
+# Up to this many trips not stored are computed one by one (a few indexed reads each, no
+# DataFrame); more go through the batch compute, whose reads cover them all at once.
+_ONE_BY_ONE = 16
+_FEATURES = frozenset(FEATURE_COLUMNS)
 
 
 class DatabaseFeatureSource:
@@ -68,6 +78,9 @@ class DatabaseFeatureSource:
         ``stored`` is what ``stored_rows`` already found, when the caller looked first.
         """
         found = self.stored_rows(trips, names) if stored is None else stored
+        rest = [i for i in range(len(trips)) if i not in found]
+        if rest and len(rest) <= _ONE_BY_ONE and set(names) <= _FEATURES:
+            return self._one_by_one(trips, names, found, rest)
         if not found:
             frame, missing = self.features_for_trips(trips)
             self.computed += len(trips) - len(missing)
@@ -78,7 +91,6 @@ class DatabaseFeatureSource:
             rows[i] = [np.nan if v is None else v for v in values] if numeric else values
         if len(found) == len(trips):
             return rows, []
-        rest = [i for i in range(len(trips)) if i not in found]
         frame, missing = self.features_for_trips([trips[i] for i in rest])
         self.computed += len(rest) - len(missing)
         skipped = set(missing)
@@ -86,6 +98,49 @@ class DatabaseFeatureSource:
         for k, i in enumerate(i for j, i in enumerate(rest) if j not in skipped):
             rows[i] = computed[k]
         return rows, [rest[j] for j in missing]
+
+    def _one_by_one(
+        self,
+        trips: Sequence[Trip],
+        names: Sequence[str],
+        found: dict[int, list[object]],
+        rest: list[int],
+    ) -> tuple[np.ndarray, Sequence[int]]:
+        """A few trips not stored: each computed by the one-trip path (no DataFrame)."""
+        rows = np.empty((len(trips), len(names)), dtype=object)
+        for i, values in found.items():
+            rows[i] = values
+        missing: list[int] = []
+        with self._db.engine.connect() as conn:
+            known = {i: read_entities(conn, trips[i].truck_id, trips[i].route_id) for i in rest}
+            for kind in ("truck", "route"):  # as _schedule: unknown trucks first
+                for i in rest:
+                    if getattr(known[i], kind) is None:
+                        trip = trips[i]
+                        raise UnknownEntityError(kind, getattr(trip, f"{kind}_id"))
+            for i in rest:
+                trip = trips[i]
+                arrival = self._scheduled_arrival(conn, trip)
+                computed = one_trip(conn, trip.truck_id, trip.departure, known[i], arrival)
+                if computed.complete:
+                    rows[i] = computed.row(names)
+                else:  # the API answers 409 for it (see the module docstring)
+                    missing.append(i)
+        self.computed += len(rest) - len(missing)
+        return rows, missing
+
+    @staticmethod
+    def _scheduled_arrival(conn: sa.Connection, trip: Trip) -> dt.datetime | None:
+        ts = s.truck_schedule
+        row = conn.execute(
+            sa.select(ts.c.route_id, ts.c.estimated_arrival).where(
+                ts.c.truck_id == trip.truck_id, ts.c.departure_date == trip.departure
+            )
+        ).first()
+        if row is None or row.route_id != trip.route_id:
+            return None
+        arrival: dt.datetime = row.estimated_arrival
+        return arrival
 
     def _schedule(self, trips: Sequence[Trip]) -> pd.DataFrame:
         truck_ids = sorted({t.truck_id for t in trips})
