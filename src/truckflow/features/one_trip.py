@@ -68,9 +68,49 @@ class OneTrip:
         return out
 
 
+# Statements built once: a request only binds its values (no statement construction per call).
+_ROUTE = sa.select(s.routes).where(s.routes.c.route_id == sa.bindparam("route"))
+_TRUCK_ROW = sa.select(s.trucks).where(s.trucks.c.truck_id == sa.bindparam("truck"))
+_DRIVER_ROW = (
+    sa.select(s.drivers)
+    .where(s.drivers.c.vehicle_no == sa.bindparam("truck"))
+    .order_by(s.drivers.c.driver_id)
+    .limit(1)
+)
+_RW = s.route_weather
+_ROUTE_WEATHER = (
+    sa.select(_RW)
+    .where(
+        _RW.c.route_id == sa.bindparam("route"),
+        _RW.c.ts.between(sa.bindparam("t0"), sa.bindparam("t1")),
+    )
+    .order_by(_RW.c.ts)
+)
+_TR = s.traffic
+# The window's hours exactly, in time order (the order compute sums them in).
+_D0: sa.BindParameter[object] = sa.bindparam("d0")
+_D1: sa.BindParameter[object] = sa.bindparam("d1")
+_TRAFFIC = (
+    sa.select(_TR.c.hour, _TR.c.no_of_vehicles, _TR.c.accident)
+    .where(
+        _TR.c.route_id == sa.bindparam("route"),
+        _TR.c.date.between(_D0, _D1),
+        sa.or_(_TR.c.date > _D0, _TR.c.hour >= sa.bindparam("h0")),
+        sa.or_(_TR.c.date < _D1, _TR.c.hour <= sa.bindparam("h1")),
+    )
+    .order_by(_TR.c.date, _TR.c.hour)
+)
+_CW = s.city_weather
+_CITY = sa.select(_CW).where(
+    _CW.c.city_id == sa.bindparam("city"),
+    _CW.c.date == sa.bindparam("day"),
+    _CW.c.hour == sa.bindparam("hhmm"),
+)
+
+
 def read_entities(conn: Connection, truck_id: int, route_id: str) -> TripEntities:
-    route = conn.execute(sa.select(s.routes).where(s.routes.c.route_id == route_id)).first()
-    truck = conn.execute(sa.select(s.trucks).where(s.trucks.c.truck_id == truck_id)).first()
+    route = conn.execute(_ROUTE, {"route": route_id}).first()
+    truck = conn.execute(_TRUCK_ROW, {"truck": truck_id}).first()
     return TripEntities(route, truck)
 
 
@@ -107,13 +147,15 @@ def _route_weather(
     conn: Connection, route_id: str, dep: pd.Timestamp, arr: pd.Timestamp
 ) -> tuple[dict[str, object], int]:
     first, last = dep.floor("6h"), arr.ceil("6h")
-    rw = s.route_weather
     rows = conn.execute(
-        sa.select(rw)
-        .where(rw.c.route_id == route_id, rw.c.ts.between(first, last))
-        .order_by(rw.c.ts)
+        _ROUTE_WEATHER, {"route": route_id, "t0": first.to_pydatetime(), "t1": last.to_pydatetime()}
     ).all()
-    on_slot = [r for r in rows if pd.Timestamp(r.ts) == pd.Timestamp(r.ts).floor("6h")]
+    # Only rows on a 6-hour slot count (as compute's series of slots).
+    on_slot = [
+        r
+        for r in rows
+        if r.ts.hour % 6 == 0 and r.ts.minute == r.ts.second == r.ts.microsecond == 0
+    ]
     absent = (_hours(last) // 6 - _hours(first) // 6 + 1) - len(on_slot)
     out: dict[str, object] = {
         f"route_avg_{c}": _mean([getattr(r, c) for r in on_slot]) for c in WEATHER_MEANS
@@ -127,18 +169,14 @@ def _traffic(
 ) -> tuple[dict[str, object], int]:
     h0, h1 = _hours(dep.round("h")), _hours(arr.round("h"))
     first, last = pd.Timestamp(h0 * _HOUR_NS), pd.Timestamp(h1 * _HOUR_NS)
-    tr = s.traffic
-    rows = conn.execute(
-        sa.select(tr.c.date, tr.c.hour, tr.c.no_of_vehicles, tr.c.accident).where(
-            tr.c.route_id == route_id, tr.c.date.between(first.date(), last.date())
-        )
-    ).all()
-    timed = sorted(
-        (_hours(pd.Timestamp(r.date)) + int(r.hour) // 100, r)
-        for r in rows
-        if int(r.hour) % 100 == 0
-    )
-    window = [r for h, r in timed if h0 <= h <= h1]
+    params = {
+        "route": route_id,
+        "d0": first.date(),
+        "d1": last.date(),
+        "h0": first.hour * 100,
+        "h1": last.hour * 100,
+    }
+    window = [r for r in conn.execute(_TRAFFIC, params).all() if r.hour % 100 == 0]
     accidents = _mean([r.accident for r in window])
     out: dict[str, object] = {
         "avg_no_of_vehicles": _mean([r.no_of_vehicles for r in window]),
@@ -149,20 +187,14 @@ def _traffic(
 
 def _city(conn: Connection, side: str, city_id: object, when: pd.Timestamp) -> dict[str, object]:
     moment = when.round("h")
-    cw = s.city_weather
     row = conn.execute(
-        sa.select(cw).where(
-            cw.c.city_id == city_id, cw.c.date == moment.date(), cw.c.hour == moment.hour * 100
-        )
+        _CITY, {"city": city_id, "day": moment.date(), "hhmm": moment.hour * 100}
     ).first()
-    return {
-        f"{side}_{name}": (
-            (None if row is None else getattr(row, name))
-            if name == "description"
-            else _number(None if row is None else getattr(row, name))
-        )
-        for name in CITY_WEATHER_COLUMNS
-    }
+    out: dict[str, object] = {}
+    for name in CITY_WEATHER_COLUMNS:
+        value = None if row is None else getattr(row, name)
+        out[f"{side}_{name}"] = value if name == "description" else _number(value)
+    return out
 
 
 def _entity(row: sa.Row[tuple[object, ...]] | None, names: Sequence[str]) -> dict[str, object]:
@@ -209,10 +241,7 @@ def one_trip(
     values["distance"] = _number(route.distance)
     values["average_hours"] = _number(route.average_hours)
     values.update(_entity(entities.truck, _TRUCK))
-    d = s.drivers
-    driver = conn.execute(
-        sa.select(d).where(d.c.vehicle_no == truck_id).order_by(d.c.driver_id).limit(1)
-    ).first()
+    driver = conn.execute(_DRIVER_ROW, {"truck": truck_id}).first()
     values.update(_entity(driver, _DRIVER))
     values["is_midnight"] = int(dep.normalize() != arr.normalize())
     if slots:
@@ -226,4 +255,4 @@ def one_trip(
     ordered = {name: values[name] for name in FEATURE_COLUMNS}
     for name in _FLAGS:
         ordered[name] = int(ordered[name])  # type: ignore[call-overload]
-    return OneTrip(ordered, not missing, tuple(missing), arr.to_pydatetime())
+    return OneTrip(ordered, not missing, tuple(missing), arr)  # a Timestamp: nanoseconds kept
