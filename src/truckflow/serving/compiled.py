@@ -118,12 +118,18 @@ def _one_hot(step: Any) -> Step | None:
     dtype = step.dtype
 
     def encode(x: np.ndarray) -> np.ndarray:
-        out = np.zeros((x.shape[0], int(offsets[-1])), dtype=dtype)
+        n = x.shape[0]
+        out = np.zeros((n, int(offsets[-1])), dtype=dtype)
         for j, lookup in enumerate(lookups):
-            for i, value in enumerate(x[:, j].tolist()):
-                hit = lookup.get(value)
+            column = x[:, j].tolist()
+            if n == 1:
+                hit = lookup.get(column[0])
                 if hit is not None:  # unknown categories stay all zero (handle_unknown="ignore")
-                    out[i, offsets[j] + hit] = 1
+                    out[0, offsets[j] + hit] = 1
+                continue
+            hits = np.fromiter((lookup.get(v, -1) for v in column), dtype=np.intp, count=n)
+            rows = np.flatnonzero(hits >= 0)  # unknown categories stay all zero, as above
+            out[rows, offsets[j] + hits[rows]] = 1
         return out
 
     return encode
