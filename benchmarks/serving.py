@@ -101,7 +101,6 @@ def main(argv: list[str] | None = None) -> None:
         batch = json.dumps({"columns": names, "data": big})
         ports = {k: port() for k in ("truckflow", "mlflow", "empty")}
         base = {k: f"http://127.0.0.1:{p}" for k, p in ports.items()}
-        ready = {"truckflow": "/health", "mlflow": "/ping", "empty": "/health"}
         features = base["truckflow"] + "/predict/features"
         targets = {
             "features": (features, bodies),
@@ -109,47 +108,64 @@ def main(argv: list[str] | None = None) -> None:
             "mlflow": (base["mlflow"] + "/invocations", mlflow_bodies),
             "empty": (base["empty"] + "/empty", bodies),
         }
-        runs: dict[tuple[str, int], list[Load]] = {}
-        with contextlib.ExitStack() as stack:
-            procs = {
-                name: stack.enter_context(
-                    server(command, world.env, base[name] + ready[name], work / f"{name}.log")
-                )
-                for name, command in _commands(ports).items()
-            }
-            print("servers up", flush=True)
-            for round_no in range(1, args.rounds + 1):  # rounds interleave the servers
-                for c in CONCURRENCY:
-                    for name, (url, payload) in targets.items():
-                        r = load(url, payload, c, args.seconds, work)
-                        runs.setdefault((name, c), []).append(r)
-                        _progress(round_no, name, c, r)
-                for name, trips in (
-                    ("predict stored", world.stored),
-                    ("predict computed", world.computed),
-                ):
-                    r = load(
-                        base["truckflow"] + "/predict", trips, TRIP_CONCURRENCY, args.seconds, work
-                    )
-                    runs.setdefault((name, TRIP_CONCURRENCY), []).append(r)
-                    _progress(round_no, name, TRIP_CONCURRENCY, r)
-            batches = {
-                "truckflow": batch_times(base["truckflow"] + "/predict/features/batch", batch),
-                "mlflow": batch_times(
-                    base["mlflow"] + "/invocations",
-                    json.dumps({"dataframe_split": {"columns": names, "data": big}}),
-                    repeats=3,
-                ),
-            }
-            huge = refusal(
-                base["truckflow"] + "/predict/features/batch",
-                procs["truckflow"].pid,
-                names,
-                rows[0],
-                HUGE_ROWS,
+        measured = _measure(args, work, world, base, targets, names, rows, big, batch)
+        report(*measured, tool, args.seconds)
+
+
+def _measure(
+    args: argparse.Namespace,
+    work: Path,
+    world: TripWorld,
+    base: dict[str, str],
+    targets: dict[str, tuple[str, list[str]]],
+    names: list[str],
+    rows: list[list[Any]],
+    big: list[list[Any]],
+    batch: str,
+) -> tuple[dict[tuple[str, int], Load], dict[str, list[float]], dict[str, float]]:
+    """Start the servers, run the rounds, time the batches and the refusal."""
+    ports = {name: int(url.rsplit(":", 1)[1]) for name, url in base.items()}
+    ready = {"truckflow": "/health", "mlflow": "/ping", "empty": "/health"}
+    runs: dict[tuple[str, int], list[Load]] = {}
+    with contextlib.ExitStack() as stack:
+        procs = {
+            name: stack.enter_context(
+                server(command, world.env, base[name] + ready[name], work / f"{name}.log")
             )
-        results = {key: median_load(loads) for key, loads in runs.items()}
-        report(results, batches, huge, tool, args.seconds)
+            for name, command in _commands(ports).items()
+        }
+        print("servers up", flush=True)
+        for round_no in range(1, args.rounds + 1):  # rounds interleave the servers
+            for c in CONCURRENCY:
+                for name, (url, payload) in targets.items():
+                    r = load(url, payload, c, args.seconds, work)
+                    runs.setdefault((name, c), []).append(r)
+                    _progress(round_no, name, c, r)
+            for name, trips in (
+                ("predict stored", world.stored),
+                ("predict computed", world.computed),
+            ):
+                r = load(
+                    base["truckflow"] + "/predict", trips, TRIP_CONCURRENCY, args.seconds, work
+                )
+                runs.setdefault((name, TRIP_CONCURRENCY), []).append(r)
+                _progress(round_no, name, TRIP_CONCURRENCY, r)
+        batches = {
+            "truckflow": batch_times(base["truckflow"] + "/predict/features/batch", batch),
+            "mlflow": batch_times(
+                base["mlflow"] + "/invocations",
+                json.dumps({"dataframe_split": {"columns": names, "data": big}}),
+                repeats=3,
+            ),
+        }
+        huge = refusal(
+            base["truckflow"] + "/predict/features/batch",
+            procs["truckflow"].pid,
+            names,
+            rows[0],
+            HUGE_ROWS,
+        )
+    return {key: median_load(loads) for key, loads in runs.items()}, batches, huge
 
 
 def _progress(round_no: int, name: str, c: int, r: Load) -> None:

@@ -311,6 +311,13 @@ def prediction_router(p: Predictor) -> APIRouter:
         answer = p.run(served, rows, "batch", _trip_inputs(trips))
         return _batch(answer, served, _why(served, rows, reasons))
 
+    _feature_routes(router, p)
+    return router
+
+
+def _feature_routes(router: APIRouter, p: Predictor) -> None:
+    """``/predict/features`` and its batch: bodies read against the served version's contract."""
+
     # A single vector costs well under a millisecond: run it on the event loop, no thread hop.
     # The body is read against the served version's contract: no model object unless it is bad.
     async def predict_features(request: Request, reasons: int = _reasons_query(0)) -> Response:
@@ -356,7 +363,6 @@ def prediction_router(p: Predictor) -> APIRouter:
         openapi_extra={"requestBody": _body_schema(p.vectors.batch_model)},
         responses=_FEATURE_ERRORS,
     )(predict_features_batch)
-    return router
 
 
 def _inline(node: Any, defs: dict[str, Any]) -> Any:
