@@ -17,7 +17,8 @@ from truckflow.serving import DatabaseFeatureSource, MlflowModelSource, create_a
 from truckflow.serving.background import BackgroundServer
 from truckflow.settings import Settings
 
-EXAMPLES = 8  # per operation and phase: a smoke run; benchmarks/README.md has the long one
+# Per operation and phase: a smoke run here; the long run of benchmarks/README.md sets more.
+EXAMPLES = int(os.environ.get("TRUCKFLOW_SCHEMATHESIS_EXAMPLES", "8"))
 
 
 def test_schemathesis_checks_all_on_a_live_server(
@@ -59,4 +60,4 @@ def test_schemathesis_checks_all_on_a_live_server(
         )
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-6000:]
-    assert "500" not in output.split("SUMMARY")[-1] if "SUMMARY" in output else True
+    print(output[output.find("SUMMARY") :])  # the long run's figures, with pytest -s
