@@ -308,33 +308,13 @@ class ModelRegistry:
             self._client.delete_registered_model_alias(self.model_name, alias)
 
     def load(self, version: str | int | None = None, *, alias: str | None = None) -> Any:
-        """The model of a version (or of an alias), after checking its files' checksum."""
-        import mlflow.artifacts
-        import mlflow.sklearn
+        """The model of a version (or of an alias), after checking its files' checksum: the
+        native model of ``truckflow.registry.load_version``, the one verified loader."""
+        from truckflow.registry.loading import load_version
 
         if (version is None) == (alias is None):
             raise RegistryError("load takes a version or an alias, exactly one")
         target = self.get(version) if version is not None else self.get_alias(str(alias))
         if target is None:
             raise RegistryError(f"alias {alias} of model {self.model_name} points at no version")
-        recorded = target.tags.get(CHECKSUM_TAG)
-        if not recorded:
-            raise RegistryError(
-                f"model {self.model_name} version {target.version} has no recorded checksum"
-            )
-        with tempfile.TemporaryDirectory() as tmp:
-            with _wrapped(f"downloading model {self.model_name} version {target.version}"):
-                local = Path(
-                    mlflow.artifacts.download_artifacts(
-                        artifact_uri=target.source, dst_path=tmp, tracking_uri=self.tracking_uri
-                    )
-                )
-            found = directory_checksum(local)
-            if found != recorded:
-                raise RegistryError(
-                    f"model {self.model_name} version {target.version}: the artifact checksum "
-                    f"is {found}, registration recorded {recorded}; refusing to load it",
-                    hint=f"the files at {target.source} changed after registration",
-                )
-            with _wrapped(f"loading model {self.model_name} version {target.version}"):
-                return mlflow.sklearn.load_model(str(local))
+        return load_version(self, target.version).model
