@@ -179,7 +179,7 @@ def test_predictions_say_why(client: TestClient, stored: pd.DataFrame) -> None:
         "route_id": str(row["route_id"]),
         "departure": pd.Timestamp(row["departure_date"]).isoformat(),
     }
-    answer = client.post("/predict", json=trip).json()
+    answer = client.post("/predict?reasons=3", json=trip).json()
     reasons = answer["reasons"]
     assert len(reasons) == 3
     sizes = [abs(r["contribution"]) for r in reasons]
@@ -189,7 +189,7 @@ def test_predictions_say_why(client: TestClient, stored: pd.DataFrame) -> None:
         verb = "raises" if reason["contribution"] >= 0 else "lowers"
         assert reason["text"].startswith(f"{reason['feature']} = ")
         assert f"{verb} the risk by {abs(reason['contribution']):.2f}" in reason["text"]
-    assert "reasons" not in client.post("/predict?reasons=0", json=trip).json()
+    assert "reasons" not in client.post("/predict", json=trip).json()  # opt-in
 
 
 def test_rows_over_the_limit_are_413(pipeline_model: dict[str, Any], stored: pd.DataFrame) -> None:

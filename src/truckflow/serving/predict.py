@@ -292,9 +292,10 @@ def prediction_router(p: Predictor) -> APIRouter:
     router = APIRouter(tags=["predictions"])
 
     @router.post("/predict", response_model=PredictionOut, responses=_TRIP_ERRORS)
-    async def predict(trip: TripIn, reasons: int = _reasons_query(3)) -> Response:
+    async def predict(trip: TripIn, reasons: int = _reasons_query(0)) -> Response:
         """Predict one trip: its stored features, else computed by the feature code; with the
-        top ``reasons`` contributions (3 unless asked otherwise; 0 for none)."""
+        top ``reasons`` contributions when asked (``?reasons=3``; exact tree contributions
+        cost several times the prediction, so they are opt-in)."""
         served = p.holder.require()
         trips = [_trip(trip)]
         rows = await p.trip_rows_async(served, trips)
