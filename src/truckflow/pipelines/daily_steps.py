@@ -10,6 +10,7 @@ clock in one transaction, last: a day either counts as done or is redone complet
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,8 +22,9 @@ import sqlalchemy as sa
 
 from truckflow.data.ingest import apply_ground_truth, ingest_frames
 from truckflow.features.definition import FEATURE_SET_VERSION
-from truckflow.features.fill import fill_features, load_features, update_labels
+from truckflow.features.fill import MISSING, fill_features, load_features, update_labels
 from truckflow.features.store import trip_features
+from truckflow.monitoring.intervals import f1_interval
 from truckflow.monitoring.quality import ModelQuality, model_quality
 from truckflow.monitoring.store import save_daily_metrics
 from truckflow.notify import catalogue
@@ -36,8 +38,11 @@ from truckflow.streaming import ClockState, StreamingClock, StreamingError, day_
 from truckflow.streaming.sources import StreamingSources
 from truckflow.streaming.tables import batch_predictions, streaming_days
 
+log = logging.getLogger(__name__)
+
 __all__ = [
     "ProductionModel",
+    "day_line",
     "close_day",
     "daily_quality",
     "fill_day_features",
@@ -71,12 +76,36 @@ def _hold(settings: Settings) -> None:
         time.sleep(0.05)
 
 
-def ingest_day(db: Database, settings: Settings, folder: Path, state: ClockState) -> dict[str, Any]:
-    """The day's schedules (labels withheld), forecasts on week starts, then yesterday's labels."""
+def _history_part(sources: StreamingSources, boundary: dt.date) -> dict[str, pd.DataFrame]:
+    """What the streaming files publish from before the boundary: history, labels included."""
+    limit = pd.Timestamp(boundary)
+    schedule = sources.schedule[sources.schedule["departure_date"] < limit]
+    return {
+        "truck_schedule": schedule,
+        "city_weather": sources.city_weather[sources.city_weather["date"] < limit],
+        "route_weather": sources.route_weather[sources.route_weather["Date"] < limit],
+        "traffic": sources.traffic[sources.traffic["date"] < limit],
+    }
+
+
+def ingest_day(
+    db: Database, settings: Settings, folder: Path, state: ClockState, first_day: dt.date
+) -> dict[str, Any]:
+    """The day's schedules (labels withheld), forecasts on week starts, then yesterday's labels.
+
+    On the first day, what the streaming files hold from before the boundary (trips departing
+    earlier, with their labels, and their weather and traffic) comes in first, as history."""
     day = state.current_day
     if day is None:
         raise StreamingError("the streaming clock has not been started")
-    batch = day_batch(read_sources(folder, with_forecasts=state.is_week_start), day, state)
+    sources = read_sources(folder, with_forecasts=state.is_week_start or day == first_day)
+    history = 0
+    if day == first_day:
+        part = {k: v for k, v in _history_part(sources, first_day).items() if not v.empty}
+        if part:
+            ingest_frames(db, part, source=f"stream {day.isoformat()} history")
+            history = len(part.get("truck_schedule", ()))
+    batch = day_batch(sources, day, state)
     frames = {"truck_schedule": batch.schedules.assign(delay=np.nan)}
     if batch.is_week_start:
         frames |= {
@@ -96,6 +125,7 @@ def ingest_day(db: Database, settings: Settings, folder: Path, state: ClockState
         "day": day.isoformat(),
         "is_week_start": batch.is_week_start,
         "received": counts,
+        "history_trips": history,
         "quarantined": sum(s.quarantined for s in report.sources)
         + sum(s.quarantined for s in labels.sources),
         "labels_received": counts["labels"],
@@ -103,13 +133,23 @@ def ingest_day(db: Database, settings: Settings, folder: Path, state: ClockState
     }
 
 
+# Trips the streaming files publish from before the boundary depart at most this long before
+# it (the course's: three days); their features are filled with the first day's.
+LOOKBACK = dt.timedelta(days=7)
+
+
 def fill_day_features(
     db: Database, settings: Settings, first_day: dt.date, day: dt.date
 ) -> dict[str, Any]:
-    """Features of every streaming trip departed by ``day`` not stored yet; labels brought up to date."""
-    start = dt.datetime.combine(first_day, dt.time())
+    """Features of every trip departed by ``day`` not stored yet, and of those stored
+    incomplete (completed when their data has come); labels brought up to date.
+
+    A trip whose deadline (its departure day, plus ``streaming_prediction_deadline_days``) has
+    come is stored with what is known: what is missing is left blank and named."""
+    start = dt.datetime.combine(first_day, dt.time()) - LOOKBACK
     end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
-    result = fill_features(db, start, end, version=FEATURE_SET_VERSION)
+    deadline = end - dt.timedelta(days=settings.streaming_prediction_deadline_days)
+    result = fill_features(db, start, end, version=FEATURE_SET_VERSION, deadline=deadline)
     waiting = len(result.waiting)
     if waiting:
         with db.begin() as conn:
@@ -118,6 +158,8 @@ def fill_day_features(
             )
     return {
         "computed": result.computed,
+        "partial": result.partial,
+        "completed": result.completed,
         "waiting": waiting,
         "waiting_trips": [
             {"truck_id": int(t), "departure_date": pd.Timestamp(d).isoformat()}
@@ -153,11 +195,12 @@ def load_production(settings: Settings) -> ProductionModel | None:
 def predict_day(
     db: Database, settings: Settings, first_day: dt.date, day: dt.date
 ) -> dict[str, Any]:
-    """Predict, with the production model, every trip departed by ``day`` that has features and
-    no prediction yet; each prediction keeps the model version that made it."""
+    """Predict, with the production model, every trip departed by ``day`` that has stored
+    features and no prediction yet; each prediction keeps the model version that made it and
+    whether its features were complete (which groups were missing when not)."""
     start = dt.datetime.combine(first_day, dt.time())
     end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
-    features = load_features(db, start, end)
+    features = load_features(db, start, end, with_missing=True)
     with db.engine.connect() as conn:
         done = {
             (int(t), pd.Timestamp(d))
@@ -170,11 +213,12 @@ def predict_day(
         }
     keys = zip(features["truck_id"], features["departure_date"], strict=True)
     fresh = features[[(int(t), pd.Timestamp(d)) not in done for t, d in keys]]
+    empty = {"predicted": 0, "model_version": None, "on_time": 0, "late": 0, "partial": 0}
     if fresh.empty:
-        return {"predicted": 0, "model_version": None}
+        return empty
     production = load_production(settings)
     if production is None:
-        return {"predicted": 0, "model_version": None, "note": "no production model"}
+        return {**empty, "note": "no production model"}
     scores = np.asarray(production.model.predict_proba(fresh)[:, 1], dtype=np.float64)
     rows = [
         {
@@ -186,19 +230,29 @@ def predict_day(
             "probability": float(p),
             "decision": int(p >= production.threshold),
             "delay": None if pd.isna(y) else int(y),
+            "features_complete": m is None,
+            "missing_groups": m,
         }
-        for t, d, a, p, y in zip(
+        for t, d, a, p, y, m in zip(
             fresh["truck_id"],
             fresh["departure_date"],
             fresh["estimated_arrival"],
             scores,
             fresh["delay"],
+            fresh[MISSING],
             strict=True,
         )
     ]
     with db.begin() as conn:
         conn.execute(batch_predictions.insert(), rows)
-    return {"predicted": len(rows), "model_version": production.version}
+    late = sum(1 for r in rows if r["departure_date"].date() < day)
+    return {
+        "predicted": len(rows),
+        "model_version": production.version,
+        "on_time": len(rows) - late,
+        "late": late,
+        "partial": sum(1 for r in rows if not r["features_complete"]),
+    }
 
 
 def join_labels(db: Database) -> dict[str, Any]:
@@ -228,9 +282,13 @@ def join_labels(db: Database) -> dict[str, Any]:
     return {"features_labelled": features_updated, "predictions_labelled": len(pairs)}
 
 
-def daily_quality(db: Database, arrival_day: dt.date) -> dict[str, Any] | None:
+def daily_quality(
+    db: Database, arrival_day: dt.date, settings: Settings | None = None
+) -> dict[str, Any] | None:
     """Accuracy, precision, recall, F1 and count of the predictions of trips that arrived on
-    ``arrival_day`` and have their label; None when there are none."""
+    ``arrival_day`` and have their label, F1 with its bootstrap interval (a day's F1 swings
+    with the mix of trips that arrive: the count and the interval say how much it can tell);
+    None when there are none."""
     start = dt.datetime.combine(arrival_day, dt.time())
     bp = batch_predictions
     query = sa.select(bp.c.delay, bp.c.decision, bp.c.model_version).where(
@@ -242,11 +300,22 @@ def daily_quality(db: Database, arrival_day: dt.date) -> dict[str, Any] | None:
         rows = conn.execute(query).all()
     if not rows:
         return None
-    quality = model_quality([r[0] for r in rows], [r[1] for r in rows])
+    truth, decided = [r[0] for r in rows], [r[1] for r in rows]
+    quality = model_quality(truth, decided)
     versions = pd.Series([r[2] for r in rows]).value_counts()
+    settings = settings or Settings()
+    low, high = f1_interval(
+        truth,
+        decided,
+        resamples=settings.bootstrap_resamples,
+        confidence=settings.bootstrap_confidence,
+        seed=settings.bootstrap_seed,
+    )
     return {
         "day": arrival_day.isoformat(),
         **quality.model_dump(exclude={"drifted"}),
+        "f1_interval": [low, high],
+        "confidence": settings.bootstrap_confidence,
         # Most of a day's trips were predicted by one version; a promotion may split a day.
         "model_version": str(versions.index[0]),
     }
@@ -274,7 +343,27 @@ def day_facts(conn: sa.Connection, first_day: dt.date, day: dt.date) -> dict[str
         .where(bp.c.prediction_day == day)
         .group_by(bp.c.model_version)
     ).all()
+    made_today = bp.c.prediction_day == day
+    predicted_by_now = count(
+        sa.select(sa.func.count()).where(
+            bp.c.departure_date >= dt.datetime.combine(first_day, dt.time()),
+            bp.c.departure_date < d1,
+        )
+    )
     return {
+        "predictions_on_time": count(
+            sa.select(sa.func.count()).where(made_today, bp.c.departure_date >= d0)
+        ),
+        "predictions_late": count(
+            sa.select(sa.func.count()).where(made_today, bp.c.departure_date < d0)
+        ),
+        "predictions_partial": count(
+            sa.select(sa.func.count()).where(made_today, bp.c.features_complete.is_(False))
+        ),
+        "not_predicted": count(
+            sa.select(sa.func.count()).where(departed, ts.c.departure_date < d1)
+        )
+        - predicted_by_now,
         "features_stored": count(stored.where(departed, ts.c.departure_date < d1)),
         "features_waiting": count(
             sa.select(sa.func.count()).where(departed, ts.c.departure_date < d1)
@@ -291,6 +380,30 @@ def day_facts(conn: sa.Connection, first_day: dt.date, day: dt.date) -> dict[str
             )
         ),
     }
+
+
+def _interval(metrics: dict[str, Any]) -> dict[str, float]:
+    interval = metrics.get("f1_interval")
+    return {} if not interval else {"f1_low": float(interval[0]), "f1_high": float(interval[1])}
+
+
+def day_line(record: dict[str, Any], summary: dict[str, Any]) -> str:
+    """The day in one line: predictions on time, late and partial, features, labels, F1."""
+    features = summary.get("features", {})
+    metrics = record.get("metrics")
+    f1 = "no arrivals scored"
+    if metrics:
+        low, high = metrics.get("f1_interval") or (None, None)
+        span = "" if low is None else f" [{low:.2f}, {high:.2f}]"
+        f1 = f"F1 of {metrics['day']} {metrics['f1']:.2f}{span} on {metrics['count']} trips"
+    return (
+        f"day {record['day']}: {record['predictions']} predicted "
+        f"({record['predictions_on_time']} on time, {record['predictions_late']} late, "
+        f"{record['predictions_partial']} partial), {record['not_predicted']} not predicted; "
+        f"features {features.get('computed', 0)} new, {features.get('partial', 0)} partial, "
+        f"{features.get('completed', 0)} completed, {features.get('waiting', 0)} waiting; "
+        f"{record['labels_known']} labels; {f1}"
+    )
 
 
 def close_day(
@@ -321,6 +434,7 @@ def close_day(
         }
         conn.execute(streaming_days.delete().where(streaming_days.c.day == day))
         conn.execute(streaming_days.insert().values(day=day, summary=record))
+        log.info("%s", day_line(record, summary))
         received = summary.get("ingest", {}).get("received", {})
         for source, count in received.items():
             clock.record_processed(source, int(count), connection=conn)
@@ -329,7 +443,11 @@ def close_day(
             Notifications.open(settings, db).sink.emit(
                 catalogue.metrics_daily(
                     metrics["day"],
-                    {k: float(metrics[k]) for k in ("accuracy", "precision", "recall", "f1")},
+                    {
+                        **{k: float(metrics[k]) for k in ("accuracy", "precision", "recall", "f1")},
+                        "count": float(metrics["count"]),
+                        **_interval(metrics),
+                    },
                     model=metrics["model_version"],
                 ),
                 connection=conn,

@@ -26,6 +26,10 @@ batch_predictions = sa.Table(
     sa.Column("probability", sa.Double, nullable=False),
     sa.Column("decision", sa.SmallInteger, nullable=False),
     sa.Column("delay", sa.SmallInteger, nullable=True),
+    # Whether the served prediction had every input, and which groups it lacked (as served;
+    # the stored features are completed later, this record is not).
+    sa.Column("features_complete", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("missing_groups", sa.String(200), nullable=True),
     sa.PrimaryKeyConstraint("truck_id", "departure_date"),
     sa.Index("ix_batch_predictions_arrival", "estimated_arrival"),
 )
