@@ -200,10 +200,13 @@ def fill_features(
         result = compute_features(load_inputs(db, d0, d1, trips=trips), partial=True)
         stored = {(t, pd.Timestamp(d)) for t, d, known in pending if known}
         rows, late = _with_missing(_only(result.features, pending), result.waiting, deadline)
-        keys = list(zip(rows["truck_id"], rows["departure_date"], strict=True))
-        _replace(db, rows, [k for k in keys if (int(k[0]), pd.Timestamp(k[1])) in stored], version)
+        keys = [
+            (int(t), pd.Timestamp(d))
+            for t, d in zip(rows["truck_id"], rows["departure_date"], strict=True)
+        ]
+        _replace(db, rows, [k for k in keys if k in stored], version)
         fresh = rows[MISSING].isna().to_numpy()
-        was = np.array([(int(t), pd.Timestamp(d)) in stored for t, d in keys], dtype=bool)
+        was = np.array([k in stored for k in keys], dtype=bool)
         computed += int((~was).sum())
         partial += int((~fresh & ~was).sum())
         completed += int((fresh & was).sum())
@@ -227,13 +230,15 @@ def _with_missing(
     if deadline is not None:
         due = (features["departure_date"] < pd.Timestamp(deadline)).to_numpy()
     keep = ~incomplete | due
-    rows = features.assign(**{MISSING: np.where(incomplete, missing, None)})[keep]
+    named = np.full(len(features), None, dtype=object)
+    named[incomplete] = missing[incomplete]
+    rows = features.assign(**{MISSING: named})[keep]
     late_keys = keys[incomplete & ~due]
     return rows.reset_index(drop=True), waiting[lacking.isin(late_keys)].reset_index(drop=True)
 
 
 def _replace(
-    db: Database, rows: pd.DataFrame, known: list[tuple[object, object]], version: str
+    db: Database, rows: pd.DataFrame, known: list[tuple[int, pd.Timestamp]], version: str
 ) -> None:
     """Store ``rows``; the incomplete rows stored before for the same trips are replaced."""
     if rows.empty:
@@ -247,10 +252,7 @@ def _replace(
                     tf.c.departure_date == sa.bindparam("k_departure"),
                     tf.c.version == version,
                 ),
-                [
-                    {"k_truck": int(t), "k_departure": pd.Timestamp(d).to_pydatetime()}
-                    for t, d in known
-                ],
+                [{"k_truck": t, "k_departure": d.to_pydatetime()} for t, d in known],
             )
         insert_rows(conn, tf.name, _rows(rows, version, _now()), _KINDS)
 

@@ -22,17 +22,16 @@ _CELLS = 4_000_000
 
 
 def _f1(y: np.ndarray, p: np.ndarray, axis: int = -1) -> np.ndarray:
-    tp = np.sum(y & p, axis=axis)
-    fp = np.sum(~y & p, axis=axis)
-    fn = np.sum(y & ~p, axis=axis)
+    tp: np.ndarray = np.asarray(np.sum(y & p, axis=axis))
+    fp: np.ndarray = np.asarray(np.sum(~y & p, axis=axis))
+    fn: np.ndarray = np.asarray(np.sum(y & ~p, axis=axis))
     denominator = 2 * tp + fp + fn
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(denominator > 0, 2 * tp / np.maximum(denominator, 1), 0.0)
+        f1: np.ndarray = np.where(denominator > 0, 2 * tp / np.maximum(denominator, 1), 0.0)
+    return f1
 
 
-def _resampled(
-    n: int, resamples: int, seed: int
-) -> list[np.ndarray]:
+def _resampled(n: int, resamples: int, seed: int) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
     block = max(1, _CELLS // max(n, 1))
     return [
@@ -50,7 +49,8 @@ def _check(y: np.ndarray, *predictions: np.ndarray) -> None:
 
 
 def _bool(values: npt.ArrayLike) -> np.ndarray:
-    return np.asarray(values).astype(np.int64).ravel() == 1
+    flags: np.ndarray = np.asarray(values).astype(np.int64).ravel() == 1
+    return flags
 
 
 def f1_interval(

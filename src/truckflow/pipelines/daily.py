@@ -97,9 +97,7 @@ def labels(predicted: dict[str, Any], context: StepContext) -> dict[str, Any]:
 @step(cache=False)
 def metrics(day: str, labels: dict[str, Any], context: StepContext) -> dict[str, Any]:
     yesterday = _day(day) - dt.timedelta(days=1)
-    found = _with_db(
-        context, lambda db: daily_steps.daily_quality(db, yesterday, context.settings)
-    )
+    found = _with_db(context, lambda db: daily_steps.daily_quality(db, yesterday, context.settings))
     return {"metrics": found}
 
 

@@ -42,9 +42,9 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "ProductionModel",
-    "day_line",
     "close_day",
     "daily_quality",
+    "day_line",
     "fill_day_features",
     "ingest_day",
     "join_labels",
@@ -360,9 +360,7 @@ def day_facts(conn: sa.Connection, first_day: dt.date, day: dt.date) -> dict[str
         "predictions_partial": count(
             sa.select(sa.func.count()).where(made_today, bp.c.features_complete.is_(False))
         ),
-        "not_predicted": count(
-            sa.select(sa.func.count()).where(departed, ts.c.departure_date < d1)
-        )
+        "not_predicted": count(sa.select(sa.func.count()).where(departed, ts.c.departure_date < d1))
         - predicted_by_now,
         "features_stored": count(stored.where(departed, ts.c.departure_date < d1)),
         "features_waiting": count(

@@ -78,7 +78,11 @@ def _move_early_trips(seed: int, out: Path, day: dt.date) -> int:
     k = max(1, round(EARLY_SHARE * len(on_day)))
     chosen = set(rng.choice(on_day, size=k, replace=False).tolist())
     moved = [row for i, row in enumerate(hist) if i in chosen]
-    _write(out / "truck_schedule_table.csv", hist_header, [r for i, r in enumerate(hist) if i not in chosen])
+    _write(
+        out / "truck_schedule_table.csv",
+        hist_header,
+        [r for i, r in enumerate(hist) if i not in chosen],
+    )
     _write(out / "streaming_schedule.csv", stream_header, [*moved, *streaming])
     return len(moved)
 
@@ -87,7 +91,11 @@ def _end_city_weather(out: Path, last: dt.date) -> None:
     """The streaming city weather stops after ``last``: later arrivals never get theirs."""
     header, rows = _lines(out / "streaming_city_weather.csv")
     cutoff = last.isoformat()
-    _write(out / "streaming_city_weather.csv", header, [r for r in rows if r.split(",", 2)[1] <= cutoff])
+    _write(
+        out / "streaming_city_weather.csv",
+        header,
+        [r for r in rows if r.split(",", 2)[1] <= cutoff],
+    )
 
 
 def _twins(rows: list[str]) -> set[str]:

@@ -20,9 +20,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("missing_inputs", sa.String(length=200), nullable=True))
     with op.batch_alter_table("batch_predictions") as batch:
         batch.add_column(
-            sa.Column(
-                "features_complete", sa.Boolean(), nullable=False, server_default=sa.true()
-            )
+            sa.Column("features_complete", sa.Boolean(), nullable=False, server_default=sa.true())
         )
         batch.add_column(sa.Column("missing_groups", sa.String(length=200), nullable=True))
 
