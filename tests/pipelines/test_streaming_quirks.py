@@ -143,9 +143,13 @@ def test_retraining_is_skipped_with_a_reason_when_labelled_trips_are_too_few(
 ) -> None:
     _, settings, _ = replayed
     with Runtime.open(settings) as runtime:
+        early = retrain(runtime.db, settings, dt.date(2019, 1, 10))
+        assert early["status"] == "skipped" and early["version"] is None
+        assert "fewer than 500 for the test part" in early["reason"]
+        # At this scale the 500 test trips leave too few to train on: skipped too, saying so.
         outcome = retrain(runtime.db, settings, dt.date(2019, 3, 1))
         assert outcome["status"] == "skipped" and outcome["version"] is None
-        assert "fewer than 500" in outcome["reason"]
+        assert "training part of" in outcome["reason"] and "< 200" in outcome["reason"]
         # A gap after the last arrivals: the split comes from the days that have them.
         split = split_from_data(runtime.db, dt.date(2019, 3, 20), min_trips=20, test_min=20)
     assert split.window is not None, split.reason

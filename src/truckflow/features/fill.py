@@ -132,8 +132,9 @@ def _pending(
 
 def _rows(frame: pd.DataFrame, version: str, now: dt.datetime) -> pd.DataFrame:
     out = frame[list(_ROW_COLUMNS)].assign(version=version, computed_at=now)
-    missing = frame[MISSING] if MISSING in frame.columns else pd.Series(None, index=out.index)
-    out = out.assign(**{MISSING: missing.astype(object).where(missing.notna(), None)})
+    named = frame[MISSING].tolist() if MISSING in frame.columns else [None] * len(out)
+    flags = pd.Series([m if isinstance(m, str) else None for m in named], index=out.index)
+    out = out.assign(**{MISSING: flags.astype(object)})
     return out.assign(label_updated_at=pd.Series(now, index=out.index).where(out[LABEL].notna()))
 
 

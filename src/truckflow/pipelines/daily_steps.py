@@ -104,7 +104,15 @@ def ingest_day(
         part = {k: v for k, v in _history_part(sources, first_day).items() if not v.empty}
         if part:
             ingest_frames(db, part, source=f"stream {day.isoformat()} history")
-            history = len(part.get("truck_schedule", ()))
+            early = part.get("truck_schedule")
+            if early is not None:
+                # Their labels too when the rows were already there (a replay after a reset).
+                apply_ground_truth(
+                    db,
+                    early[["truck_id", "departure_date", "delay"]],
+                    source=f"stream {day.isoformat()} history ground truth",
+                )
+                history = len(early)
     batch = day_batch(sources, day, state)
     frames = {"truck_schedule": batch.schedules.assign(delay=np.nan)}
     if batch.is_week_start:
@@ -230,8 +238,8 @@ def predict_day(
             "probability": float(p),
             "decision": int(p >= production.threshold),
             "delay": None if pd.isna(y) else int(y),
-            "features_complete": m is None,
-            "missing_groups": m,
+            "features_complete": not isinstance(m, str),
+            "missing_groups": m if isinstance(m, str) else None,
         }
         for t, d, a, p, y, m in zip(
             fresh["truck_id"],
