@@ -172,3 +172,25 @@ def test_no_promotion_on_fewer_trips_than_the_minimum(
     )
     assert released["status"] == "not_promoted"
     assert released["promotion"]["trips"] == check.trips
+
+
+def test_predict_answers_a_trip_whose_weather_never_comes(
+    replayed: tuple[Path, Settings, ReplayResult],
+) -> None:
+    """Past its deadline a trip is served from its stored, flagged row: no 409 for ever."""
+    from truckflow.pipelines.acceptance import _client
+
+    _, settings, _ = replayed
+    stored = _table(settings, trip_features)
+    never = stored[stored["missing_inputs"].fillna("").str.contains("destination_weather")]
+    never = never[never["departure_date"] >= pd.Timestamp(BOUNDARY)]
+    trip = never.iloc[0]
+    body = {
+        "truck_id": int(trip["truck_id"]),
+        "route_id": str(trip["route_id"]),
+        "departure": pd.Timestamp(trip["departure_date"]).isoformat(),
+    }
+    with Runtime.open(settings) as runtime, _client(settings, runtime.db, "production") as client:
+        answer = client.post("/predict", json=body)
+    assert answer.status_code == 200, answer.text
+    assert 0.0 <= answer.json()["probability"] <= 1.0

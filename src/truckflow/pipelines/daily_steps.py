@@ -253,7 +253,7 @@ def predict_day(
     ]
     with db.begin() as conn:
         conn.execute(batch_predictions.insert(), rows)
-    late = sum(1 for r in rows if r["departure_date"].date() < day)
+    late = int((fresh["departure_date"] < pd.Timestamp(day)).sum())
     return {
         "predicted": len(rows),
         "model_version": production.version,
