@@ -440,7 +440,13 @@ def close_day(
         }
         conn.execute(streaming_days.delete().where(streaming_days.c.day == day))
         conn.execute(streaming_days.insert().values(day=day, summary=record))
-        log.info("%s", day_line(record, summary))
+        # One line per day; a warning only when a trip was predicted late, not at all, or
+        # still waits (partial predictions are the rule, flagged, not a fault).
+        behind = record["predictions_late"] or record["not_predicted"]
+        waiting = summary.get("features", {}).get("waiting", 0)
+        log.log(
+            logging.WARNING if behind or waiting else logging.INFO, "%s", day_line(record, summary)
+        )
         received = summary.get("ingest", {}).get("received", {})
         for source, count in received.items():
             clock.record_processed(source, int(count), connection=conn)
