@@ -210,6 +210,15 @@ def retrain(db: Database, settings: Settings, week_start: dt.date, seed: int = 0
         test_min=max(settings.streaming_retrain_min_trips, settings.promotion_min_trips),
         min_days=settings.streaming_retrain_holdout_days,
     )
+    # The training parameters are recorded whether it runs or not (what it would have used).
+    params: dict[str, Any] = {
+        **(split.window or {}),
+        "n_trials": settings.streaming_retrain_trials,
+        "families": settings.streaming_retrain_families,
+        "half_life_days": settings.streaming_retrain_half_life_days,
+        "min_f1": settings.streaming_retrain_min_f1,
+        "seed": seed,
+    }
     if split.window is None:
         return {
             "execution_id": None,
@@ -219,17 +228,9 @@ def retrain(db: Database, settings: Settings, week_start: dt.date, seed: int = 0
             "error": None,
             "reason": f"retraining skipped: {split.reason}",
             "split": split.to_dict(),
-            "parameters": None,
+            "parameters": params,
         }
     sink = MultiSink(LoggingSink(), Notifications.open(settings, db).sink)
-    params: dict[str, Any] = {
-        **split.window,
-        "n_trials": settings.streaming_retrain_trials,
-        "families": settings.streaming_retrain_families,
-        "half_life_days": settings.streaming_retrain_half_life_days,
-        "min_f1": settings.streaming_retrain_min_f1,
-        "seed": seed,
-    }
     result = run_pipeline("training", params, settings=settings, sink=sink)
     registered = result.outputs.get("register")
     return {
