@@ -17,7 +17,7 @@ X = np.random.default_rng(1).normal(size=(40, 3))
 Y = (X[:, 0] > 0).astype(int)
 
 
-class Crash(Exception):
+class SimulatedCrash(Exception):  # noqa: N818 - it stands for a crash, not an error
     """Stands for the process dying at that point."""
 
 
@@ -44,7 +44,7 @@ def _crash_on(client: Any, method: str, *, after: int = 0, call_first: bool = Fa
         if n == after:
             if call_first:
                 real(*args, **kwargs)
-            raise Crash(method)
+            raise SimulatedCrash(method)
         return real(*args, **kwargs)
 
     setattr(client, method, broken)
@@ -72,7 +72,7 @@ def test_a_rerun_after_a_crash_leaves_one_complete_version(
     key = f"key-{method}-{after}-{call_first}"
     crashing = ModelRegistry.from_settings(Settings(home=home))
     _crash_on(crashing._client, method, after=after, call_first=call_first)
-    with pytest.raises(Crash):
+    with pytest.raises(SimulatedCrash):
         _register(crashing, key)
 
     again = ModelRegistry.from_settings(Settings(home=home))
