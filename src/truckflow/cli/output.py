@@ -123,8 +123,12 @@ def fail_on_errors(as_json: bool = False) -> Iterator[None]:
     except TruckflowError as exc:
         if state.debug:
             traceback.print_exc(file=sys.stderr)
-        _report(as_json, type(exc).__name__, exc.message, exc.hint)
-        raise typer.Exit(code=exc.exit_code) from None
+        code, hint = exc.exit_code, exc.hint
+        cause = _foreign(exc.__cause__) if exc.__cause__ is not None else None
+        if cause is not None:  # wrapped with its object named; the exit code says what failed
+            code, hint = cause[3], hint or cause[2]
+        _report(as_json, type(exc).__name__, exc.message, hint)
+        raise typer.Exit(code=code) from None
     except Exception as exc:
         foreign = _foreign(exc)
         if foreign is None:
