@@ -15,10 +15,9 @@ from truckflow.streaming.daylock import day_lock
 
 
 def test_a_second_holder_is_refused_with_the_day_and_the_process(any_db: Database) -> None:
-    with day_lock(any_db, dt.date(2019, 2, 16)):
-        with pytest.raises(LockHeldError) as refused:
-            with day_lock(any_db, dt.date(2019, 2, 16)):
-                pass  # pragma: no cover - refused before
+    second = day_lock(any_db, dt.date(2019, 2, 16))
+    with day_lock(any_db, dt.date(2019, 2, 16)), pytest.raises(LockHeldError) as refused:
+        second.__enter__()
     message = str(refused.value)
     assert f"day 2019-02-16 is being processed by process {os.getpid()}" in message
     assert " since " in message
