@@ -69,15 +69,18 @@ def _field_too_long(line: bytes, limit: int) -> int:
     return largest if largest > limit else 0
 
 
-def _suspects(data: bytes, starts: IntArray, limit: int) -> tuple[IntArray, IntArray]:
-    """Line indexes (0 = header) that may be too long, and those with an odd number of quotes."""
-    lengths = np.diff(np.append(starts, len(data) + 1)) - 1
-    long = np.flatnonzero(lengths > limit)
+def _lengths(data: bytes, starts: IntArray) -> IntArray:
+    """Bytes of every line, its newline excluded."""
+    return np.diff(np.append(starts, len(data) + 1)) - 1
+
+
+def _odd_quotes(data: bytes, starts: IntArray) -> IntArray:
+    """Line indexes (0 = header) with an odd number of double quotes."""
     if _QUOTE.to_bytes() not in data:
-        return long, np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=np.int64)
     quotes = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == _QUOTE)
     per_line = np.bincount(np.searchsorted(starts, quotes, side="right") - 1, minlength=len(starts))
-    return long, np.flatnonzero(per_line % 2 == 1)
+    return np.flatnonzero(per_line % 2 == 1)
 
 
 def _quoted_lines(data: bytes, starts: IntArray) -> IntArray:
@@ -96,7 +99,9 @@ def screen_lines(data: bytes, max_field_bytes: int, *, thorough: bool = False) -
     if len(data) <= max_field_bytes and _QUOTE.to_bytes() not in data:
         return Screened(data, [], len(data))
     starts = _line_starts(data)
-    long, odd = _suspects(data, starts, max_field_bytes)
+    lengths = _lengths(data, starts)
+    long = np.flatnonzero(lengths > max_field_bytes)
+    odd = _odd_quotes(data, starts)
     if thorough and _QUOTE.to_bytes() in data:
         odd = _quoted_lines(data, starts)
     bad: dict[int, BadLine] = {}
@@ -117,7 +122,7 @@ def screen_lines(data: bytes, max_field_bytes: int, *, thorough: bool = False) -
             continue
         bad[index] = BadLine(index + 1, _shown(line), reason)
     if not bad:
-        return Screened(data, [], _longest(starts, len(data)))
+        return Screened(data, [], int(lengths.max()))
     # The line's bytes go, its newline stays: every other line keeps its number, and the
     # parser sees an empty line (a row of blanks, dropped by the caller).
     pieces, at = [], 0
@@ -125,11 +130,5 @@ def screen_lines(data: bytes, max_field_bytes: int, *, thorough: bool = False) -
         pieces.append(data[at : int(starts[index])])
         at = int(ends[index])
     pieces.append(data[at:])
-    return Screened(b"".join(pieces), list(bad.values()), _longest(starts, len(data), bad))
-
-
-def _longest(starts: IntArray, size: int, exclude: dict[int, BadLine] | None = None) -> int:
-    lengths = np.diff(np.append(starts, size + 1)) - 1
-    if exclude:
-        lengths[list(exclude)] = 0
-    return int(lengths.max()) if len(lengths) else 0
+    lengths[list(bad)] = 0
+    return Screened(b"".join(pieces), list(bad.values()), int(lengths.max()))
