@@ -29,7 +29,9 @@ def stream_world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return prepare(tmp_path_factory.mktemp("faults-world"))
 
 
-def stepper(home: Path, data: Path, *, db_url: str | None = None, **env: str) -> subprocess.Popen[bytes]:
+def stepper(
+    home: Path, data: Path, *, db_url: str | None = None, **env: str
+) -> subprocess.Popen[bytes]:
     """``truckflow stream step --json`` in a process of its own."""
     environ = {
         **os.environ,
@@ -40,7 +42,14 @@ def stepper(home: Path, data: Path, *, db_url: str | None = None, **env: str) ->
     }
     if db_url is not None:
         environ["TRUCKFLOW_DATABASE_URL"] = db_url
-    command = [str(Path(sys.executable).parent / "truckflow"), "stream", "step", "--data", str(data), "--json"]
+    command = [
+        str(Path(sys.executable).parent / "truckflow"),
+        "stream",
+        "step",
+        "--data",
+        str(data),
+        "--json",
+    ]
     return subprocess.Popen(command, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
@@ -68,9 +77,7 @@ def wait_mid_day(url: str, proc: subprocess.Popen[bytes], runs_before: int) -> N
                 raise AssertionError(proc.stderr.read().decode() if proc.stderr else "")
             with db.engine.connect() as conn:
                 pid = conn.execute(
-                    sa.select(process_locks.c.owner_pid).where(
-                        process_locks.c.name == "stream-day"
-                    )
+                    sa.select(process_locks.c.owner_pid).where(process_locks.c.name == "stream-day")
                 ).scalar()
                 if pid == proc.pid and _ingest_runs(conn) > runs_before:
                     return

@@ -58,6 +58,14 @@ def test_a_database_cut_mid_day_fails_cleanly_and_a_rerun_equals_a_clean_run(
         prepare_history(runtime, data, n_trials=2, families="logistic_regression")
     admin = sa.create_engine(ADMIN, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
+        # Engines made inside the steps may still hold a pooled session: a copy needs none.
+        conn.execute(
+            sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = :name AND pid <> pg_backend_pid()"
+            ),
+            {"name": databases["template"]},
+        )
         for copy in ("clean", "cut"):
             conn.execute(
                 sa.text(f"CREATE DATABASE {databases[copy]} TEMPLATE {databases['template']}")
@@ -99,9 +107,10 @@ def test_a_database_cut_mid_day_fails_cleanly_and_a_rerun_equals_a_clean_run(
             ).scalar_one()
         assert ("daily", "failed") in [tuple(s) for s in statuses]  # marked once it could
         assert failed >= 1  # and its event waits in the outbox
-        assert stepper(homes["cut"], data, db_url=_url(databases["cut"], proxy.port)).wait(
-            timeout=300
-        ) == 0
+        assert (
+            stepper(homes["cut"], data, db_url=_url(databases["cut"], proxy.port)).wait(timeout=300)
+            == 0
+        )
     finally:
         proxy.close()
     clean = connect(clean_url)
