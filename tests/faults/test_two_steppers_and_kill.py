@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import ingest_runs, stepper, wait_mid_day
+from fault_world import ingest_runs, stepper, wait_mid_day
 from stream_world import assert_same, dump, fresh_home
 from typer.testing import CliRunner
 
