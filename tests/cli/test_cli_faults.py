@@ -46,3 +46,17 @@ def test_debug_shows_the_traceback(tmp_path: Path) -> None:
     assert "Traceback" in result.output
     assert "check that the database is running" in result.output
     assert "s3cret-pw" not in result.output
+
+
+def test_a_full_disk_is_one_message_with_what_to_do(tmp_path: Path) -> None:
+    full = Path("/dev/full")  # every write to it fails with ENOSPC, as on a full disk
+    if not full.exists():  # pragma: no cover - Linux has it
+        return
+    result = runner.invoke(
+        app, ["--home", str(tmp_path), "data", "quarantine", "--export", str(full), "--json"]
+    )
+
+    assert result.exit_code == 74
+    doc = json.loads(result.stdout)
+    assert "No space left on device" in doc["error"]["message"]
+    assert doc["error"]["hint"] == "free some space, then run the command again"
