@@ -114,10 +114,14 @@ def screen_lines(data: bytes, max_field_bytes: int, *, thorough: bool = False) -
         if largest:
             reason = (
                 f"a field of {largest:,} bytes, over the limit of {max_field_bytes:,}"
-                " (setting ingest_max_field_bytes)"
+                " (setting ingest_max_field_bytes): fix the line, or raise the limit, and"
+                " ingest the file again"
             )
         elif unclosed_quote(line):
-            reason = "a quoted field does not close on this line (a stray double quote)"
+            reason = (
+                "a quoted field does not close on this line (a stray double quote): fix the"
+                " line and ingest the file again"
+            )
         else:
             continue
         bad[index] = BadLine(index + 1, _shown(line), reason)
