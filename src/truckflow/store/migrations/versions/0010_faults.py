@@ -1,7 +1,7 @@
 """faults: ingest conflicts, conflicting counts in the ingest log, a precise process start
 time, and who holds a process lock (the streaming day)
 
-Revision ID: 0011
+Revision ID: 0010
 Revises: 0009
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
+revision = "0010"
 down_revision = "0009"
 branch_labels = None
 depends_on = None
