@@ -6,11 +6,13 @@ import datetime as dt
 import os
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 
-from truckflow.store import Database
+from truckflow.store import Database, connect
 from truckflow.store.locks import LockHeldError, process_lock
+from truckflow.store.migrate import upgrade
 from truckflow.streaming.daylock import day_lock
 
 
@@ -42,3 +44,19 @@ def test_a_waiting_holder_gets_the_lock_when_it_is_released(any_db: Database) ->
         waited = time.monotonic() - started
     thread.join()
     assert 0.2 < waited < 20
+
+
+@pytest.mark.parametrize("kind", ["postgresql", "mysql"])
+def test_two_databases_on_one_server_do_not_share_a_lock(
+    kind: str, new_server_database: Callable[[str], str]
+) -> None:
+    # GET_LOCK is server-wide on MariaDB: the lock's key must carry the database's name.
+    first, second = connect(new_server_database(kind)), connect(new_server_database(kind))
+    try:
+        upgrade(first)
+        upgrade(second)
+        with day_lock(first, dt.date(2019, 2, 16)), day_lock(second, dt.date(2019, 2, 16)):
+            pass
+    finally:
+        first.dispose()
+        second.dispose()

@@ -64,7 +64,10 @@ class _Engine:
         return bool(got)
 
     def _mysql_name(self) -> str:
-        return f"truckflow:{self.name}"[:64]
+        # GET_LOCK names are server-wide (PostgreSQL's advisory locks are per database), so the
+        # database's name is part of the key: two homes on one server never block each other.
+        scoped = f"{self.db.engine.url.database}:{self.name}"
+        return f"truckflow:{hashlib.sha256(scoped.encode()).hexdigest()[:48]}"
 
     def _try_file(self) -> bool:
         database = self.db.engine.url.database
