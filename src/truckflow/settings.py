@@ -37,6 +37,28 @@ class Settings(BaseSettings):
         default=None,
         description="SQLAlchemy URL of the operational database; default a SQLite file in home.",
     )
+    ingest_max_field_bytes: int = Field(
+        default=1 << 20,
+        ge=1024,
+        description="A course CSV line with a field larger than this (bytes) is quarantined.",
+    )
+    ingest_partial: bool = Field(
+        default=False,
+        description="Load what can be loaded when a table that others depend on is missing "
+        "(its dependent rows wait in quarantine); default: refuse, nothing loaded.",
+    )
+    db_recovery_wait_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="When the database fails mid-run, how long a pipeline keeps trying to mark "
+        "its execution failed (and queue the failure event) before it gives up.",
+    )
+    stream_lock_wait_s: float = Field(
+        default=0.0,
+        ge=0,
+        description="How long a stream step or replay waits for a day that another process is "
+        "processing before it refuses (0: refuse at once).",
+    )
     sqlite_busy_timeout_ms: int = Field(
         default=30_000, ge=0, description="How long SQLite waits for a lock before giving up."
     )

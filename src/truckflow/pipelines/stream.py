@@ -24,6 +24,7 @@ from truckflow.pipelines.drift_steps import week_done
 from truckflow.pipelines.runtime import Runtime
 from truckflow.store.schema import truck_schedule
 from truckflow.streaming import StreamingClock, StreamingError
+from truckflow.streaming.daylock import day_lock
 from truckflow.streaming.tables import batch_predictions, streaming_days, streaming_weeks
 
 __all__ = [
@@ -242,7 +243,10 @@ def step_days(
             break
         if progress:
             progress(f"day {current}", done, n)
-        days.append(_one_day(runtime, folder, first, auto_approve=auto_approve))
+        with day_lock(runtime.db, current, wait_s=runtime.settings.stream_lock_wait_s):
+            if (clock.status().current_day or first) != current:
+                continue  # another process did the day while this one waited for it
+            days.append(_one_day(runtime, folder, first, auto_approve=auto_approve))
     state = clock.status()
     finished = state.current_day is not None and state.current_day > last
     if progress:
