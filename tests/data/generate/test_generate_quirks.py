@@ -7,6 +7,8 @@ from pathlib import Path
 import pandas as pd
 
 from truckflow.data.generate import generate_world
+from truckflow.data.ingest import ingest_directory
+from truckflow.store import Database
 
 
 def test_quirks_by_default_and_none_when_switched_off(tmp_path: Path) -> None:
@@ -45,3 +47,17 @@ def test_quirks_by_default_and_none_when_switched_off(tmp_path: Path) -> None:
     assert not gap.any() and q["weatherless_departures"] >= 1
     rows = {name: sum(1 for _ in (p / name).open()) - 1 for name in quirky.rows}
     assert rows == quirky.rows
+
+
+def test_the_second_weather_series_ingests_as_conflicting(tmp_path: Path, db: Database) -> None:
+    world = generate_world(tmp_path / "q", seed=6, scale=0.05, scenario="none")
+    city = pd.read_csv(world.out / "city_weather.csv")
+    twins = city.duplicated(["city_id", "date", "hour"], keep="first")
+    repeats = city.duplicated(keep="first")  # a twin row whose values happen to be equal
+    report = ingest_directory(db, world.out, historical_only=True)
+    counts = report.tables()["city_weather"]
+    # The course keeps the first series; each row of the second is counted and recorded, none
+    # quarantined, none silently dropped.
+    assert counts.conflicting == int((twins & ~repeats).sum()) > 0
+    assert counts.quarantined == 0
+    assert counts.read == counts.inserted + counts.already_present + counts.conflicting
