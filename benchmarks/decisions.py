@@ -5,8 +5,12 @@ features, an initial production model), then the streaming period replayed in th
 ``none`` (stationary), ``covariate_shift`` from streaming week 2, ``concept_shift`` from week 1.
 Prints each drift day's verdict (dataset drift, share of drifted columns, model F1) and, after
 the concept shift, the F1 of the old and the retrained version on the following week's trips.
+Per scenario also: the share of streaming trips predicted by their departure day (target >= 99%,
+0 never predicted), the drift check days, each retraining's outcome and each promotion check
+(paired F1 difference and its interval, on how many trips). Worlds carry the full course files'
+quirks (the generator's default; ``--no-quirks`` turns them off).
 
-    python -m benchmarks.decisions [--scale 1] [--seeds 0 1 2] [--trials 2]
+    python -m benchmarks.decisions [--scale 1] [--seeds 0 1 2] [--trials 2] [--no-quirks]
 """
 
 from __future__ import annotations
@@ -19,6 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
+import pandas as pd
+import sqlalchemy as sa
+
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
@@ -28,6 +35,7 @@ from truckflow.pipelines.runtime import Runtime
 from truckflow.pipelines.stream import ReplayResult, replay
 from truckflow.pipelines.stream_setup import prepare_history
 from truckflow.settings import Settings
+from truckflow.streaming.tables import batch_predictions
 
 SCENARIOS = (("none", None), ("covariate_shift", 2), ("concept_shift", 1))
 FOLLOWING_WEEK = (dt.date(2019, 2, 22), dt.date(2019, 2, 28))
@@ -56,6 +64,46 @@ def _print_weeks(result: ReplayResult) -> None:
             print(f"      drifted: {', '.join(check['drifted_columns'])}")
 
 
+def _print_loop(settings: Settings, world: Path, result: ReplayResult) -> None:
+    """Trips predicted by departure, drift days, retraining outcomes, promotion checks."""
+    stream = pd.read_csv(world / "streaming_schedule.csv", parse_dates=["departure_date"])
+    due = int((stream["departure_date"] >= pd.Timestamp(settings.streaming_boundary)).sum())
+    bp = batch_predictions
+    with Runtime.open(settings) as runtime, runtime.db.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(bp.c.departure_date, bp.c.prediction_day, bp.c.features_complete)
+        ).all()
+    on_time = sum(1 for d, p, _ in rows if p <= d.date())
+    partial = sum(1 for *_, complete in rows if not complete)
+    print(
+        f"    predicted by departure {on_time}/{due} ({on_time / max(due, 1):.1%}), "
+        f"never predicted {due - len(rows)}, partial {partial}"
+    )
+    days = [d.day.isoformat() for d in result.days if d.drift is not None]
+    print(f"    drift check days: {', '.join(days)}")
+    for day in result.days:
+        if day.drift is None or day.drift["training"] is None:
+            continue
+        training, release = day.drift["training"], day.drift.get("release") or {}
+        outcome = training.get("reason") or training.get("error") or training["status"]
+        print(
+            f"    {day.day}: retraining {training['status']} "
+            f"(version {training['version'] or '-'}; {outcome}); release {release.get('status')}"
+        )
+        promotion = release.get("promotion")
+        if promotion:
+            diff = promotion.get("difference")
+            figures = (
+                f"F1 difference {diff['difference']:+.3f} [{diff['low']:+.3f}, {diff['high']:+.3f}]"
+                if diff
+                else "no interval"
+            )
+            print(
+                f"      promotion check on {promotion['trips']} trips: {figures}, "
+                f"passed {promotion['passed']}"
+            )
+
+
 def _concept_comparison(settings: Settings, result: ReplayResult) -> None:
     retrained = [
         str(d.drift["training"]["version"])
@@ -74,14 +122,16 @@ def _concept_comparison(settings: Settings, result: ReplayResult) -> None:
     )
 
 
-def run_seed(base: Path, seed: int, scale: float, trials: int) -> None:
-    generate_world(base / "none", seed=seed, scale=scale, scenario="none")
+def run_seed(base: Path, seed: int, scale: float, trials: int, quirks: bool = True) -> None:
+    generate_world(base / "none", seed=seed, scale=scale, scenario="none", quirks=quirks)
     with Runtime.open(_settings(base / "template", trials)) as runtime:
         prepare_history(runtime, base / "none", n_trials=trials, families="logistic_regression")
     for scenario, week in SCENARIOS:
         world = base / scenario
         if not world.exists():
-            generate_world(world, seed=seed, scale=scale, scenario=scenario, shift_week=week)
+            generate_world(
+                world, seed=seed, scale=scale, scenario=scenario, shift_week=week, quirks=quirks
+            )
         settings = _settings(base / f"home-{scenario}", trials)
         shutil.copytree(base / "template", settings.home)
         started = time.perf_counter()
@@ -90,6 +140,7 @@ def run_seed(base: Path, seed: int, scale: float, trials: int) -> None:
         shift = "" if week is None else f" from week {week}"
         print(f"  {scenario}{shift}: replay {time.perf_counter() - started:.1f} s")
         _print_weeks(result)
+        _print_loop(settings, world, result)
         if scenario == "concept_shift":
             _concept_comparison(settings, result)
 
@@ -99,11 +150,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--trials", type=int, default=2)
+    parser.add_argument("--no-quirks", dest="quirks", action="store_false")
     args = parser.parse_args(argv)
     for seed in args.seeds:
         print(f"seed {seed}, scale {args.scale}:")
         with tempfile.TemporaryDirectory(prefix="tf-decisions-") as tmp:
-            run_seed(Path(tmp), seed, args.scale, args.trials)
+            run_seed(Path(tmp), seed, args.scale, args.trials, args.quirks)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -53,6 +53,21 @@ def _server_database(kind: str) -> Iterator[str]:
             else:
                 conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name}"))
         admin.dispose()
+
+
+@pytest.fixture
+def new_server_database() -> Iterator[Callable[[str], str]]:
+    """A factory of fresh, empty databases on a server ("postgresql" or "mysql"), by URL;
+    every one of them is dropped after the test."""
+    made: list[Iterator[str]] = []
+
+    def make(kind: str) -> str:
+        made.append(_server_database(kind))
+        return next(made[-1])
+
+    yield make
+    for database in made:
+        database.close()  # runs the generator's finally: DROP DATABASE
 
 
 @pytest.fixture(params=["sqlite", "postgresql", "mysql"])

@@ -6,13 +6,16 @@ file in the working directory, then the defaults below. Domain code never reads 
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings"]
+__all__ = ["COURSE_BOUNDARY", "Settings"]
+
+COURSE_BOUNDARY = dt.date(2019, 2, 15)  # the course's first streaming day
 
 
 class Settings(BaseSettings):
@@ -33,6 +36,28 @@ class Settings(BaseSettings):
     database_url: SecretStr | None = Field(
         default=None,
         description="SQLAlchemy URL of the operational database; default a SQLite file in home.",
+    )
+    ingest_max_field_bytes: int = Field(
+        default=1 << 20,
+        ge=1024,
+        description="A course CSV line with a field larger than this (bytes) is quarantined.",
+    )
+    ingest_partial: bool = Field(
+        default=False,
+        description="Load what can be loaded when a table that others depend on is missing "
+        "(its dependent rows wait in quarantine); default: refuse, nothing loaded.",
+    )
+    db_recovery_wait_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="When the database fails mid-run, how long a pipeline keeps trying to mark "
+        "its execution failed (and queue the failure event) before it gives up.",
+    )
+    stream_lock_wait_s: float = Field(
+        default=0.0,
+        ge=0,
+        description="How long a stream step or replay waits for a day that another process is "
+        "processing before it refuses (0: refuse at once).",
     )
     sqlite_busy_timeout_ms: int = Field(
         default=30_000, ge=0, description="How long SQLite waits for a lock before giving up."
@@ -145,6 +170,25 @@ class Settings(BaseSettings):
         description="Folder of the streaming files (streaming_*.csv) the simulation sends; "
         "default the folder the last `truckflow stream` command was given.",
     )
+    streaming_boundary: dt.date = Field(
+        default=COURSE_BOUNDARY,
+        description="First day of the streaming period (the course's 2019-02-15); weeks and "
+        "drift checks run every 7 days from it. A trip departing before it is history, "
+        "whichever file publishes it.",
+    )
+    streaming_prediction_deadline_days: int = Field(
+        default=0,
+        ge=0,
+        description="Days after its departure day by which every trip is predicted with what is "
+        "known then (0: on its departure day); inputs not in by then are left missing and flagged.",
+    )
+    streaming_retrain_min_trips: int = Field(
+        default=200,
+        ge=1,
+        description="Least labelled trips in the training and the validation part of a "
+        "retraining's split (its test part holds at least promotion_min_trips); fewer: the "
+        "retraining is skipped, with the reason.",
+    )
     streaming_retrain_trials: int = Field(
         default=20, ge=1, description="Optuna trials per family when drift triggers retraining."
     )
@@ -176,6 +220,35 @@ class Settings(BaseSettings):
         default=None,
         description="Testing hook: while this file exists, a daily step waits after ingesting "
         "(crash tests kill the process there).",
+    )
+    promotion_min_trips: int = Field(
+        default=500,
+        ge=1,
+        description="Least labelled trips neither the champion nor the challenger trained on "
+        "for a retrained version to be promoted automatically.",
+    )
+    promotion_tolerance: float = Field(
+        default=0.02,
+        ge=0,
+        le=1,
+        description="A challenger is promoted when the lower end of the interval of its F1 "
+        "minus the champion's is above minus this.",
+    )
+    bootstrap_resamples: int = Field(
+        default=2000,
+        ge=100,
+        description="Resamples of the bootstrap intervals (promotion's paired F1 difference, "
+        "daily F1).",
+    )
+    bootstrap_confidence: float = Field(
+        default=0.95, gt=0.5, lt=1, description="Confidence level of the bootstrap intervals."
+    )
+    bootstrap_seed: int = Field(default=0, ge=0, description="Seed of the bootstrap resampling.")
+    monitoring_min_quality_trips: int = Field(
+        default=200,
+        ge=1,
+        description="Least labelled trips in the weekly window for the model-quality check to "
+        "judge (fewer: not judged, and said so).",
     )
     release_smoke_requests: int = Field(
         default=20, ge=1, description="Smoke predictions the release acceptance sends to staging."
@@ -236,6 +309,12 @@ class Settings(BaseSettings):
         """Where the embedded store keeps model files (a server keeps its own)."""
         return self.home / "mlartifacts"
 
+    def origin(self, name: str) -> str:
+        """Where a field's value came from: set (argument, environment or .env), or default."""
+        if name in self.model_fields_set:
+            return f"set (TRUCKFLOW_{name.upper()} or an argument)"
+        return "default"
+
     def ensure_home(self) -> Path:
         self.home.mkdir(parents=True, exist_ok=True)
         return self.home
@@ -253,7 +332,7 @@ class Settings(BaseSettings):
                 value = {
                     k: "**********" if isinstance(v, SecretStr) else v for k, v in value.items()
                 }
-            elif isinstance(value, Path):
+            elif isinstance(value, Path | dt.date):
                 value = str(value)
             out[name] = value
         out["database_url"] = make_url(self.db_url).render_as_string(hide_password=True)

@@ -47,10 +47,13 @@ def test_ingest_json_balances_and_second_run_inserts_nothing(
     for doc in (one, two):
         for name, counts in doc["tables"].items():
             assert counts["read"] == (
-                counts["inserted"] + counts["already_present"] + counts["quarantined"]
+                counts["inserted"]
+                + counts["already_present"]
+                + counts["conflicting"]
+                + counts["quarantined"]
             ), name
     assert one["tables"]["truck_schedule"]["inserted"] == 897
-    assert one["tables"]["city_weather"]["quarantined"] == 24  # one city's duplicated day
+    assert one["tables"]["city_weather"]["conflicting"] == 24  # one city's second series
     assert two["total"]["inserted"] == 0
     assert two["total"]["already_present"] == one["total"]["inserted"]
 
@@ -62,9 +65,7 @@ def test_ingest_prints_a_table_and_quarantine_lists_rows(
     home = tmp_path / "home"
 
     shown = _invoke(home, "data", "ingest", str(folder), "--until", "2019-01-01")
-    listed = _invoke(
-        home, "data", "quarantine", "--table", "city_weather", "--limit", "5", "--json"
-    )
+    listed = _invoke(home, "data", "conflicts", "--table", "city_weather", "--limit", "5", "--json")
 
     assert shown.exit_code == 0, shown.output
     for word in ("already present", "quarantined", "truck_schedule", "until 2019-01-01"):
@@ -74,7 +75,8 @@ def test_ingest_prints_a_table_and_quarantine_lists_rows(
     assert all(
         r["table"] == "city_weather" and r["source_file"] == "city_weather.csv" for r in rows
     )
-    assert all(r["reason"].startswith("duplicate of line ") for r in rows)
+    assert all(r["kept_from"].startswith("line ") for r in rows)
+    assert all(r["kept"] != r["rejected"] for r in rows)
 
 
 def test_unreadable_file_is_a_clear_error(course_sample: Path, tmp_path: Path) -> None:

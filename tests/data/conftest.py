@@ -65,12 +65,16 @@ def _dump(
             out[name] = sorted((tuple(r) for r in rows), key=repr)
         q = sa.text("SELECT table_name, source_file, line_no, row_hash, reason FROM quarantine")
         out["quarantine"] = sorted(tuple(r) for r in conn.execute(q).all())
+        q = sa.text(
+            "SELECT table_name, source_file, line_no, row_hash, kept_from FROM ingest_conflicts"
+        )
+        out["ingest_conflicts"] = sorted(tuple(r) for r in conn.execute(q).all())
     return out
 
 
 @pytest.fixture
 def dump() -> Callable[..., dict[str, list[tuple[Any, ...]]]]:
-    """``dump(db)``: every source table and the quarantine, sorted; equal dumps, equal contents."""
+    """``dump(db)``: every source table, the quarantine and the conflicts, sorted."""
     return _dump
 
 

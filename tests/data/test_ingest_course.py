@@ -16,7 +16,7 @@ EXPECTED_ROWS = {
     "drivers": 1300,
     "cities": 49,
     "routes": 2352,
-    "city_weather": 19200 - 384,  # 384 later duplicates of (city_id, date, hour)
+    "city_weather": 19200 - 384,  # 384 later rows of (city_id, date, hour) with other values
     "route_weather": 48960,
     "traffic": 293760,
     "truck_schedule": 897,
@@ -25,9 +25,13 @@ EXPECTED_ROWS = {
 
 def assert_balanced(report: IngestReport) -> None:
     for src in report.sources:
-        assert src.read == src.inserted + src.already_present + src.quarantined, src
+        assert src.read == (
+            src.inserted + src.already_present + src.conflicting + src.quarantined
+        ), src
     for table, counts in report.tables().items():
-        assert counts.read == counts.inserted + counts.already_present + counts.quarantined, table
+        assert counts.read == (
+            counts.inserted + counts.already_present + counts.conflicting + counts.quarantined
+        ), table
 
 
 def test_real_slice_ingests_cleanly_with_its_quirks(
@@ -40,15 +44,16 @@ def test_real_slice_ingests_cleanly_with_its_quirks(
     for table, rows in EXPECTED_ROWS.items():
         assert tables[table].inserted == rows, table
         assert scalar(any_db, f"SELECT count(*) FROM {table}") == rows, table
-    # Only the true duplicates are rejected, each pointing at the line it repeats.
-    quarantined = {t: c.quarantined for t, c in tables.items() if c.quarantined}
-    assert quarantined == {"city_weather": 384}
-    reasons = scalar(
+    # Nothing is quarantined; the second series of one city conflicts with the first (its
+    # keys, other values): each rejected row is recorded with the line it lost to.
+    assert {t: c.quarantined for t, c in tables.items() if c.quarantined} == {}
+    assert {t: c.conflicting for t, c in tables.items() if c.conflicting} == {"city_weather": 384}
+    recorded = scalar(
         any_db,
-        "SELECT count(*) FROM quarantine WHERE table_name = 'city_weather'"
-        " AND reason LIKE 'duplicate of line %'",
+        "SELECT count(*) FROM ingest_conflicts WHERE table_name = 'city_weather'"
+        " AND kept_from LIKE 'line % of city_weather.csv'",
     )
-    assert reasons == 384
+    assert recorded == 384
 
     # The quirks are kept as data. Blanks in categorical and optional columns are NULL, as many as the files have.
     assert scalar(any_db, "SELECT count(*) FROM drivers WHERE gender IS NULL") == 23
@@ -81,12 +86,13 @@ def test_ingest_twice_changes_nothing(any_db: Database, small_sample: Path, dump
 
     assert before == after
     assert sum(len(rows) for rows in before.values()) > 10_000
-    assert before["quarantine"], "the sample's duplicate city weather should be quarantined"
+    assert before["ingest_conflicts"], "the sample's second city weather series conflicts"
     assert_balanced(second)
     for table, counts in second.tables().items():
         assert counts.inserted == 0, table
         assert counts.already_present == first.tables()[table].inserted, table
         assert counts.quarantined == first.tables()[table].quarantined, table
+        assert counts.conflicting == first.tables()[table].conflicting, table
 
 
 def test_ingest_log_records_each_source(any_db: Database, small_sample: Path) -> None:
@@ -150,7 +156,7 @@ def test_labels_withheld_by_until_are_filled_by_a_later_full_ingest(
     src = next(s for s in later.sources if s.table == "truck_schedule")
     assert withheld > 0
     assert src.labels_filled == withheld
-    assert src.read == src.inserted + src.already_present + src.quarantined
+    assert src.read == src.inserted + src.already_present + src.conflicting + src.quarantined
     schedule = pd.read_csv(small_sample / "truck_schedule_table.csv")
     assert scalar(any_db, "SELECT count(*) FROM truck_schedule WHERE delay IS NULL") == 0
     assert int(scalar(any_db, "SELECT sum(delay) FROM truck_schedule")) == int(

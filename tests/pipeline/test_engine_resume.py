@@ -105,6 +105,7 @@ def _wait_for_step(db: Database, step: str, status: str, limit_s: float = 60) ->
     raise AssertionError(f"step {step} never reached {status}")
 
 
+@pytest.mark.fault
 def test_resume_after_sigkill(settings: Settings, tmp_path: Path) -> None:
     hold = tmp_path / "hold"
     hold.touch()

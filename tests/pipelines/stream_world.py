@@ -27,6 +27,7 @@ LOG_TABLES = {
     "pipeline_executions",
     "step_executions",
     "artifacts",
+    "process_locks",  # who held the streaming day last: a pid
 }
 WALL_CLOCK = {"created_at", "updated_at", "computed_at", "label_updated_at", "id", "run_id"}
 # Paths under the home differ between two homes compared; their content is compared elsewhere.

@@ -171,6 +171,7 @@ def _streaming_trips(home: Path) -> int:
 
 
 @pytest.mark.slow
+@pytest.mark.fault
 @pytest.mark.timeout(900)  # three CLI runs of a day each; the suite's 300 s is per test
 def test_sigkill_in_the_middle_of_a_day_then_rerun_equals_a_clean_run(
     world: tuple[Path, Path], tmp_path: Path

@@ -31,9 +31,12 @@ def _root(
     database_url: str | None = typer.Option(
         None, "--db", help="Database URL (default: SQLite in the home).", show_default=False
     ),
+    debug: bool = typer.Option(
+        False, "--debug", help="Show the traceback of a failure, not only its message."
+    ),
 ) -> None:
     """Global options; settings come from arguments, then TRUCKFLOW_* variables, then .env."""
-    state.configure(home=home, database_url=database_url)
+    state.configure(home=home, database_url=database_url, debug=debug)
 
 
 @app.command()

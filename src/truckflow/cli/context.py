@@ -14,8 +14,10 @@ class _State:
     def __init__(self) -> None:
         self._overrides: dict[str, Any] = {}
         self._settings: Settings | None = None
+        self.debug = False
 
-    def configure(self, *, home: str | None, database_url: str | None) -> None:
+    def configure(self, *, home: str | None, database_url: str | None, debug: bool = False) -> None:
+        self.debug = debug
         # The projects' own processes never phone home, whatever the user's environment says.
         os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
         os.environ.setdefault("DO_NOT_TRACK", "1")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from truckflow.cli.generate import generate
-from truckflow.cli.ingest import ingest, quarantine
+from truckflow.cli.ingest import conflicts, ingest, quarantine
 
 __all__ = ["app"]
 
@@ -15,3 +15,4 @@ app = typer.Typer(help="Course-format data: generate a synthetic world, ingest C
 app.command("generate")(generate)
 app.command("ingest")(ingest)
 app.command("quarantine")(quarantine)
+app.command("conflicts")(conflicts)

@@ -28,6 +28,12 @@ def generate(
     dirt: float = typer.Option(
         1.0, "--dirt", help="Multiplier of the course's dirt rates (0 = clean)."
     ),
+    quirks: bool = typer.Option(
+        True,
+        "--quirks/--no-quirks",
+        help="Reproduce the full course files' quirks (early streaming trips, streaming city "
+        "weather ending early, a city with two series, a city-day without weather).",
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Generate a synthetic world: the seven course files plus the streaming files.
@@ -39,7 +45,7 @@ def generate(
     """
     with fail_on_errors(as_json):
         if as_json:
-            report = _run(out, seed, scale, scenario, shift_week, dirt, None)
+            report = _run(out, seed, scale, scenario, shift_week, dirt, quirks, None)
         else:
             with Progress(
                 TextColumn("[bold]{task.description:<10}"),
@@ -54,7 +60,7 @@ def generate(
                 def advance(step: str, done: int, total: int) -> None:
                     bar.update(task, description=step, completed=done, total=total)
 
-                report = _run(out, seed, scale, scenario, shift_week, dirt, advance)
+                report = _run(out, seed, scale, scenario, shift_week, dirt, quirks, advance)
         result = report.to_dict()
     emit(result, as_json, _render)
 
@@ -66,6 +72,7 @@ def _run(
     scenario: str,
     shift_week: int | None,
     dirt: float,
+    quirks: bool,
     progress: Any,
 ) -> GenerateReport:
     return generate_world(
@@ -75,6 +82,7 @@ def _run(
         scenario=scenario,
         shift_week=shift_week,
         dirt=dirt,
+        quirks=quirks,
         progress=progress,
     )
 

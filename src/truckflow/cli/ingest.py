@@ -1,4 +1,4 @@
-"""``truckflow data ingest`` and ``truckflow data quarantine``: load course files, see rejects."""
+"""``truckflow data ingest``, ``quarantine`` and ``conflicts``: load course files, see rejects."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from truckflow.cli.output import JSON_OPTION, console, emit, err_console, fail_o
 from truckflow.store import connect
 from truckflow.store.migrate import upgrade
 
-__all__ = ["ingest", "quarantine"]
+__all__ = ["conflicts", "ingest", "quarantine"]
 
 
 def _parse_day(value: str | None) -> date | None:
@@ -35,23 +35,41 @@ def ingest(
         help="Only rows dated on or before this day (YYYY-MM-DD); later labels are withheld.",
         show_default=False,
     ),
+    partial: bool = typer.Option(
+        False,
+        "--partial",
+        help="Load what can be loaded when a table others refer to (trucks, routes, city"
+        " weather) is missing; the rows that refer to it wait in quarantine.",
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Validate and load the course's CSV files (and streaming files) into the database.
 
-    Bad rows go to quarantine with the reason; a file that cannot be parsed stops the run and
-    nothing of it is kept. Running it twice changes nothing.
+    Bad lines and rows go to quarantine with the line and reason; a row whose key is taken by
+    a row with other values is counted as conflicting and recorded; a file that is not course
+    CSV stops the run and nothing is kept. Running it twice changes nothing.
 
     Example: [bold]truckflow data ingest ./course_data --until 2019-02-14[/]
     """
+    from functools import partial as bind
+
     from truckflow.data.ingest import ingest_directory
 
     last_day = _parse_day(until)
     with fail_on_errors(as_json):
-        db = connect(state.settings())
+        settings = state.settings()
+        db = connect(settings)
         upgrade(db)
+        run = bind(
+            ingest_directory,
+            db,
+            directory,
+            until=last_day,
+            partial=partial or settings.ingest_partial,
+            max_field_bytes=settings.ingest_max_field_bytes,
+        )
         if as_json:
-            report = ingest_directory(db, directory, until=last_day)
+            report = run()
         else:
             with Progress(
                 TextColumn("{task.description}"),
@@ -65,7 +83,7 @@ def ingest(
                 def progress(description: str, done: int, total: int) -> None:
                     bar.update(task, description=description, completed=done, total=total)
 
-                report = ingest_directory(db, directory, until=last_day, progress=progress)
+                report = run(progress=progress)
     emit(report.to_dict(), as_json, _render_report)
 
 
@@ -103,41 +121,124 @@ def _render_report(result: dict[str, Any]) -> None:
         console.print(f"{filled:,} withheld delay labels filled in")
     if total["quarantined"]:
         console.print("see the rejected rows with [bold]truckflow data quarantine[/]")
+    if total["conflicting"]:
+        # Its own line, not a column: the table stays within 80 columns.
+        per_table = ", ".join(
+            f"{name} {counts['conflicting']:,}"
+            for name, counts in result["tables"].items()
+            if counts["conflicting"]
+        )
+        console.print(
+            f"conflicting: {per_table} (same key as a kept row, other values; the first is"
+            " kept); see them with [bold]truckflow data conflicts[/]"
+        )
 
 
 def quarantine(
     table: str | None = typer.Option(None, "--table", help="Only rows of this table."),
     limit: int = typer.Option(50, "--limit", min=1, help="At most this many rows, newest first."),
+    counts: bool = typer.Option(False, "--counts", help="Count the rows by table and reason."),
+    export: Path | None = typer.Option(
+        None, "--export", help="Write every quarantined row to this CSV file.", show_default=False
+    ),
+    retry: bool = typer.Option(
+        False, "--retry", help="Load the rows whose missing parent has been loaded since."
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """List rows that ingestion rejected, with the file, line and reason.
+    """List rows that ingestion rejected, with the file, line and reason; count them by
+    reason, export them as CSV, or retry those that waited for a parent table.
 
-    Example: [bold]truckflow data quarantine --table city_weather --limit 10[/]
+    Example: [bold]truckflow data quarantine --counts[/] or
+    [bold]truckflow data quarantine --export rejects.csv[/]
     """
     from truckflow.data.ingest import list_quarantine
+    from truckflow.data.ingest.rejects import (
+        export_quarantine,
+        quarantine_counts,
+        retry_quarantine,
+    )
 
     with fail_on_errors(as_json):
         db = connect(state.settings())
         upgrade(db)
-        rows = list_quarantine(db, table=table, limit=limit)
-    result = {
-        "rows": [
-            {
-                "table": r.table,
-                "source_file": r.source_file,
-                "line_no": r.line_no,
-                "reason": r.reason,
-                "raw": r.raw,
-                "run_id": r.run_id,
-                "created_at": r.created_at,
+        result: dict[str, Any] = {}
+        if retry:
+            result["retry"] = retry_quarantine(db).to_dict()
+        if export is not None:
+            result["exported"] = {
+                "path": str(export),
+                "rows": export_quarantine(db, export, table=table),
             }
-            for r in rows
-        ]
-    }
+        if counts:
+            result["counts"] = quarantine_counts(db)
+        if not (retry or export is not None or counts):
+            result["rows"] = [
+                {
+                    "table": r.table,
+                    "source_file": r.source_file,
+                    "line_no": r.line_no,
+                    "reason": r.reason,
+                    "raw": r.raw,
+                    "run_id": r.run_id,
+                    "created_at": r.created_at,
+                }
+                for r in list_quarantine(db, table=table, limit=limit)
+            ]
     emit(result, as_json, _render_quarantine)
 
 
+def conflicts(
+    table: str | None = typer.Option(None, "--table", help="Only rows of this table."),
+    limit: int = typer.Option(50, "--limit", min=1, help="At most this many rows, newest first."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """List rows not loaded because their key was taken by a row with other values, with the
+    row kept and where it came from.
+
+    Example: [bold]truckflow data conflicts --table city_weather --json[/]
+    """
+    from truckflow.data.ingest.rejects import list_conflicts
+
+    with fail_on_errors(as_json):
+        db = connect(state.settings())
+        upgrade(db)
+        rows = [c.to_dict() for c in list_conflicts(db, table=table, limit=limit)]
+    emit({"rows": rows}, as_json, _render_conflicts)
+
+
+def _render_conflicts(result: dict[str, Any]) -> None:
+    rows = result["rows"]
+    if not rows:
+        console.print("no conflicting rows")
+        return
+    table = Table(title=f"{len(rows)} conflicting row(s), newest first")
+    for name in ("table", "file", "line", "key", "kept from"):
+        table.add_column(name, justify="right" if name == "line" else "left")
+    for r in rows:
+        key = ", ".join(f"{k}={v}" for k, v in r["key"].items())
+        table.add_row(r["table"], r["source_file"], str(r["line_no"]), key, r["kept_from"])
+    console.print(table)
+
+
 def _render_quarantine(result: dict[str, Any]) -> None:
+    if "retry" in result:
+        loaded = sum(result["retry"]["loaded"].values())
+        retried = sum(result["retry"]["retried"].values())
+        console.print(f"retried {retried:,} row(s) waiting for a parent; {loaded:,} loaded")
+    if "exported" in result:
+        console.print(
+            f"{result['exported']['rows']:,} row(s) written to {result['exported']['path']}"
+        )
+    if "counts" in result:
+        table = Table(title="quarantined rows by reason")
+        for name in ("table", "reason", "rows"):
+            table.add_column(name, justify="right" if name == "rows" else "left")
+        for c in result["counts"]:
+            table.add_row(c["table"], c["reason"], f"{c['rows']:,}")
+        console.print(table)
+    if "rows" not in result:
+        return
     rows = result["rows"]
     if not rows:
         console.print("no quarantined rows")

@@ -175,11 +175,17 @@ def executions(
     Example: [bold]truckflow pipeline executions example --json[/]
     """
     with fail_on_errors(as_json):
+        from truckflow.notify import Notifications
         from truckflow.pipeline import mark_interrupted
 
-        db = connect(state.settings())
+        settings = state.settings()
+        db = connect(settings)
         upgrade(db)
-        mark_interrupted(db)
+        # Through the outbox, so that the interrupted event is delivered (once: the mark is a
+        # conditional update; only the process that makes it writes the event).
+        notifications = Notifications.open(settings, db)
+        if mark_interrupted(db, sink=notifications.sink):
+            notifications.dispatch()
         rows = [r.to_dict() for r in list_executions(db, name, limit)]
 
     def render(items: list[dict[str, Any]]) -> None:

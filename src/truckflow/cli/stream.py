@@ -52,7 +52,13 @@ def _day(text: str | None) -> dt.date | None:
 
 def _render_days(result: dict[str, Any]) -> None:
     table = Table(
-        "day", "schedules", "labels", "features", "waiting", "predicted", "F1 (yday)", "week"
+        "day",
+        "schedules",
+        "labels",
+        "features",
+        "predicted (on time/late/partial)",
+        "F1 (yday) [95%]",
+        "week",
     )
     for d in result["days"]:
         metrics = d["metrics"]
@@ -61,14 +67,18 @@ def _render_days(result: dict[str, Any]) -> None:
             week = "drift" if d["drift_detected"] else "no drift"
             if d["release_status"]:
                 week += f", retrained: {d['release_status']}"
+        f1 = ""
+        if metrics is not None:
+            low, high = metrics.get("f1_interval") or (float("nan"), float("nan"))
+            f1 = f"{metrics['f1']:.3f} [{low:.2f}, {high:.2f}] n={metrics['count']}"
         table.add_row(
             d["day"],
             str(d["ingested"]["schedule"]),
             str(d["labels_applied"]),
-            str(d["features_computed"]),
-            str(d["features_waiting"]),
-            str(d["predictions"]),
-            "" if metrics is None else f"{metrics['f1']:.3f}",
+            f"{d['features_computed']} (+{d['features_completed']} completed)",
+            f"{d['predictions']} ({d['predictions_on_time']}/{d['predictions_late']}/"
+            f"{d['predictions_partial']})",
+            f1,
             week,
         )
     console.print(table)
@@ -111,6 +121,7 @@ def status(data: Path | None = DATA_OPTION, as_json: bool = JSON_OPTION) -> None
             f"day [bold]{clock['current_day']}[/] (day {clock['day_in_week']} of the week "
             f"starting {clock['week_start']}); new week: {clock['new_week']}"
         )
+        console.print(f"boundary {r['boundary']} ({r['boundary_origin']})")
         console.print(f"period {r['first_day']} .. {r['last_day']}, {r['days_done']} day(s) done")
         for week in r["weeks"]:
             console.print(

@@ -192,10 +192,14 @@ def ingest_stage(ctx: DemoContext) -> tuple[StageStatus, str]:
 def feature_stage(ctx: DemoContext) -> tuple[StageStatus, str]:
     from truckflow.features.fill import fill_features
     from truckflow.features.store import trip_features
+    from truckflow.pipelines.daily_steps import LOOKBACK
 
     if _count(ctx, trip_features) > 0:
         return "existing", f"{_count(ctx, trip_features):,} trips' features already stored"
-    end = first_streaming_day(ctx.data_dir)
+    first_streaming_day(ctx.data_dir)  # the streaming files must be there
+    # History ends at the streaming boundary (the course's calendar), not at the earliest
+    # streaming departure: a trip departing before the boundary is history.
+    end = ctx.runtime.settings.streaming_boundary
     with ctx.runtime.db.engine.connect() as conn:
         start = conn.execute(
             sa.select(sa.func.min(schema.truck_schedule.c.departure_date))
@@ -204,8 +208,12 @@ def feature_stage(ctx: DemoContext) -> tuple[StageStatus, str]:
         raise DemoError("features: no trips in truck_schedule to compute features for")
     start = pd.Timestamp(start).normalize().to_pydatetime()
     ctx.say("features", f"features of trips departing {start:%Y-%m-%d} .. {end}")
-    result = fill_features(ctx.runtime.db, start, dt.datetime.combine(end, dt.time()))
-    return "done", f"{result.computed:,} trips ({len(result.waiting)} waiting for forecasts)"
+    boundary = dt.datetime.combine(end, dt.time())
+    result = fill_features(ctx.runtime.db, start, boundary, deadline=boundary - LOOKBACK)
+    return "done", (
+        f"{result.computed:,} trips, {result.partial} stored incomplete (inputs that never "
+        f"came), {len(result.waiting)} waiting for the streaming files"
+    )
 
 
 # -- models ---------------------------------------------------------------------------------
@@ -278,9 +286,32 @@ def replay_stage(ctx: DemoContext) -> tuple[StageStatus, str]:
     )
     weeks = [d for d in result.days if d.drift is not None]
     drifted = sum(1 for d in weeks if d.drift_detected)
-    releases = [f"{d.day}: {d.release_status}" for d in weeks if d.release_status]
+    releases = [
+        f"{d.day}: {_release_line(d.drift)}" for d in weeks if d.drift and d.drift["training"]
+    ]
     resumed = f" (continued after {before.days_done})" if before.days_done else ""
+    on_time = sum(d.predictions_on_time for d in result.days)
+    late = sum(d.predictions_late for d in result.days)
+    partial = sum(d.predictions_partial for d in result.days)
+    never = result.days[-1].not_predicted if result.days else 0
     return "done", (
-        f"{len(result.days)} days replayed{resumed}; {len(weeks)} drift check(s), "
-        f"{drifted} with drift; releases: {', '.join(releases) or 'none'}"
+        f"{len(result.days)} days replayed{resumed}; predictions {on_time} on time, {late} late, "
+        f"{partial} partial, {never} never made; {len(weeks)} drift check(s) "
+        f"({', '.join(str(d.day) for d in weeks)}), {drifted} with drift; "
+        f"retraining: {'; '.join(releases) or 'none'}"
     )
+
+
+def _release_line(drift: dict[str, Any]) -> str:
+    """A retraining's outcome in a few words: skipped (why), or its release and interval."""
+    training, release = drift["training"], drift.get("release") or {}
+    if training.get("status") == "skipped":
+        return str(training.get("reason"))
+    line = f"v{training.get('version')} {release.get('status', training.get('status'))}"
+    difference = (release.get("promotion") or {}).get("difference")
+    if difference:
+        line += (
+            f" (F1 {difference['difference']:+.3f}, [{difference['low']:+.3f}, "
+            f"{difference['high']:+.3f}] on {difference['trips']} trips)"
+        )
+    return line

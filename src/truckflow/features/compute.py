@@ -42,6 +42,7 @@ WAITING_COLUMNS = (
     "missing_destination_weather",
     "missing_entities",
     "missing",
+    "missing_groups",
 )
 
 
@@ -180,11 +181,15 @@ def compute_features(
     inputs: FeatureInputs,
     start: pd.Timestamp | str | None = None,
     end: pd.Timestamp | str | None = None,
+    *,
+    partial: bool = False,
 ) -> FeatureResult:
     """Features of the trips departing in ``[start, end)`` (all trips when both are None).
 
     Trips are independent, so the union of the results over a partition of the departure dates
-    equals the result on the whole.
+    equals the result on the whole. With ``partial`` the incomplete trips are in ``features``
+    too, what is missing left blank (NaN: the model's imputers fill it), and still listed in
+    ``waiting`` with what they lack.
     """
     inputs = inputs.normalised()
     trips = inputs.schedule
@@ -286,6 +291,8 @@ def compute_features(
         ~city_found["destination"][waiting_mask],
         entities[waiting_mask],
     )
+    if partial:
+        return FeatureResult(frame, waiting)
     return FeatureResult(frame.loc[~waiting_mask].reset_index(drop=True), waiting)
 
 
@@ -337,7 +344,7 @@ def _waiting_frame(
         missing_destination_weather=no_destination,
         missing_entities=entities,
     )
-    parts = []
+    parts, groups = [], []
     for entity, slots, hours, origin, destination in zip(
         entities, rw_absent, tr_absent, no_origin, no_destination, strict=True
     ):
@@ -353,4 +360,14 @@ def _waiting_frame(
         if destination:
             what.append("destination weather at arrival")
         parts.append("; ".join(what))
-    return waiting.assign(missing=pd.Series(parts, dtype=object))[list(WAITING_COLUMNS)]
+        named = (
+            ("entities", bool(entity)),
+            ("route_weather", bool(slots)),
+            ("traffic", bool(hours)),
+            ("origin_weather", bool(origin)),
+            ("destination_weather", bool(destination)),
+        )
+        groups.append(",".join(name for name, absent in named if absent))
+    return waiting.assign(
+        missing=pd.Series(parts, dtype=object), missing_groups=pd.Series(groups, dtype=object)
+    )[list(WAITING_COLUMNS)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
@@ -27,6 +28,7 @@ from truckflow.store import Database
 from truckflow.store import schema as s
 
 __all__ = [
+    "MISSING",
     "FillResult",
     "date_partitions",
     "fill_features",
@@ -40,19 +42,31 @@ _ROW_COLUMNS = (*KEY_COLUMNS, *TRIP_COLUMNS, *FEATURE_COLUMNS, LABEL)
 _KINDS = column_kinds(trip_features)
 
 
+# Which input groups a stored row lacks (comma-separated), NULL when it is complete.
+MISSING = "missing_inputs"
+
+
 @dataclass(frozen=True)
 class FillResult:
-    """What one fill did: trips computed and stored, trips still waiting (and why)."""
+    """What one fill did: trips computed and stored, trips still waiting (and why).
+
+    ``partial`` rows were stored incomplete (their deadline passed; what is missing is blank
+    and named), ``completed`` rows stored incomplete before now have everything.
+    """
 
     computed: int
     waiting: pd.DataFrame
     labels_updated: int
+    partial: int = 0
+    completed: int = 0
 
     def summary(self) -> dict[str, object]:
         return {
             "computed": self.computed,
             "waiting": len(self.waiting),
             "labels_updated": self.labels_updated,
+            "partial": self.partial,
+            "completed": self.completed,
         }
 
 
@@ -92,7 +106,8 @@ def register_feature_set(db: Database, version: str = FEATURE_SET_VERSION) -> st
 
 def _pending(
     db: Database, start: dt.datetime, end: dt.datetime, version: str
-) -> list[tuple[int, dt.datetime]]:
+) -> list[tuple[int, dt.datetime, bool]]:
+    """Trips in the window without a stored row, or with an incomplete one (True)."""
     sched, feat = s.truck_schedule, trip_features
     joined = sched.outerjoin(
         feat,
@@ -103,20 +118,23 @@ def _pending(
         ),
     )
     query = (
-        sa.select(sched.c.truck_id, sched.c.departure_date)
+        sa.select(sched.c.truck_id, sched.c.departure_date, feat.c.truck_id.is_not(None))
         .select_from(joined)
         .where(
             sched.c.departure_date >= start,
             sched.c.departure_date < end,
-            feat.c.truck_id.is_(None),
+            sa.or_(feat.c.truck_id.is_(None), feat.c[MISSING].is_not(None)),
         )
     )
     with db.engine.connect() as conn:
-        return [(int(t), d) for t, d in conn.execute(query)]
+        return [(int(t), d, bool(stored)) for t, d, stored in conn.execute(query)]
 
 
 def _rows(frame: pd.DataFrame, version: str, now: dt.datetime) -> pd.DataFrame:
     out = frame[list(_ROW_COLUMNS)].assign(version=version, computed_at=now)
+    named = frame[MISSING].tolist() if MISSING in frame.columns else [None] * len(out)
+    flags = pd.Series([m if isinstance(m, str) else None for m in named], index=out.index)
+    out = out.assign(**{MISSING: flags.astype(object)})
     return out.assign(label_updated_at=pd.Series(now, index=out.index).where(out[LABEL].notna()))
 
 
@@ -134,8 +152,8 @@ def date_partitions(
     return bounds
 
 
-def _only(frame: pd.DataFrame, keys: list[tuple[int, dt.datetime]]) -> pd.DataFrame:
-    wanted = pd.MultiIndex.from_tuples([(t, pd.Timestamp(d)) for t, d in keys])
+def _only(frame: pd.DataFrame, keys: list[tuple[int, dt.datetime, bool]]) -> pd.DataFrame:
+    wanted = pd.MultiIndex.from_tuples([(t, pd.Timestamp(d)) for t, d, _ in keys])
     have = pd.MultiIndex.from_arrays([frame["truck_id"], frame["departure_date"]])
     return frame[have.isin(wanted)]
 
@@ -163,26 +181,81 @@ def fill_features(
     *,
     version: str = FEATURE_SET_VERSION,
     partition_days: int = 7,
+    deadline: dt.datetime | None = None,
 ) -> FillResult:
     """Compute and store the trips departing in ``[start, end)`` not stored yet, by partitions.
 
-    Trips still waiting for forecasts are reported and left out; a later fill computes them.
-    Labels of stored trips whose ground truth has arrived since are brought up to date.
+    Trips still waiting for data are reported and left out; a later fill computes them. With a
+    ``deadline``, the incomplete trips departing before it wait no more: they are stored with
+    what is missing left blank and named (``missing_inputs``), and a later fill completes them
+    when the data arrives. Labels of stored trips whose ground truth has arrived since are
+    brought up to date.
     """
     register_feature_set(db, version)
-    computed, waiting = 0, []
+    computed, partial, completed, waiting = 0, 0, 0, []
     for d0, d1 in date_partitions(start, end, partition_days):
         pending = _pending(db, d0, d1, version)
         if not pending:
             continue
-        result = compute_features(load_inputs(db, d0, d1, trips=pending))
-        fresh = _only(result.features, pending)
-        store_features(db, fresh, version=version)
-        computed += len(fresh)
-        waiting.append(_only(result.waiting, pending))
+        trips = [(t, d) for t, d, _ in pending]
+        result = compute_features(load_inputs(db, d0, d1, trips=trips), partial=True)
+        stored = {(t, pd.Timestamp(d)) for t, d, known in pending if known}
+        rows, late = _with_missing(_only(result.features, pending), result.waiting, deadline)
+        keys = [
+            (int(t), pd.Timestamp(d))
+            for t, d in zip(rows["truck_id"], rows["departure_date"], strict=True)
+        ]
+        _replace(db, rows, [k for k in keys if k in stored], version)
+        fresh = rows[MISSING].isna().to_numpy()
+        was = np.array([k in stored for k in keys], dtype=bool)
+        computed += int((~was).sum())
+        partial += int((~fresh & ~was).sum())
+        completed += int((fresh & was).sum())
+        waiting.append(_only(late, pending))
     labels = update_labels(db, version=version)
     empty = pd.DataFrame(columns=list(WAITING_COLUMNS))
-    return FillResult(computed, pd.concat([empty, *waiting], ignore_index=True), labels)
+    waited = pd.concat([empty, *waiting], ignore_index=True)
+    return FillResult(computed - partial, waited, labels, partial, completed)
+
+
+def _with_missing(
+    features: pd.DataFrame, waiting: pd.DataFrame, deadline: dt.datetime | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(rows to store, each with its missing groups; incomplete trips still waiting)."""
+    keys = pd.MultiIndex.from_arrays([features["truck_id"], features["departure_date"]])
+    lacking = pd.MultiIndex.from_arrays([waiting["truck_id"], waiting["departure_date"]])
+    groups = pd.Series(waiting["missing_groups"].to_numpy(), index=lacking)
+    missing = groups.reindex(keys).to_numpy(dtype=object)
+    incomplete = pd.notna(missing)
+    due = np.zeros(len(features), dtype=bool)
+    if deadline is not None:
+        due = (features["departure_date"] < pd.Timestamp(deadline)).to_numpy()
+    keep = ~incomplete | due
+    named = np.full(len(features), None, dtype=object)
+    named[incomplete] = missing[incomplete]
+    rows = features.assign(**{MISSING: named})[keep]
+    late_keys = keys[incomplete & ~due]
+    return rows.reset_index(drop=True), waiting[lacking.isin(late_keys)].reset_index(drop=True)
+
+
+def _replace(
+    db: Database, rows: pd.DataFrame, known: list[tuple[int, pd.Timestamp]], version: str
+) -> None:
+    """Store ``rows``; the incomplete rows stored before for the same trips are replaced."""
+    if rows.empty:
+        return
+    tf = trip_features
+    with db.begin() as conn:
+        if known:
+            conn.execute(
+                tf.delete().where(
+                    tf.c.truck_id == sa.bindparam("k_truck"),
+                    tf.c.departure_date == sa.bindparam("k_departure"),
+                    tf.c.version == version,
+                ),
+                [{"k_truck": t, "k_departure": d.to_pydatetime()} for t, d in known],
+            )
+        insert_rows(conn, tf.name, _rows(rows, version, _now()), _KINDS)
 
 
 def update_labels(
@@ -241,12 +314,15 @@ def load_features(
     version: str = FEATURE_SET_VERSION,
     by: str = EVENT_TIME,
     labelled_only: bool = False,
+    with_missing: bool = False,
 ) -> pd.DataFrame:
-    """Stored feature rows of ``version`` whose ``by`` time (departure or arrival) is in the window."""
+    """Stored feature rows of ``version`` whose ``by`` time (departure or arrival) is in the
+    window; ``with_missing`` adds the ``missing_inputs`` column (None: complete)."""
     if by not in (EVENT_TIME, "estimated_arrival"):
         raise FeatureError(f"cannot window feature rows by {by!r}")
     column = trip_features.c[by]
-    query = sa.select(*(trip_features.c[c] for c in _ROW_COLUMNS)).where(
+    names = (*_ROW_COLUMNS, MISSING) if with_missing else _ROW_COLUMNS
+    query = sa.select(*(trip_features.c[c] for c in names)).where(
         trip_features.c.version == version
     )
     if start is not None:
@@ -261,7 +337,10 @@ def load_features(
         )
         columns = list(result.keys())
         frame = pd.DataFrame([tuple(row) for row in result.fetchall()], columns=columns)
-    return _typed(frame)
+    typed = _typed(frame)
+    if with_missing:
+        typed[MISSING] = frame[MISSING].to_numpy(dtype=object)
+    return typed
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:

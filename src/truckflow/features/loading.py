@@ -223,6 +223,7 @@ def features_for_trip(
     *,
     route_id: str | None = None,
     estimated_arrival: dt.datetime | None = None,
+    partial: bool = False,
 ) -> FeatureResult:
     """The online path: one trip's rows from the database, then the one compute.
 
@@ -237,7 +238,7 @@ def features_for_trip(
             raise FeatureError(
                 f"trip of truck {truck_id} departing {departure_date} is not in truck_schedule"
             )
-        return compute_features(inputs)
+        return compute_features(inputs, partial=partial)
     schedule = pd.DataFrame(
         {
             "truck_id": [int(truck_id)],
@@ -252,10 +253,12 @@ def features_for_trip(
             inputs = _load(conn, schedule)
     except sa.exc.SQLAlchemyError as exc:
         raise FeatureError(f"reading feature inputs from {db.safe_url} failed: {exc}") from exc
-    return compute_features(inputs)
+    return compute_features(inputs, partial=partial)
 
 
-def features_for_schedule(db: Database, schedule: pd.DataFrame) -> FeatureResult:
+def features_for_schedule(
+    db: Database, schedule: pd.DataFrame, *, partial: bool = False
+) -> FeatureResult:
     """The online path for many trips at once: ``schedule`` has ``truck_id``, ``route_id``,
     ``departure_date`` and ``estimated_arrival``; their rows are read in one go, then the one
     compute runs on them."""
@@ -265,4 +268,4 @@ def features_for_schedule(db: Database, schedule: pd.DataFrame) -> FeatureResult
             inputs = _load(conn, frame)
     except sa.exc.SQLAlchemyError as exc:
         raise FeatureError(f"reading feature inputs from {db.safe_url} failed: {exc}") from exc
-    return compute_features(inputs)
+    return compute_features(inputs, partial=partial)

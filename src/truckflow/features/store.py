@@ -48,6 +48,9 @@ trip_features = sa.Table(
     sa.Column("delay", sa.SmallInteger, nullable=True),
     sa.Column("computed_at", sa.DateTime, nullable=False),
     sa.Column("label_updated_at", sa.DateTime, nullable=True),
+    # The input groups a row was stored without (its deadline passed before they arrived),
+    # comma-separated; NULL when complete. A later fill completes the row.
+    sa.Column("missing_inputs", sa.String(200), nullable=True),
     sa.PrimaryKeyConstraint("truck_id", "departure_date", "version"),
     sa.Index("ix_trip_features_version_departure", "version", "departure_date"),
     sa.Index("ix_trip_features_version_arrival", "version", "estimated_arrival"),

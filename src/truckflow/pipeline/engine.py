@@ -124,7 +124,14 @@ class Coordinator:
             for future in self.running:
                 self.executor.cancel(future)
             error = f"engine error: {type(exc).__name__}: {exc}"
-            self.rec.finish_execution(self.p.name, self.execution_id, ExecutionStatus.FAILED, error)
+            # The database may be what failed: the record waits for it to come back.
+            self.rec.finish_when_possible(
+                self.p.name,
+                self.execution_id,
+                ExecutionStatus.FAILED,
+                error,
+                wait_s=self.settings.db_recovery_wait_s,
+            )
             raise
         finally:
             stop.set()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -19,6 +21,8 @@ from truckflow.pipeline.records import ExecutionStatus, pipeline_executions, ste
 from truckflow.store import Database
 
 __all__ = ["Recorder", "owner_identity", "utcnow"]
+
+log = logging.getLogger(__name__)
 
 
 # Built once: per-step writes are the engine's hot path (compiled forms are cached per key set).
@@ -143,6 +147,25 @@ class Recorder:
                     )
                 ).scalar()
             )
+
+    def finish_when_possible(
+        self, pipeline: str, execution_id: str, status: str, error: str, *, wait_s: float
+    ) -> bool:
+        """``finish_execution``, retried while the database is unreachable, up to ``wait_s``:
+        the execution is marked (and its event written to the outbox) as soon as the database
+        takes writes again. False when it never did: the next run marks it interrupted."""
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                self.finish_execution(pipeline, execution_id, status, error)
+                return True
+            except Exception as exc:  # the driver's own errors are not all SQLAlchemy's
+                if time.monotonic() >= deadline:
+                    log.warning(
+                        "execution %s could not be marked %s: %s", execution_id, status, exc
+                    )
+                    return False
+                time.sleep(min(1.0, max(deadline - time.monotonic(), 0.0)))
 
     def finish_execution(
         self, pipeline: str, execution_id: str, status: str, error: str | None = None

@@ -51,7 +51,9 @@ pipeline_executions = sa.Table(
     sa.Column("heartbeat_at", _time(), nullable=False),
     sa.Column("owner_host", sa.String(255), nullable=False),
     sa.Column("owner_pid", sa.Integer, nullable=False),
-    sa.Column("owner_started", sa.Float, nullable=False),
+    # Double precision: a single-precision float (MariaDB's FLOAT) rounds a process start time
+    # by minutes, and the liveness check then takes a live run for a dead one.
+    sa.Column("owner_started", sa.Double, nullable=False),
     sa.Column("source_execution_id", sa.String(36), nullable=True),
     sa.Column("selected_steps", sa.JSON, nullable=True),
     sa.Column("error", _TEXT, nullable=True),

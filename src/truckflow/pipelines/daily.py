@@ -62,11 +62,11 @@ def _with_db(context: StepContext, work: Callable[[Database], T]) -> T:
 
 
 @step(cache=False)
-def ingest(day: str, data: str, context: StepContext) -> dict[str, Any]:
+def ingest(day: str, first_day: str, data: str, context: StepContext) -> dict[str, Any]:
     with _db(context) as db:
         _on_day(db, day)
         state = StreamingClock(db).status()
-        return daily_steps.ingest_day(db, context.settings, Path(data), state)
+        return daily_steps.ingest_day(db, context.settings, Path(data), state, _day(first_day))
 
 
 @step(cache=False)
@@ -97,7 +97,7 @@ def labels(predicted: dict[str, Any], context: StepContext) -> dict[str, Any]:
 @step(cache=False)
 def metrics(day: str, labels: dict[str, Any], context: StepContext) -> dict[str, Any]:
     yesterday = _day(day) - dt.timedelta(days=1)
-    found = _with_db(context, lambda db: daily_steps.daily_quality(db, yesterday))
+    found = _with_db(context, lambda db: daily_steps.daily_quality(db, yesterday, context.settings))
     return {"metrics": found}
 
 
@@ -141,7 +141,7 @@ def daily_pipeline() -> Pipeline:
         parameters=[day, first_day, data],
         cache=CachePolicy(enabled=False),
         steps=[
-            ingest.as_step(day=day, data=data),
+            ingest.as_step(day=day, first_day=first_day, data=data),
             features.as_step(day=day, first_day=first_day, ingested=ref("ingest")),
             predict.as_step(day=day, first_day=first_day, features=ref("features")),
             labels.as_step(predicted=ref("predict")),

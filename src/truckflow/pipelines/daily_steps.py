@@ -21,25 +21,26 @@ import sqlalchemy as sa
 
 from truckflow.data.ingest import apply_ground_truth, ingest_frames
 from truckflow.features.definition import FEATURE_SET_VERSION
-from truckflow.features.fill import fill_features, load_features, update_labels
-from truckflow.features.store import trip_features
-from truckflow.monitoring.quality import ModelQuality, model_quality
-from truckflow.monitoring.store import save_daily_metrics
+from truckflow.features.fill import MISSING, fill_features, load_features, update_labels
+from truckflow.monitoring.intervals import f1_interval
+from truckflow.monitoring.quality import model_quality
 from truckflow.notify import catalogue
 from truckflow.notify.service import Notifications
+from truckflow.pipelines.daily_record import close_day, day_line
 from truckflow.registry import ModelRegistry, load_stage
 from truckflow.settings import Settings
 from truckflow.store import Database
 from truckflow.store.schema import truck_schedule
-from truckflow.streaming import ClockState, StreamingClock, StreamingError, day_batch
+from truckflow.streaming import ClockState, StreamingError, day_batch
 from truckflow.streaming.sources import StreamingSources
-from truckflow.streaming.tables import batch_predictions, streaming_days
+from truckflow.streaming.tables import batch_predictions
 from truckflow.training.explain import explain_frame
 
 __all__ = [
     "ProductionModel",
     "close_day",
     "daily_quality",
+    "day_line",
     "fill_day_features",
     "ingest_day",
     "join_labels",
@@ -71,12 +72,44 @@ def _hold(settings: Settings) -> None:
         time.sleep(0.05)
 
 
-def ingest_day(db: Database, settings: Settings, folder: Path, state: ClockState) -> dict[str, Any]:
-    """The day's schedules (labels withheld), forecasts on week starts, then yesterday's labels."""
+def _history_part(sources: StreamingSources, boundary: dt.date) -> dict[str, pd.DataFrame]:
+    """What the streaming files publish from before the boundary: history, labels included."""
+    limit = pd.Timestamp(boundary)
+    schedule = sources.schedule[sources.schedule["departure_date"] < limit]
+    return {
+        "truck_schedule": schedule,
+        "city_weather": sources.city_weather[sources.city_weather["date"] < limit],
+        "route_weather": sources.route_weather[sources.route_weather["Date"] < limit],
+        "traffic": sources.traffic[sources.traffic["date"] < limit],
+    }
+
+
+def ingest_day(
+    db: Database, settings: Settings, folder: Path, state: ClockState, first_day: dt.date
+) -> dict[str, Any]:
+    """The day's schedules (labels withheld), forecasts on week starts, then yesterday's labels.
+
+    On the first day, what the streaming files hold from before the boundary (trips departing
+    earlier, with their labels, and their weather and traffic) comes in first, as history."""
     day = state.current_day
     if day is None:
         raise StreamingError("the streaming clock has not been started")
-    batch = day_batch(read_sources(folder, with_forecasts=state.is_week_start), day, state)
+    sources = read_sources(folder, with_forecasts=state.is_week_start or day == first_day)
+    history = 0
+    if day == first_day:
+        part = {k: v for k, v in _history_part(sources, first_day).items() if not v.empty}
+        if part:
+            ingest_frames(db, part, source=f"stream {day.isoformat()} history")
+            early = part.get("truck_schedule")
+            if early is not None:
+                # Their labels too when the rows were already there (a replay after a reset).
+                apply_ground_truth(
+                    db,
+                    early[["truck_id", "departure_date", "delay"]],
+                    source=f"stream {day.isoformat()} history ground truth",
+                )
+                history = len(early)
+    batch = day_batch(sources, day, state)
     frames = {"truck_schedule": batch.schedules.assign(delay=np.nan)}
     if batch.is_week_start:
         frames |= {
@@ -96,6 +129,7 @@ def ingest_day(db: Database, settings: Settings, folder: Path, state: ClockState
         "day": day.isoformat(),
         "is_week_start": batch.is_week_start,
         "received": counts,
+        "history_trips": history,
         "quarantined": sum(s.quarantined for s in report.sources)
         + sum(s.quarantined for s in labels.sources),
         "labels_received": counts["labels"],
@@ -103,13 +137,23 @@ def ingest_day(db: Database, settings: Settings, folder: Path, state: ClockState
     }
 
 
+# Trips the streaming files publish from before the boundary depart at most this long before
+# it (the course's: three days); their features are filled with the first day's.
+LOOKBACK = dt.timedelta(days=7)
+
+
 def fill_day_features(
     db: Database, settings: Settings, first_day: dt.date, day: dt.date
 ) -> dict[str, Any]:
-    """Features of every streaming trip departed by ``day`` not stored yet; labels brought up to date."""
-    start = dt.datetime.combine(first_day, dt.time())
+    """Features of every trip departed by ``day`` not stored yet, and of those stored
+    incomplete (completed when their data has come); labels brought up to date.
+
+    A trip whose deadline (its departure day, plus ``streaming_prediction_deadline_days``) has
+    come is stored with what is known: what is missing is left blank and named."""
+    start = dt.datetime.combine(first_day, dt.time()) - LOOKBACK
     end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
-    result = fill_features(db, start, end, version=FEATURE_SET_VERSION)
+    deadline = end - dt.timedelta(days=settings.streaming_prediction_deadline_days)
+    result = fill_features(db, start, end, version=FEATURE_SET_VERSION, deadline=deadline)
     waiting = len(result.waiting)
     if waiting:
         with db.begin() as conn:
@@ -118,6 +162,8 @@ def fill_day_features(
             )
     return {
         "computed": result.computed,
+        "partial": result.partial,
+        "completed": result.completed,
         "waiting": waiting,
         "waiting_trips": [
             {"truck_id": int(t), "departure_date": pd.Timestamp(d).isoformat()}
@@ -152,11 +198,12 @@ def load_production(settings: Settings) -> ProductionModel | None:
 def predict_day(
     db: Database, settings: Settings, first_day: dt.date, day: dt.date
 ) -> dict[str, Any]:
-    """Predict, with the production model, every trip departed by ``day`` that has features and
-    no prediction yet; each prediction keeps the model version that made it."""
+    """Predict, with the production model, every trip departed by ``day`` that has stored
+    features and no prediction yet; each prediction keeps the model version that made it and
+    whether its features were complete (which groups were missing when not)."""
     start = dt.datetime.combine(first_day, dt.time())
     end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
-    features = load_features(db, start, end)
+    features = load_features(db, start, end, with_missing=True)
     with db.engine.connect() as conn:
         done = {
             (int(t), pd.Timestamp(d))
@@ -169,11 +216,12 @@ def predict_day(
         }
     keys = zip(features["truck_id"], features["departure_date"], strict=True)
     fresh = features[[(int(t), pd.Timestamp(d)) not in done for t, d in keys]]
+    empty = {"predicted": 0, "model_version": None, "on_time": 0, "late": 0, "partial": 0}
     if fresh.empty:
-        return {"predicted": 0, "model_version": None}
+        return empty
     production = load_production(settings)
     if production is None:
-        return {"predicted": 0, "model_version": None, "note": "no production model"}
+        return {**empty, "note": "no production model"}
     scores = np.asarray(production.model.predict_proba(fresh)[:, 1], dtype=np.float64)
     explained = explain_frame(production.model, fresh)
     reasons: list[Any] = explained if explained is not None else [None] * len(fresh)
@@ -188,20 +236,30 @@ def predict_day(
             "decision": int(p >= production.threshold),
             "delay": None if pd.isna(y) else int(y),
             "reasons": r,
+            "features_complete": not isinstance(m, str),
+            "missing_groups": m if isinstance(m, str) else None,
         }
-        for t, d, a, p, y, r in zip(
+        for t, d, a, p, y, r, m in zip(
             fresh["truck_id"],
             fresh["departure_date"],
             fresh["estimated_arrival"],
             scores,
             fresh["delay"],
             reasons,
+            fresh[MISSING],
             strict=True,
         )
     ]
     with db.begin() as conn:
         conn.execute(batch_predictions.insert(), rows)
-    return {"predicted": len(rows), "model_version": production.version}
+    late = int((fresh["departure_date"] < pd.Timestamp(day)).sum())
+    return {
+        "predicted": len(rows),
+        "model_version": production.version,
+        "on_time": len(rows) - late,
+        "late": late,
+        "partial": sum(1 for r in rows if not r["features_complete"]),
+    }
 
 
 def join_labels(db: Database) -> dict[str, Any]:
@@ -231,9 +289,13 @@ def join_labels(db: Database) -> dict[str, Any]:
     return {"features_labelled": features_updated, "predictions_labelled": len(pairs)}
 
 
-def daily_quality(db: Database, arrival_day: dt.date) -> dict[str, Any] | None:
+def daily_quality(
+    db: Database, arrival_day: dt.date, settings: Settings | None = None
+) -> dict[str, Any] | None:
     """Accuracy, precision, recall, F1 and count of the predictions of trips that arrived on
-    ``arrival_day`` and have their label; None when there are none."""
+    ``arrival_day`` and have their label, F1 with its bootstrap interval (a day's F1 swings
+    with the mix of trips that arrive: the count and the interval say how much it can tell);
+    None when there are none."""
     start = dt.datetime.combine(arrival_day, dt.time())
     bp = batch_predictions
     query = sa.select(bp.c.delay, bp.c.decision, bp.c.model_version).where(
@@ -245,96 +307,22 @@ def daily_quality(db: Database, arrival_day: dt.date) -> dict[str, Any] | None:
         rows = conn.execute(query).all()
     if not rows:
         return None
-    quality = model_quality([r[0] for r in rows], [r[1] for r in rows])
+    truth, decided = [r[0] for r in rows], [r[1] for r in rows]
+    quality = model_quality(truth, decided)
     versions = pd.Series([r[2] for r in rows]).value_counts()
+    settings = settings or Settings()
+    low, high = f1_interval(
+        truth,
+        decided,
+        resamples=settings.bootstrap_resamples,
+        confidence=settings.bootstrap_confidence,
+        seed=settings.bootstrap_seed,
+    )
     return {
         "day": arrival_day.isoformat(),
         **quality.model_dump(exclude={"drifted"}),
+        "f1_interval": [low, high],
+        "confidence": settings.bootstrap_confidence,
         # Most of a day's trips were predicted by one version; a promotion may split a day.
         "model_version": str(versions.index[0]),
     }
-
-
-def day_facts(conn: sa.Connection, first_day: dt.date, day: dt.date) -> dict[str, Any]:
-    """What the tables hold about ``day`` once it is done, whichever run did the work (a rerun
-    after a crash does less itself, but leaves the same facts)."""
-    d0 = dt.datetime.combine(day, dt.time())
-    d1, y0 = d0 + dt.timedelta(days=1), d0 - dt.timedelta(days=1)
-    ts, tf, bp = truck_schedule, trip_features, batch_predictions
-
-    def count(query: Any) -> int:
-        return int(conn.execute(query).scalar_one())
-
-    departed = ts.c.departure_date >= dt.datetime.combine(first_day, dt.time())
-    stored = sa.select(sa.func.count()).select_from(
-        ts.join(
-            tf,
-            sa.and_(tf.c.truck_id == ts.c.truck_id, tf.c.departure_date == ts.c.departure_date),
-        )
-    )
-    versions = conn.execute(
-        sa.select(bp.c.model_version, sa.func.count())
-        .where(bp.c.prediction_day == day)
-        .group_by(bp.c.model_version)
-    ).all()
-    return {
-        "features_stored": count(stored.where(departed, ts.c.departure_date < d1)),
-        "features_waiting": count(
-            sa.select(sa.func.count()).where(departed, ts.c.departure_date < d1)
-        )
-        - count(stored.where(departed, ts.c.departure_date < d1)),
-        "predictions": sum(int(n) for _, n in versions),
-        "model_version": max((str(v) for v, _ in versions), default=None),
-        "labels_known": count(
-            sa.select(sa.func.count()).where(
-                departed,
-                ts.c.estimated_arrival >= y0,
-                ts.c.estimated_arrival < d0,
-                ts.c.delay.is_not(None),
-            )
-        ),
-    }
-
-
-def close_day(
-    db: Database, settings: Settings, day: dt.date, summary: dict[str, Any]
-) -> dict[str, Any]:
-    """Store yesterday's metrics and the day's record, and advance the clock: one transaction."""
-    clock = StreamingClock(db)
-    metrics = summary.get("metrics")
-    with db.begin() as conn:
-        state = clock.status(connection=conn)
-        if state.current_day != day:
-            # Another process finished this day first; nothing of ours to write.
-            return {"advanced": False, "clock": state.to_dict(), "record": None}
-        if metrics:
-            quality = ModelQuality.model_validate(metrics)
-            save_daily_metrics(
-                conn,
-                dt.date.fromisoformat(metrics["day"]),
-                quality,
-                model_version=metrics["model_version"],
-            )
-        record = {
-            "day": day.isoformat(),
-            "received": summary["ingest"]["received"],
-            "quarantined": summary["ingest"]["quarantined"],
-            "metrics": metrics,
-            **day_facts(conn, dt.date.fromisoformat(summary["first_day"]), day),
-        }
-        conn.execute(streaming_days.delete().where(streaming_days.c.day == day))
-        conn.execute(streaming_days.insert().values(day=day, summary=record))
-        received = summary.get("ingest", {}).get("received", {})
-        for source, count in received.items():
-            clock.record_processed(source, int(count), connection=conn)
-        after = clock.advance(connection=conn)
-        if metrics:
-            Notifications.open(settings, db).sink.emit(
-                catalogue.metrics_daily(
-                    metrics["day"],
-                    {k: float(metrics[k]) for k in ("accuracy", "precision", "recall", "f1")},
-                    model=metrics["model_version"],
-                ),
-                connection=conn,
-            )
-    return {"advanced": True, "clock": after.to_dict(), "record": record}

@@ -59,10 +59,10 @@ def retrain(
 @step(cache=False)
 def release(training: dict[str, Any], auto_approve: bool, context: StepContext) -> dict[str, Any]:
     if training["version"] is None:
+        if training.get("status") == "skipped":
+            return {"status": "skipped", "version": None, "reason": training["reason"]}
         return {"status": "not_registered", "version": None, "reason": training["error"]}
-    return drift_steps.release_version(
-        context.settings, training["version"], auto_approve=auto_approve
-    )
+    return drift_steps.release_version(context.settings, training, auto_approve=auto_approve)
 
 
 @step(cache=False)

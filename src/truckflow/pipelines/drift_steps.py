@@ -26,6 +26,8 @@ from truckflow.notify import catalogue
 from truckflow.notify.service import Notifications
 from truckflow.pipeline import run_pipeline
 from truckflow.pipelines.daily_steps import load_production
+from truckflow.pipelines.deploy import approve_version, event_sink
+from truckflow.pipelines.promotion import promotion_check, split_from_data
 from truckflow.settings import Settings
 from truckflow.store import Database
 from truckflow.streaming import StreamingError
@@ -115,6 +117,8 @@ def check_drift(db: Database, settings: Settings, week_start: dt.date) -> dict[s
     cur_pred = _predictions(db, _midnight(cur_first), _midnight(week_start), "departure_date")
     arrived = _predictions(db, _midnight(cur_first), _midnight(week_start), "estimated_arrival")
     labelled = arrived[arrived["delay"].notna()]
+    # A week with few labelled arrivals says little about F1: not judged rather than noise.
+    judged = len(labelled) >= settings.monitoring_min_quality_trips
     config = DriftConfig.from_settings(settings)
     predictions = (
         (pd.DataFrame({"probability": ref_scores}), cur_pred[["probability"]])
@@ -127,7 +131,7 @@ def check_drift(db: Database, settings: Settings, week_start: dt.date) -> dict[s
         categorical=list(CATEGORICAL_FEATURES),
         predictions=predictions,
         labels=(labelled["delay"].astype(int), labelled["decision"].astype(int))
-        if not labelled.empty
+        if judged
         else None,
         config=config,
         reference_window=Window(start=ref_first, end=ref_last),
@@ -172,6 +176,11 @@ def check_drift(db: Database, settings: Settings, week_start: dt.date) -> dict[s
         "model_drift": report.model_drift,
         "f1": None if report.quality is None else report.quality.f1,
         "labelled": len(labelled),
+        "quality_judged": judged,
+        "quality_note": None
+        if judged
+        else f"{len(labelled)} labelled trips in the week, fewer than the "
+        f"{settings.monitoring_min_quality_trips} the model-quality check needs: not judged",
         "report_html": str(paths.html),
         "report_json": str(paths.json),
     }
@@ -192,16 +201,36 @@ def training_window(week_start: dt.date, holdout_days: int = 2) -> dict[str, str
 
 
 def retrain(db: Database, settings: Settings, week_start: dt.date, seed: int = 0) -> dict[str, Any]:
-    """Run the ``training`` pipeline on the data up to ``week_start``, recent rows weighted up."""
-    sink = MultiSink(LoggingSink(), Notifications.open(settings, db).sink)
+    """Run the ``training`` pipeline on the data up to ``week_start``, recent rows weighted up,
+    split from the labelled trips that exist; skipped, with the reason, when they are too few."""
+    split = split_from_data(
+        db,
+        week_start,
+        min_trips=settings.streaming_retrain_min_trips,
+        test_min=max(settings.streaming_retrain_min_trips, settings.promotion_min_trips),
+        min_days=settings.streaming_retrain_holdout_days,
+    )
+    # The training parameters are recorded whether it runs or not (what it would have used).
     params: dict[str, Any] = {
-        **training_window(week_start, settings.streaming_retrain_holdout_days),
+        **(split.window or {}),
         "n_trials": settings.streaming_retrain_trials,
         "families": settings.streaming_retrain_families,
         "half_life_days": settings.streaming_retrain_half_life_days,
         "min_f1": settings.streaming_retrain_min_f1,
         "seed": seed,
     }
+    if split.window is None:
+        return {
+            "execution_id": None,
+            "status": "skipped",
+            "version": None,
+            "test_f1": None,
+            "error": None,
+            "reason": f"retraining skipped: {split.reason}",
+            "split": split.to_dict(),
+            "parameters": params,
+        }
+    sink = MultiSink(LoggingSink(), Notifications.open(settings, db).sink)
     result = run_pipeline("training", params, settings=settings, sink=sink)
     registered = result.outputs.get("register")
     return {
@@ -210,17 +239,42 @@ def retrain(db: Database, settings: Settings, week_start: dt.date, seed: int = 0
         "version": None if registered is None else str(registered["version"]),
         "test_f1": result.outputs.get("evaluate", {}).get("test_f1"),
         "error": result.error,
+        "split": split.to_dict(),
         "parameters": params,
     }
 
 
-def release_version(settings: Settings, version: str, *, auto_approve: bool) -> dict[str, Any]:
-    """Hand the version to the release flow: promoted in continuous mode (if it passes the
-    release's acceptance checks), otherwise it waits for approval and the result says so."""
+def release_version(
+    settings: Settings, training: dict[str, Any], *, auto_approve: bool
+) -> dict[str, Any]:
+    """The promotion check first (champion and challenger on the trips neither trained on);
+    then the release flow: in continuous mode a version that passed is approved with the
+    check's figures and promoted (if it passes the release's acceptance checks); one that did
+    not stays pending. Without auto-approval the version waits for approval either way."""
     from truckflow.pipelines.release import release_model
     from truckflow.pipelines.runtime import Runtime
 
+    version = str(training["version"])
     with Runtime.open(settings) as runtime:
+        check = promotion_check(settings, runtime.db, version, training["parameters"])
+        if auto_approve and not check.passed:
+            return {
+                "status": "not_promoted",
+                "version": version,
+                "reasons": [check.reason],
+                "report": None,
+                "execution_id": None,
+                "promotion": check.to_dict(),
+            }
+        if auto_approve and check.champion is not None:
+            approve_version(
+                settings,
+                runtime.db,
+                event_sink(settings, runtime.db),
+                version,
+                comment=f"promotion check: {check.reason}",
+                by="auto",
+            )
         result = release_model(runtime, version, auto_approve=auto_approve)
     return {
         "status": str(result.status),
@@ -228,7 +282,28 @@ def release_version(settings: Settings, version: str, *, auto_approve: bool) -> 
         "reasons": list(result.reasons),
         "report": result.report,
         "execution_id": result.execution_id,
+        "promotion": check.to_dict(),
     }
+
+
+def _retraining_metrics(
+    training: dict[str, Any] | None, release: dict[str, Any] | None
+) -> dict[str, float] | None:
+    """Test F1 and the promotion check's counts and interval, for the notification."""
+    out: dict[str, float] = {}
+    if training is not None and training.get("test_f1") is not None:
+        out["test_f1"] = float(training["test_f1"])
+    promotion = None if release is None else release.get("promotion")
+    if promotion:
+        out["trips"] = float(promotion["trips"])
+        difference = promotion.get("difference")
+        if difference:
+            out |= {
+                "f1_difference": float(difference["difference"]),
+                "f1_difference_low": float(difference["low"]),
+                "f1_difference_high": float(difference["high"]),
+            }
+    return out or None
 
 
 def record_week(
@@ -261,9 +336,7 @@ def record_week(
                     version,
                     reason="drift detected in week before " + week_start.isoformat(),
                     promoted=status == "promoted",
-                    metrics=None
-                    if training is None or training.get("test_f1") is None
-                    else {"test_f1": float(training["test_f1"])},
+                    metrics=_retraining_metrics(training, release),
                     key=f"retraining.done:{week_start.isoformat()}",
                 ),
                 connection=conn,

@@ -159,7 +159,14 @@ def decide(
         }
     if current.approval_status == APPROVED:
         by = current.tags.get("approval_by") or "unknown"
-        return {"decision": "approved", "promote": True, "approved_by": by, "reasons": []}
+        comment = current.tags.get("approval_comment") or ""
+        return {
+            "decision": "approved",
+            "promote": True,
+            "approved_by": by,
+            "approval_comment": comment,
+            "reasons": [],
+        }
     if auto_approve:
         db = _db(context)
         try:
@@ -257,7 +264,8 @@ def promote(
             version=version,
             action="promote",
             approved_by=decide.get("approved_by"),
-            reason=f"release: acceptance passed, approved by {decide.get('approved_by')}",
+            reason=f"release: acceptance passed, approved by {decide.get('approved_by')}"
+            + (f" ({decide['approval_comment']})" if decide.get("approval_comment") else ""),
             execution_id=context.execution_id,
             event=event,
         )

@@ -4,6 +4,7 @@ share to run truckflow's pipelines with the database migrated and notifications 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,8 @@ from truckflow.store import Database, connect
 from truckflow.store.migrate import upgrade
 
 __all__ = ["Runtime"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -49,18 +52,30 @@ class Runtime:
     ) -> ExecutionResult:
         """Run a pipeline, then deliver the notifications it emitted (a failing channel keeps
         its events pending in the outbox; it never fails the run)."""
-        result = run_pipeline(
-            pipeline,
-            parameters,
-            settings=self.settings,
-            runner=runner,
-            scheduler=scheduler,
-            sink=self.sink,
-            steps=steps,
-            reuse_from=reuse_from,
-        )
+        try:
+            result = run_pipeline(
+                pipeline,
+                parameters,
+                settings=self.settings,
+                runner=runner,
+                scheduler=scheduler,
+                sink=self.sink,
+                steps=steps,
+                reuse_from=reuse_from,
+            )
+        except Exception:
+            self._dispatch_after_failure()
+            raise
         self.notifications.dispatch()
         return result
+
+    def _dispatch_after_failure(self) -> None:
+        """The failure event of a run that raised is in the outbox when the database took it;
+        try to send it now (the next dispatch sends it otherwise)."""
+        try:
+            self.notifications.dispatch()
+        except Exception as exc:  # the database may still be away: the event waits
+            log.warning("notifications not dispatched after the failure: %s", exc)
 
     def resume(
         self, execution_id: str, *, runner: str = "local", scheduler: str | None = None

@@ -24,6 +24,7 @@ from truckflow.pipelines.drift_steps import week_done
 from truckflow.pipelines.runtime import Runtime
 from truckflow.store.schema import truck_schedule
 from truckflow.streaming import StreamingClock, StreamingError
+from truckflow.streaming.daylock import day_lock
 from truckflow.streaming.tables import batch_predictions, streaming_days, streaming_weeks
 
 __all__ = [
@@ -53,6 +54,11 @@ class DayResult:
     features_computed: int
     features_waiting: int
     predictions: int
+    predictions_on_time: int
+    predictions_late: int
+    predictions_partial: int
+    features_completed: int
+    not_predicted: int
     model_version: str | None
     labels_applied: int
     metrics: dict[str, Any] | None
@@ -93,6 +99,8 @@ class ReplayResult:
 @dataclass(frozen=True)
 class StreamStatus:
     clock: dict[str, Any]
+    boundary: dt.date
+    boundary_origin: str
     data: str | None
     first_day: dt.date | None
     last_day: dt.date | None
@@ -102,7 +110,7 @@ class StreamStatus:
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
-        for key in ("first_day", "last_day"):
+        for key in ("first_day", "last_day", "boundary"):
             out[key] = None if out[key] is None else out[key].isoformat()
         return out
 
@@ -126,9 +134,18 @@ def resolve_data(runtime: Runtime, data: Path | None = None) -> Path:
     return folder
 
 
-def _period(folder: Path) -> tuple[dt.date, dt.date]:
+def _period(runtime: Runtime, folder: Path) -> tuple[dt.date, dt.date]:
+    """The streaming period: from the boundary setting (not the earliest departure found: a
+    trip departing before it is history) to the day after the last estimated arrival."""
     sources = read_sources(folder, with_forecasts=False)
-    return sources.first_day, sources.last_day
+    first = runtime.settings.streaming_boundary
+    if sources.last_day <= first:
+        raise StreamingError(
+            f"the streaming files in {folder} hold no trip arriving after the streaming "
+            f"boundary {first} (last arrival {sources.last_day - dt.timedelta(days=1)})",
+            hint="set TRUCKFLOW_STREAMING_BOUNDARY to the first streaming day of these files",
+        )
+    return first, sources.last_day
 
 
 def _day_result(
@@ -145,6 +162,15 @@ def _day_result(
         features_computed=int(summary["features"]["computed"]),
         features_waiting=int(record.get("features_waiting", summary["features"]["waiting"])),
         predictions=int(record.get("predictions", summary["predictions"]["predicted"])),
+        predictions_on_time=int(
+            record.get("predictions_on_time", summary["predictions"].get("on_time", 0))
+        ),
+        predictions_late=int(record.get("predictions_late", summary["predictions"].get("late", 0))),
+        predictions_partial=int(
+            record.get("predictions_partial", summary["predictions"].get("partial", 0))
+        ),
+        features_completed=int(summary["features"].get("completed", 0)),
+        not_predicted=int(record.get("not_predicted", 0)),
         model_version=record.get("model_version", summary["predictions"].get("model_version")),
         labels_applied=int(record.get("labels_known", summary["ingest"]["labels_applied"])),
         metrics=summary["metrics"],
@@ -208,7 +234,7 @@ def step_days(
     if n < 0:
         raise StreamingError(f"number of days must be >= 0, got {n}")
     folder = resolve_data(runtime, data)
-    first, last = _period(folder)
+    first, last = _period(runtime, folder)
     clock = StreamingClock(runtime.db)
     days: list[DayResult] = []
     for done in range(n):
@@ -217,7 +243,10 @@ def step_days(
             break
         if progress:
             progress(f"day {current}", done, n)
-        days.append(_one_day(runtime, folder, first, auto_approve=auto_approve))
+        with day_lock(runtime.db, current, wait_s=runtime.settings.stream_lock_wait_s):
+            if (clock.status().current_day or first) != current:
+                continue  # another process did the day while this one waited for it
+            days.append(_one_day(runtime, folder, first, auto_approve=auto_approve))
     state = clock.status()
     finished = state.current_day is not None and state.current_day > last
     if progress:
@@ -235,7 +264,7 @@ def replay(
 ) -> ReplayResult:
     """Run every remaining day up to ``until`` (included), or to the end of the period."""
     folder = resolve_data(runtime, data)
-    first, last = _period(folder)
+    first, last = _period(runtime, folder)
     current = StreamingClock(runtime.db).status().current_day or first
     end = last if until is None else min(until, last)
     remaining = max((end - current).days + 1, 0)
@@ -251,7 +280,7 @@ def stream_status(runtime: Runtime, data: Path | None = None) -> StreamStatus:
         folder: Path | None = resolve_data(runtime, data)
     except StreamingError:
         folder = None
-    first, last = _period(folder) if folder is not None else (None, None)
+    first, last = _period(runtime, folder) if folder is not None else (None, None)
     with runtime.db.engine.connect() as conn:
         days = int(
             conn.execute(sa.select(sa.func.count()).select_from(streaming_days)).scalar_one()
@@ -268,6 +297,8 @@ def stream_status(runtime: Runtime, data: Path | None = None) -> StreamStatus:
     finished = bool(last and state.current_day and state.current_day > last)
     return StreamStatus(
         clock=state.to_dict(),
+        boundary=runtime.settings.streaming_boundary,
+        boundary_origin=runtime.settings.origin("streaming_boundary"),
         data=None if folder is None else str(folder),
         first_day=first,
         last_day=last,

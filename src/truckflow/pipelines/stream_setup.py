@@ -11,6 +11,7 @@ from typing import Any
 
 from truckflow.data.ingest import course_files, ingest_directory
 from truckflow.features.fill import fill_features
+from truckflow.pipelines.daily_steps import LOOKBACK
 from truckflow.pipelines.runtime import Runtime
 from truckflow.registry import ModelRegistry
 from truckflow.streaming import StreamingError
@@ -47,7 +48,14 @@ def prepare_history(
     if not course_files(Path(folder), historical_only=True):
         raise StreamingError(f"{folder}: no historical course files")
     report = ingest_directory(runtime.db, Path(folder), historical_only=True)
-    filled = fill_features(runtime.db, dt.datetime(2000, 1, 1), dt.datetime(2100, 1, 1))
+    # History is finished up to a week before the boundary: a trip departing before then whose
+    # inputs are not there (a city without weather that day) never gets them. It is stored
+    # incomplete, with what it lacks, instead of waiting for ever; the last week's trips may
+    # still get theirs from the streaming files (the daily fill completes them).
+    finished = dt.datetime.combine(runtime.settings.streaming_boundary, dt.time()) - LOOKBACK
+    filled = fill_features(
+        runtime.db, dt.datetime(2000, 1, 1), dt.datetime(2100, 1, 1), deadline=finished
+    )
     result = runtime.run(
         "training", {"n_trials": n_trials, "families": families, "seed": seed}
     ).raise_for_status()
@@ -57,7 +65,7 @@ def prepare_history(
     registry.set_alias("production", version)
     return PreparedHistory(
         ingested_rows=sum(s.inserted for s in report.sources),
-        features=filled.computed,
+        features=filled.computed + filled.partial,
         version=version,
         test_f1=result.outputs.get("evaluate", {}).get("test_f1"),
     )

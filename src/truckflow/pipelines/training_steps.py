@@ -7,6 +7,7 @@ gate), and registering the candidate with its metrics, plots and lineage tags.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -65,5 +66,13 @@ def register_candidate(
         execution_id=execution_id,
         artifacts=[*(Path(p) for p in evaluation["plots"]), Path(evaluation["report"])],
         signature=None if contract is None else contract.signature(),
+        # The candidate's artifact (content-addressed; a resumed execution reuses it) and its
+        # window: a rerun after a crash in registration finishes that version, never a second.
+        idempotency_key=_registration_key(candidate["model_path"], data_window, feature_version),
     )
     return {"version": version.version, "approval_status": version.approval_status}
+
+
+def _registration_key(model_path: str, data_window: str, feature_version: str) -> str:
+    text = f"{model_path}|{data_window}|{feature_version}"
+    return hashlib.sha256(text.encode()).hexdigest()[:40]

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from truckflow.errors import TruckflowError
+from truckflow.registry.registration import KEY_TAG, create_version, plan, resume_registration
 from truckflow.registry.support import code_revision, directory_checksum, pinned_requirements
 from truckflow.registry.versions import (
     APPROVAL_TAG,
@@ -153,39 +154,32 @@ class ModelRegistry:
         pip_requirements: Sequence[str] | None = None,
         artifacts: Sequence[Path] = (),
         signature: Any = None,
+        idempotency_key: str | None = None,
     ) -> ModelVersion:
-        """Log ``model`` (scikit-learn API) in a run and register it as a new version."""
-        import mlflow.sklearn
-        from mlflow.entities import Metric, Param, RunTag
+        """Log ``model`` (scikit-learn API) in a run and register it as a new version.
 
+        With an ``idempotency_key`` (the training pipeline gives its execution), registration
+        is idempotent: a rerun with the same key, after a crash anywhere in here, ends with one
+        version carrying all its tags."""
         experiment = self._experiment()
+        key = idempotency_key or None
         with _wrapped(f"registering a version of {self.model_name} at {self.tracking_uri}"):
-            run = self._client.create_run(experiment, run_name=f"{self.model_name}-register")
-            run_id = run.info.run_id
-            now_ms = int(dt.datetime.now(dt.UTC).timestamp() * 1000)
-            self._client.log_batch(
-                run_id,
-                metrics=[Metric(k, float(v), now_ms, 0) for k, v in metrics.items()],
-                params=[Param(k, str(v)[:6000]) for k, v in (params or {}).items()],
-                tags=[RunTag(k, str(v)) for k, v in (tags or {}).items()],
+            if key is not None:
+                self._ensure_registered_model()
+                found = resume_registration(self._client, self.model_name, experiment, key)
+                if found is not None:
+                    return self.get(found)
+            run_id, source, checksum = self._log_model_run(
+                experiment,
+                model,
+                metrics,
+                tags,
+                params,
+                pip_requirements,
+                artifacts,
+                key,
+                signature=signature,
             )
-            with tempfile.TemporaryDirectory() as tmp:
-                folder = Path(tmp) / _MODEL_DIR
-                # MLflow warns that pickles run code when loaded: load() only unpickles files
-                # whose checksum matches the one recorded here, so the warning is muted.
-                with _muted("mlflow.sklearn"):
-                    mlflow.sklearn.save_model(
-                        model,
-                        str(folder),
-                        serialization_format="cloudpickle",
-                        pip_requirements=list(pip_requirements or pinned_requirements()),
-                        signature=signature,
-                    )
-                checksum = directory_checksum(folder)
-                self._client.log_artifacts(run_id, str(folder), _MODEL_DIR)
-            for path in artifacts:
-                self._client.log_artifact(run_id, str(path), "evaluation")
-            self._client.set_terminated(run_id)
             version_tags = {
                 **{k: str(v) for k, v in (tags or {}).items()},
                 **{f"{METRIC_PREFIX}{k}": f"{float(v):.6g}" for k, v in metrics.items()},
@@ -196,14 +190,58 @@ class ModelRegistry:
                 "execution_id": execution_id or "",
                 "code_revision": revision or code_revision(),
             }
+            plan(self._client, run_id, source, version_tags)
+            self._client.set_terminated(run_id)
             self._ensure_registered_model()
-            created = self._client.create_model_version(
-                self.model_name,
-                source=f"{run.info.artifact_uri}/{_MODEL_DIR}",
-                run_id=run_id,
-                tags=version_tags,
-            )
-        return self.get(str(created.version))
+            version = create_version(self._client, self.model_name, source, run_id, version_tags)
+        return self.get(version)
+
+    def _log_model_run(
+        self,
+        experiment: str,
+        model: Any,
+        metrics: Mapping[str, float],
+        tags: Mapping[str, str] | None,
+        params: Mapping[str, object] | None,
+        pip_requirements: Sequence[str] | None,
+        artifacts: Sequence[Path],
+        key: str | None,
+        *,
+        signature: Any = None,
+    ) -> tuple[str, str, str]:
+        """A run holding the saved model; returns its id, the model's source URI and checksum."""
+        import mlflow.sklearn
+        from mlflow.entities import Metric, Param, RunTag
+
+        run = self._client.create_run(experiment, run_name=f"{self.model_name}-register")
+        run_id = run.info.run_id
+        now_ms = int(dt.datetime.now(dt.UTC).timestamp() * 1000)
+        run_tags = [RunTag(k, str(v)) for k, v in (tags or {}).items()]
+        if key is not None:
+            run_tags.append(RunTag(KEY_TAG, key))
+        self._client.log_batch(
+            run_id,
+            metrics=[Metric(k, float(v), now_ms, 0) for k, v in metrics.items()],
+            params=[Param(k, str(v)[:6000]) for k, v in (params or {}).items()],
+            tags=run_tags,
+        )
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp) / _MODEL_DIR
+            # MLflow warns that pickles run code when loaded: load() only unpickles files
+            # whose checksum matches the one recorded here, so the warning is muted.
+            with _muted("mlflow.sklearn"):
+                mlflow.sklearn.save_model(
+                    model,
+                    str(folder),
+                    serialization_format="cloudpickle",
+                    pip_requirements=list(pip_requirements or pinned_requirements()),
+                    signature=signature,
+                )
+            checksum = directory_checksum(folder)
+            self._client.log_artifacts(run_id, str(folder), _MODEL_DIR)
+        for path in artifacts:
+            self._client.log_artifact(run_id, str(path), "evaluation")
+        return run_id, f"{run.info.artifact_uri}/{_MODEL_DIR}", checksum
 
     # -- reading ------------------------------------------------------------------------------
 

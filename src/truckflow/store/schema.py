@@ -13,8 +13,10 @@ __all__ = [
     "cities",
     "city_weather",
     "drivers",
+    "ingest_conflicts",
     "ingest_log",
     "metadata",
+    "process_locks",
     "quarantine",
     "route_weather",
     "routes",
@@ -173,6 +175,7 @@ ingest_log = sa.Table(
     sa.Column("rows_inserted", sa.Integer, nullable=False, server_default="0"),
     sa.Column("rows_present", sa.Integer, nullable=False, server_default="0"),
     sa.Column("rows_quarantined", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("rows_conflicting", sa.Integer, nullable=False, server_default="0"),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("error", sa.Text, nullable=True),
 )
@@ -191,4 +194,35 @@ quarantine = sa.Table(
     utcnow_column(),
     # The same bad line of the same file is kept once, however often it is ingested.
     sa.UniqueConstraint("source_file", "line_no", "row_hash"),
+)
+
+# Rows whose key was already taken by a row with other values: the first row is kept (as the
+# course does); the rejected one is recorded here with the kept one, never dropped in silence.
+ingest_conflicts = sa.Table(
+    "ingest_conflicts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.String(36), nullable=False, index=True),
+    sa.Column("table_name", sa.String(64), nullable=False),
+    sa.Column("source_file", sa.String(512), nullable=False),
+    sa.Column("line_no", sa.Integer, nullable=False),
+    sa.Column("row_hash", sa.String(64), nullable=False),
+    sa.Column("key", sa.Text, nullable=False),
+    sa.Column("kept", sa.Text, nullable=False),
+    sa.Column("kept_from", sa.String(600), nullable=False),
+    sa.Column("rejected", sa.Text, nullable=False),
+    utcnow_column(),
+    sa.UniqueConstraint("source_file", "line_no", "row_hash"),
+)
+
+# Who holds a process lock (``store.locks``): the lock itself lives in the database engine
+# (advisory lock, GET_LOCK, a file lock beside SQLite's file); this row says who took it.
+process_locks = sa.Table(
+    "process_locks",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("subject", sa.String(200), nullable=False),
+    sa.Column("owner_pid", sa.Integer, nullable=False),
+    sa.Column("owner_host", sa.String(255), nullable=False),
+    sa.Column("since", sa.DateTime, nullable=False),
 )

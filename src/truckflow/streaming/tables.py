@@ -28,6 +28,10 @@ batch_predictions = sa.Table(
     sa.Column("delay", sa.SmallInteger, nullable=True),
     # The top contributions behind the probability, in the user's terms (truckflow.training.explain).
     sa.Column("reasons", sa.JSON, nullable=True),
+    # Whether the served prediction had every input, and which groups it lacked (as served;
+    # the stored features are completed later, this record is not).
+    sa.Column("features_complete", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("missing_groups", sa.String(200), nullable=True),
     sa.PrimaryKeyConstraint("truck_id", "departure_date"),
     sa.Index("ix_batch_predictions_arrival", "estimated_arrival"),
 )

@@ -18,6 +18,8 @@ def make_world(tmp_path_factory: pytest.TempPathFactory) -> WorldFactory:
     cache: dict[tuple[tuple[str, object], ...], GenerateReport] = {}
 
     def make(**options: object) -> GenerateReport:
+        # The quirks of the full course files have their own tests (test_generate_quirks.py).
+        options.setdefault("quirks", False)
         key = tuple(sorted(options.items()))
         if key not in cache:
             out = tmp_path_factory.mktemp("world")

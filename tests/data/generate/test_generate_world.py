@@ -103,7 +103,7 @@ def test_no_dirt_gives_clean_files(make_world) -> None:  # type: ignore[no-untyp
 
 def test_impossible_values_appear_when_asked(tmp_path: Path) -> None:
     rates = DirtRates(impossible_humidity=0.01)
-    world = generate_world(tmp_path, seed=4, scale=0.05, scenario="none", dirt=rates)
+    world = generate_world(tmp_path, seed=4, scale=0.05, scenario="none", dirt=rates, quirks=False)
     city = pd.read_csv(world.out / "city_weather.csv")
     assert (city["humidity"] > 100).sum() == pytest.approx(0.01 * len(city), abs=1)
 

@@ -150,7 +150,13 @@ def _weather_columns(
 
 
 def write_city_weather(
-    seed: int, sink: CsvSink, w: Weather, vocab: Vocab, span: tuple[int, int], dirt: DirtRates
+    seed: int,
+    sink: CsvSink,
+    w: Weather,
+    vocab: Vocab,
+    span: tuple[int, int],
+    dirt: DirtRates,
+    at_least: int = 0,
 ) -> None:
     """Hourly rows of every city over ``span`` (hours), plus the duplicated cities' second series.
 
@@ -160,6 +166,8 @@ def write_city_weather(
     n_cities = w.temp.shape[0]
     rng = stream(seed, "dirt-city-duplicate")
     twins = pick(rng, n_cities, dirt.city_duplicate)
+    if len(twins) < at_least:  # the quirks ask for a city with two series whatever the scale
+        twins = np.arange(min(at_least, n_cities), dtype=np.int64)
     source = np.arange(n_cities)
     lag = np.zeros(n_cities, dtype=np.int64)
     for city in twins.tolist():  # a handful of cities at most

@@ -34,6 +34,7 @@ from truckflow.data.generate.entities import (
 )
 from truckflow.data.generate.errors import GenerateError
 from truckflow.data.generate.labels import TripSignals, delay_labels
+from truckflow.data.generate.quirks import apply_quirks
 from truckflow.data.generate.rng import stream
 from truckflow.data.generate.scenarios import ScenarioSpec, resolve_scenario
 from truckflow.data.generate.schedule import Trips, simulate_trips
@@ -77,6 +78,7 @@ class GenerateReport:
     bytes: dict[str, int]
     counts: dict[str, int]
     delay_rate: dict[str, float]
+    quirks: dict[str, Any] | None = None
     seconds: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -98,6 +100,7 @@ class GenerateReport:
             "counts": self.counts,
             "rows": self.rows,
             "delay_rate": self.delay_rate,
+            "quirks": self.quirks,
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -205,7 +208,7 @@ def _write_traffic(
 
 def _write_rest(
     w: _World, sinks: dict[str, CsvSink], seed: int, cal: Calendar, rates: DirtRates,
-    vocab: tables.Vocab, delay: NDArray[np.int8],
+    vocab: tables.Vocab, delay: NDArray[np.int8], twins: int,
 ) -> None:  # fmt: skip
     sinks["trucks_table.csv"].write(tables.trucks_columns(seed, w.fleet, rates))
     sinks["drivers_table.csv"].write(tables.drivers_columns(seed, w.fleet, rates))
@@ -216,10 +219,15 @@ def _write_rest(
         sinks[name].write(columns)
     h = cal.history_hours
     for name, span in (("city_weather.csv", (0, h)), ("streaming_city_weather.csv", (h, w.end))):
-        tables.write_city_weather(seed, sinks[name], w.city.observed, vocab, span, rates)
+        tables.write_city_weather(seed, sinks[name], w.city.observed, vocab, span, rates, twins)
     s, last = cal.history_slots, w.end // SLOT_HOURS
     for name, span in (("routes_weather.csv", (0, s)), ("streaming_route_weather.csv", (s, last))):
         tables.write_route_weather(seed, sinks[name], w.route, vocab, span, rates)
+
+
+def _data_rows(path: Path) -> int:
+    with path.open("rb") as fh:
+        return sum(1 for _ in fh) - 1
 
 
 def _n_blocks(routes: Routes) -> int:
@@ -236,13 +244,15 @@ def generate_world(
     calendar: Calendar | None = None,
     dirt: float | DirtRates = 1.0,
     delay_rate: float = 0.35,
+    quirks: bool = True,
     progress: Progress | None = None,
 ) -> GenerateReport:
     """Write the course files of a synthetic world into ``out`` (created if missing).
 
     ``scale`` 1 is the course's size; ``scenario`` is a preset name or a spec, ``shift_week``
     moves its changes to that streaming week; ``dirt`` multiplies the course's dirt rates (or
-    gives them); ``delay_rate`` is the historical share of delayed trips.
+    gives them); ``delay_rate`` is the historical share of delayed trips; ``quirks`` reproduces
+    the full course files' quirks (``truckflow.data.generate.quirks``; False: none).
     """
     out = Path(out)
     cal = calendar or Calendar()
@@ -259,33 +269,39 @@ def generate_world(
         _write_traffic(w, sinks, seed, cal, spec, rates, vocab, clock)
         delay, _ = delay_labels(seed, cal, w.trips, w.signals, w.fleet, spec, delay_rate)
         clock.lap("labels")
-        _write_rest(w, sinks, seed, cal, rates, vocab, delay)
+        _write_rest(w, sinks, seed, cal, rates, vocab, delay, 1 if quirks else 0)
     except BaseException:
         for sink in sinks.values():
             sink.discard()
         raise
     for sink in sinks.values():
         sink.commit()
+    quirk = apply_quirks(seed, out, cal) if quirks else None
     clock.lap("write")
 
     hist = w.trips.historical(cal)
+    moved = 0 if quirk is None else quirk.early_trips
+    rows = {name: sink.rows for name, sink in sinks.items()}
+    if quirk is not None:
+        rows = {name: _data_rows(out / name) for name in sinks}
     report = GenerateReport(
         out=out,
         seed=seed,
         scale=scale,
         scenario=spec,
         calendar=cal,
-        rows={name: sink.rows for name, sink in sinks.items()},
+        rows=rows,
         bytes={name: (out / name).stat().st_size for name in sinks},
         counts={
             "cities": len(w.cities.ids),
             "routes": len(w.routes),
             "trucks": len(w.fleet),
             "drivers": len(w.fleet),
-            "historical_trips": int(hist.sum()),
-            "streaming_trips": int((~hist).sum()),
+            "historical_trips": int(hist.sum()) - moved,
+            "streaming_trips": int((~hist).sum()) + moved,
         },
         delay_rate=_rates(cal, w.trips, delay),
+        quirks=None if quirk is None else quirk.to_dict(),
     )
     (out / MANIFEST).write_text(json.dumps(report.manifest(), indent=2, sort_keys=True) + "\n")
     clock.lap("manifest")

@@ -2,8 +2,10 @@
 
 A file that cannot be read as the table it claims to be (empty, not UTF-8, a required column
 missing, truncated in the middle of its last line) raises ``IngestError``; a line that is merely
-malformed (wrong number of fields) becomes a ``BadLine`` for quarantine; a value of the wrong
-type is left to validation through ``Batch.unparsed``.
+malformed (wrong number of fields, a quoted field that does not close on it, a field over the
+size limit) becomes a ``BadLine`` for quarantine; a value of the wrong type is left to
+validation through ``Batch.unparsed``. Every data line of the file is either a row of the batch
+or a bad line: that is checked, never assumed.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import pyarrow.csv as pacsv
 from truckflow.data.course_format import ColumnSpec, TableSpec
 from truckflow.data.errors import IngestError
 from truckflow.data.ingest.batch import BadLine, Batch, coerce_columns
+from truckflow.data.ingest.lines import DEFAULT_MAX_FIELD_BYTES, Screened, screen_lines
 
 __all__ = ["read_course_file"]
 
@@ -61,8 +64,17 @@ def _check_text(data: bytes, name: str) -> None:
         ) from exc
 
 
+_BLOCK_BYTES = 1 << 24
+
+
 def _parse(
-    data: bytes, spec: TableSpec, present: list[ColumnSpec], *, typed: bool, threads: bool
+    data: bytes,
+    spec: TableSpec,
+    present: list[ColumnSpec],
+    *,
+    typed: bool,
+    threads: bool,
+    block_size: int = _BLOCK_BYTES,
 ) -> tuple[pa.Table, list[tuple[int | None, str, int, int]]]:
     invalid: list[tuple[int | None, str, int, int]] = []
 
@@ -73,7 +85,7 @@ def _parse(
     types = {c.source: (_ARROW_TYPES[c.kind] if typed else pa.string()) for c in present}
     table = pacsv.read_csv(
         io.BytesIO(data),
-        read_options=pacsv.ReadOptions(use_threads=threads, block_size=1 << 24),
+        read_options=pacsv.ReadOptions(use_threads=threads, block_size=block_size),
         # Empty lines stay rows (of blanks) so that every physical line keeps its number.
         parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, ignore_empty_lines=False),
         convert_options=pacsv.ConvertOptions(
@@ -89,24 +101,30 @@ def _parse(
 
 def _line_numbers(
     n_rows: int, n_lines: int, bad_numbers: list[int]
-) -> np.ndarray[Any, np.dtype[np.int64]]:
-    """Physical line of each parsed row: lines 2.. of the file, less the malformed ones."""
+) -> np.ndarray[Any, np.dtype[np.int64]] | None:
+    """Physical line of each parsed row: lines 2.. of the file, less the malformed ones; None
+    when the counts disagree (a quoted field ran over a line end)."""
     lines = np.arange(2, n_lines + 2, dtype=np.int64)
     if bad_numbers:
         lines = lines[~np.isin(lines, np.asarray(bad_numbers, dtype=np.int64))]
-    if len(lines) != n_rows:  # quoted fields spanning lines: fall back to row order
-        return np.arange(2, n_rows + 2, dtype=np.int64)
-    return lines
+    return lines if len(lines) == n_rows else None
 
 
-def read_course_file(path: Path, spec: TableSpec) -> Batch:
-    """Read ``path`` as the course file of ``spec.table``."""
-    name = path.name
+def _read_bytes(path: Path) -> bytes:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise IngestError(f"{name}: cannot be read: {exc.strerror or exc}") from exc
-    data = data.removeprefix(_BOM)
+        raise IngestError(f"{path.name}: cannot be read: {exc.strerror or exc}") from exc
+    return data.removeprefix(_BOM)
+
+
+def read_course_file(
+    path: Path, spec: TableSpec, *, max_field_bytes: int = DEFAULT_MAX_FIELD_BYTES
+) -> Batch:
+    """Read ``path`` as the course file of ``spec.table``; a field over ``max_field_bytes``
+    quarantines its line."""
+    name = path.name
+    data = _read_bytes(path)
     _check_text(data, name)
     header = _header(data, name)
     missing = [c.source for c in spec.columns if c.required and c.source not in header]
@@ -118,13 +136,17 @@ def read_course_file(path: Path, spec: TableSpec) -> Batch:
     present = [c for c in spec.columns if c.source in header]
     ends_cleanly = data.endswith(b"\n")
     n_lines = data.count(b"\n") - (1 if ends_cleanly else 0)  # data lines, header excluded
-    try:
-        table, invalid, original = _parse_best(data, spec, present)
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        raise IngestError(f"{name}: cannot be parsed as CSV: {exc}") from exc
-    if invalid and any(number is None for number, *_ in invalid):
-        # Threaded parsing does not know line numbers; a second, serial pass does.
-        table, invalid, original = _parse_best(data, spec, present, threads=False)
+    screened = screen_lines(data, max_field_bytes)
+    parsed = _parse_screened(screened, spec, present, n_lines, name)
+    if parsed is None:  # a quoted field still ran over a line end: check every quoted line
+        screened = screen_lines(data, max_field_bytes, thorough=True)
+        parsed = _parse_screened(screened, spec, present, n_lines, name)
+    if parsed is None:
+        raise IngestError(
+            f"{name}: the parser and the file disagree on where lines end",
+            hint="the course files have one row per line; fix the quoting of the file",
+        )
+    table, invalid, original, line_no = parsed
     last_line = n_lines + 1
     if not ends_cleanly and any(number == last_line for number, *_ in invalid):
         raise IngestError(
@@ -140,14 +162,53 @@ def read_course_file(path: Path, spec: TableSpec) -> Batch:
         typed = _typed_frame(table, spec)
     else:
         typed, unparsed = coerce_columns(spec, original)
-    return Batch(
+    batch = Batch(
         spec=spec,
         source=name,
         frame=typed,
-        line_no=_line_numbers(len(typed), n_lines, [b.line_no for b in bad_lines]),
+        line_no=line_no,
         unparsed=unparsed,
         original=original,
         bad_lines=bad_lines,
+    )
+    return _without_screened(batch, screened.bad_lines)
+
+
+def _parse_screened(
+    screened: Screened, spec: TableSpec, present: list[ColumnSpec], n_lines: int, name: str
+) -> tuple[pa.Table, list[tuple[int | None, str, int, int]], Any, Any] | None:
+    """Parse the screened bytes; None when rows and lines do not match one to one."""
+    block = max(_BLOCK_BYTES, 2 * screened.longest_line + 1024)
+    try:
+        table, invalid, original = _parse_best(screened.data, spec, present, block_size=block)
+        if invalid and any(number is None for number, *_ in invalid):
+            # Threaded parsing does not know line numbers; a second, serial pass does.
+            table, invalid, original = _parse_best(
+                screened.data, spec, present, threads=False, block_size=block
+            )
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise IngestError(f"{name}: cannot be parsed as CSV: {exc}") from exc
+    line_no = _line_numbers(table.num_rows, n_lines, [int(n or 0) for n, *_ in invalid])
+    if line_no is None:
+        return None
+    return table, invalid, original, line_no
+
+
+def _without_screened(batch: Batch, screened: list[BadLine]) -> Batch:
+    """Drop the empty rows the screened lines became; they are bad lines of the batch."""
+    if not screened:
+        return batch
+    keep = ~np.isin(batch.line_no, np.asarray([b.line_no for b in screened], dtype=np.int64))
+    return Batch(
+        spec=batch.spec,
+        source=batch.source,
+        frame=batch.frame.loc[keep].reset_index(drop=True),
+        line_no=batch.line_no[keep],
+        unparsed={k: v[keep] for k, v in batch.unparsed.items()},
+        original=None
+        if batch.original is None
+        else batch.original.loc[keep].reset_index(drop=True),
+        bad_lines=sorted([*batch.bad_lines, *screened], key=lambda b: b.line_no),
     )
 
 
@@ -173,17 +234,26 @@ def _typed_frame(table: pa.Table, spec: TableSpec) -> pd.DataFrame:
 
 
 def _parse_best(
-    data: bytes, spec: TableSpec, present: list[ColumnSpec], *, threads: bool = True
+    data: bytes,
+    spec: TableSpec,
+    present: list[ColumnSpec],
+    *,
+    threads: bool = True,
+    block_size: int = _BLOCK_BYTES,
 ) -> tuple[pa.Table, list[tuple[int | None, str, int, int]], Any]:
     """Typed parsing first (fast); if a value does not convert, the whole file as text, so that
     validation can name the rows and columns at fault."""
     try:
-        table, invalid = _parse(data, spec, present, typed=True, threads=threads)
+        table, invalid = _parse(
+            data, spec, present, typed=True, threads=threads, block_size=block_size
+        )
         return table, invalid, None
     except pa.ArrowInvalid as exc:
         if "conversion error" not in str(exc):
             raise
-    table, invalid = _parse(data, spec, present, typed=False, threads=threads)
+    table, invalid = _parse(
+        data, spec, present, typed=False, threads=threads, block_size=block_size
+    )
     original = table.to_pandas()
     for col in spec.columns:
         if col.source not in original.columns:

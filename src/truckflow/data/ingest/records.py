@@ -94,6 +94,7 @@ def log_sources(
             "rows_inserted": src.inserted,
             "rows_present": src.already_present,
             "rows_quarantined": src.quarantined,
+            "rows_conflicting": src.conflicting,
             "status": status,
             "error": error,
         }

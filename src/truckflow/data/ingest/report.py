@@ -1,4 +1,5 @@
-"""What an ingest did, per source and per table: read = inserted + already present + quarantined."""
+"""What an ingest did, per source and per table:
+read = inserted + already present + conflicting + quarantined."""
 
 from __future__ import annotations
 
@@ -18,20 +19,26 @@ class TableCounts:
     read: int = 0
     inserted: int = 0
     already_present: int = 0
+    conflicting: int = 0  # same key as a kept row, other values: recorded in ingest_conflicts
     quarantined: int = 0
 
     def check(self, what: str) -> None:
-        """The accounting invariant: every row read is inserted, already there, or quarantined."""
-        if self.read != self.inserted + self.already_present + self.quarantined:
+        """The accounting invariant: every row read is inserted, already there, conflicting
+        or quarantined."""
+        if self.read != (
+            self.inserted + self.already_present + self.conflicting + self.quarantined
+        ):
             raise IngestError(
                 f"{what}: counts do not add up: read {self.read} != inserted {self.inserted}"
-                f" + already present {self.already_present} + quarantined {self.quarantined}"
+                f" + already present {self.already_present} + conflicting {self.conflicting}"
+                f" + quarantined {self.quarantined}"
             )
 
     def add(self, other: TableCounts) -> None:
         self.read += other.read
         self.inserted += other.inserted
         self.already_present += other.already_present
+        self.conflicting += other.conflicting
         self.quarantined += other.quarantined
 
 
@@ -53,6 +60,9 @@ class IngestReport:
     run_id: str
     until: date | None = None
     sources: list[SourceReport] = field(default_factory=list)
+    # Orphans (rows quarantined for an unknown parent) tried again, and loaded, per table.
+    orphans_retried: dict[str, int] = field(default_factory=dict)
+    orphans_loaded: dict[str, int] = field(default_factory=dict)
 
     def tables(self) -> dict[str, TableCounts]:
         """Counts per table, summed over its sources (historical and streaming files)."""
@@ -80,4 +90,5 @@ class IngestReport:
             "sources": [asdict(s) for s in self.sources],
             "tables": {t: asdict(c) for t, c in self.tables().items()},
             "total": asdict(self.total()),
+            "orphans": {"retried": self.orphans_retried, "loaded": self.orphans_loaded},
         }

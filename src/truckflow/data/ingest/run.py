@@ -21,8 +21,11 @@ import sqlalchemy as sa
 from truckflow.data.course_format import LOAD_ORDER, TABLE_SPECS, TableSpec
 from truckflow.data.errors import IngestError
 from truckflow.data.ingest.batch import Batch, as_objects, batch_from_frame
+from truckflow.data.ingest.conflicts import against_stored, write_conflicts
 from truckflow.data.ingest.labels import fill_missing_labels
+from truckflow.data.ingest.lines import DEFAULT_MAX_FIELD_BYTES
 from truckflow.data.ingest.loader import insert_ignore
+from truckflow.data.ingest.orphans import missing_parents, refuse_missing, retry_orphans
 from truckflow.data.ingest.reader import read_course_file
 from truckflow.data.ingest.records import known_keys, log_sources, utcnow, write_quarantine
 from truckflow.data.ingest.report import IngestReport, SourceReport
@@ -88,13 +91,19 @@ def _load(
 ) -> list[SourceReport]:
     spec = result.batch.spec
     kinds = {c.name: c.kind for c in spec.columns}
-    inserted = insert_ignore(conn, spec.table, result.good, kinds, spec.key)
+    line_no = result.batch.line_no[result.positions]
+    conflicting, found = against_stored(conn, spec, result.good, line_no)
+    good = result.good.loc[~conflicting].reset_index(drop=True) if found else result.good
+    inserted = insert_ignore(conn, spec.table, good, kinds, spec.key)
+    conflicts = [*result.conflicts, *found]
+    write_conflicts(conn, run_id, spec.table, source.source, conflicts)
     source.inserted = inserted
-    source.already_present = len(result.good) - inserted
+    source.conflicting = len(conflicts)
+    source.already_present = len(good) - inserted + result.repeats
     if spec.table == "truck_schedule" and source.already_present:
         # Trips loaded earlier with their label withheld (``until``) get it now; they still
         # count as already present.
-        source.labels_filled = fill_missing_labels(conn, result.good)
+        source.labels_filled = fill_missing_labels(conn, good)
     write_quarantine(conn, run_id, spec.table, source.source, result.quarantined)
     extra = []
     if spec.table == "city_weather":
@@ -152,6 +161,8 @@ def _run(
                 if progress:
                     progress(f"load {result.batch.spec.table} from {source.source}", done, total)
                 report.sources.extend(_load(conn, run_id, result, source))
+            released = retry_orphans(conn, run_id)
+            report.orphans_retried, report.orphans_loaded = released.retried, released.loaded
             report.check()
             log_sources(conn, run_id, started_at, until, report.sources, status="ok")
     except (sa.exc.SQLAlchemyError, IngestError, OSError, ValueError, _dbapi_error(db)) as exc:
@@ -201,10 +212,17 @@ def ingest_directory(
     *,
     until: date | None = None,
     historical_only: bool = False,
+    partial: bool = False,
+    max_field_bytes: int = DEFAULT_MAX_FIELD_BYTES,
     progress: Progress | None = None,
 ) -> IngestReport:
     """Ingest the course files found in ``directory`` (historical and streaming, or only the
-    historical ones)."""
+    historical ones).
+
+    A table that others refer to, missing from the folder and from the database, stops the run
+    before anything is read, unless ``partial``: then the rows that refer to it are quarantined
+    and load on a later ingest, once it is there. A line with a field over ``max_field_bytes``
+    is quarantined."""
     run_id = str(uuid.uuid4())
     started_at = utcnow()
     directory = Path(directory)
@@ -216,13 +234,17 @@ def ingest_directory(
             f"{directory.name}: no course files in the folder",
             hint="expected names such as trucks_table.csv, truck_schedule_table.csv",
         )
+    if not partial:
+        with db.engine.connect() as conn:
+            known = known_keys(conn)
+        refuse_missing(missing_parents({s.table for s, _ in files}, known), directory.name)
     total = 2 * len(files) + 1
     batches = []
     for step, (spec, path) in enumerate(files):
         if progress:
             progress(f"read {path.name}", step, total)
         try:
-            batches.append(read_course_file(path, spec))
+            batches.append(read_course_file(path, spec, max_field_bytes=max_field_bytes))
         except IngestError as exc:
             _log_failure(db, run_id, started_at, until, [spec.table], [path.name], str(exc))
             raise

@@ -15,6 +15,7 @@ import pandas as pd
 
 from truckflow.data.course_format import ColumnSpec, TableSpec
 from truckflow.data.ingest.batch import Batch, as_objects, raw_records
+from truckflow.data.ingest.conflicts import Conflict, same_values
 
 __all__ = ["QuarantineEntry", "Validated", "validate"]
 
@@ -39,6 +40,8 @@ class Validated:
     good: pd.DataFrame
     quarantined: list[QuarantineEntry]
     positions: np.ndarray[Any, np.dtype[np.int64]]  # of the good rows, in the batch
+    conflicts: list[Conflict]  # later lines repeating a key with other values
+    repeats: int = 0  # later lines repeating a row exactly: already present, not loaded again
 
     @property
     def read(self) -> int:
@@ -176,7 +179,7 @@ def _row_rules(batch: Batch) -> list[tuple[BoolArray, _Describe]]:
 def _duplicates(
     frame: pd.DataFrame, key: list[str], line_no: np.ndarray[Any, Any], ok: BoolArray
 ) -> tuple[BoolArray, dict[int, int]]:
-    """Later rows whose natural key repeats an earlier good row, and each one's first line."""
+    """Later rows whose natural key repeats an earlier good row, and each one's first row."""
     dup = np.zeros(len(frame), dtype=bool)
     first_line: dict[int, int] = {}
     if not ok.any():
@@ -194,8 +197,41 @@ def _duplicates(
     dup_positions = good.index.to_numpy()[later]
     dup[dup_positions] = True
     for pos in dup_positions:
-        first_line[int(pos)] = int(line_no[int(group_first.loc[pos])])
+        first_line[int(pos)] = int(group_first.loc[pos])
     return dup, first_line
+
+
+def _split_repeats(
+    batch: Batch, dup: BoolArray, first: dict[int, int]
+) -> tuple[BoolArray, list[Conflict]]:
+    """Of the later rows of a key: the exact repeats (harmless) and the conflicts."""
+    positions = np.flatnonzero(dup)
+    if not len(positions):
+        return dup, []
+    firsts = np.asarray([first[int(p)] for p in positions], dtype=np.int64)
+    spec = batch.spec
+    equal = same_values(spec, batch.frame.iloc[positions], batch.frame.iloc[firsts])
+    repeat = np.zeros(len(dup), dtype=bool)
+    repeat[positions[equal]] = True
+    differ = positions[~equal]
+    kept_at = firsts[~equal]
+    conflicts = [
+        Conflict(
+            line_no=int(batch.line_no[pos]),
+            key={k: raw[spec.column(k).source] for k in spec.key},
+            kept=kept,
+            rejected=raw,
+            kept_from=f"line {int(batch.line_no[at])} of {batch.source}",
+        )
+        for pos, at, raw, kept in zip(
+            differ.tolist(),
+            kept_at.tolist(),
+            raw_records(batch, differ),
+            raw_records(batch, kept_at),
+            strict=True,
+        )
+    ]
+    return repeat, conflicts
 
 
 def validate(batch: Batch, known: Mapping[str, pd.Index[Any]]) -> Validated:
@@ -213,8 +249,9 @@ def validate(batch: Batch, known: Mapping[str, pd.Index[Any]]) -> Validated:
     bad = np.zeros(n, dtype=bool)
     for mask, _ in rules:
         bad |= mask
-    dup, first_line = _duplicates(batch.frame, list(spec.key), batch.line_no, ~bad)
-    rejected = np.flatnonzero(bad | dup)
+    dup, first_row = _duplicates(batch.frame, list(spec.key), batch.line_no, ~bad)
+    repeat, conflicts = _split_repeats(batch, dup, first_row)
+    rejected = np.flatnonzero(bad)
     raws = raw_records(batch, rejected) if len(rejected) else []
     empty = np.zeros(n, dtype=bool)
     if len(rejected):
@@ -227,11 +264,16 @@ def validate(batch: Batch, known: Mapping[str, pd.Index[Any]]) -> Validated:
     for pos, raw in zip(rejected.tolist(), raws, strict=True):
         if empty[pos]:
             reason = "empty line"
-        elif dup[pos]:
-            reason = f"duplicate of line {first_line[pos]} (same {', '.join(spec.key)})"
         else:
             reason = "; ".join(describe(pos) for mask, describe in rules if mask[pos])
         entries.append(QuarantineEntry(int(batch.line_no[pos]), raw, reason))
     keep = ~(bad | dup)
     good = batch.frame.loc[keep].reset_index(drop=True) if not keep.all() else batch.frame
-    return Validated(batch=batch, good=good, quarantined=entries, positions=np.flatnonzero(keep))
+    return Validated(
+        batch=batch,
+        good=good,
+        quarantined=entries,
+        positions=np.flatnonzero(keep),
+        conflicts=conflicts,
+        repeats=int(repeat.sum()),
+    )
