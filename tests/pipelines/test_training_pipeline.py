@@ -17,8 +17,11 @@ FAST = {"families": "logistic_regression,xgboost", "n_trials": 2, "min_f1": 0.5}
 
 
 def test_training_pipeline_registers_then_gate_fails_with_numbers(
-    settings: Settings, db: Database
+    settings: Settings, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    elsewhere = tmp_path / "elsewhere"  # the folder the user runs from, not the home
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
     register_feature_set(db)
     store_features(db, feature_frame())
     with LocalRunner(settings, db=db) as runner:
@@ -28,6 +31,9 @@ def test_training_pipeline_registers_then_gate_fails_with_numbers(
         assert registered["approval_status"] == PENDING
         version = ModelRegistry.from_settings(settings).get(registered["version"])
         assert version.tags["execution_id"] == first.execution_id
+        # Everything of a home stays under it: the model files too, nothing where it runs from.
+        assert version.source.startswith(settings.home.resolve().as_uri())
+        assert list(elsewhere.iterdir()) == []
         assert version.metrics["test_f1"] == pytest.approx(
             first.outputs["evaluate"]["test_f1"], abs=1e-5
         )

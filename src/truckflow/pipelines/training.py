@@ -28,6 +28,7 @@ from truckflow.pipeline import (
     step,
 )
 from truckflow.pipelines.training_steps import production_score, register_candidate
+from truckflow.registry import ModelRegistry
 from truckflow.settings import Settings
 from truckflow.training import DEFAULT_TRAIN_END, DEFAULT_VALIDATION_END, FAMILIES, stages
 
@@ -132,7 +133,7 @@ def evaluate(best: dict[str, Any], test: Any, context: StepContext) -> dict[str,
 def production(test: Any, context: StepContext) -> dict[str, Any]:
     settings = _settings(context)
     return production_score(
-        settings.tracking_uri, settings.model_name, _file(context, test, "test.parquet")
+        ModelRegistry.from_settings(settings), _file(context, test, "test.parquet")
     )
 
 
@@ -167,9 +168,10 @@ def register(
         ],
         "report": _file(context, evaluation["report"], "evaluation/evaluation.json"),
     }
+    # From the settings, so that the embedded store keeps the model files in the home (a bare
+    # tracking URI would put them in ./mlruns of whatever folder the command runs from).
     return register_candidate(
-        settings.tracking_uri,
-        settings.model_name,
+        ModelRegistry.from_settings(settings),
         candidate,
         local,
         data_window=window,

@@ -21,10 +21,9 @@ __all__ = ["THRESHOLD_TAG", "production_score", "register_candidate"]
 _HEADLINE = ("f1", "precision", "recall", "roc_auc", "pr_auc", "brier")
 
 
-def production_score(tracking_uri: str, model_name: str, test_path: str) -> dict[str, Any]:
+def production_score(registry: ModelRegistry, test_path: str) -> dict[str, Any]:
     """F1 of the model under the ``production`` alias on ``test_path`` at its own threshold;
     ``{"version": None, "f1": None}`` when there is no production model yet."""
-    registry = ModelRegistry(tracking_uri, model_name=model_name)
     production = load_stage(registry, "production")
     if production is None:
         return {"version": None, "f1": None}
@@ -34,8 +33,7 @@ def production_score(tracking_uri: str, model_name: str, test_path: str) -> dict
 
 
 def register_candidate(
-    tracking_uri: str,
-    model_name: str,
+    registry: ModelRegistry,
     candidate: dict[str, Any],
     evaluation: dict[str, Any],
     data_window: str,
@@ -43,7 +41,6 @@ def register_candidate(
     execution_id: str,
 ) -> dict[str, Any]:
     """Register the chosen candidate as a version pending manual approval."""
-    registry = ModelRegistry(tracking_uri, model_name=model_name)
     metrics = evaluation["metrics"]
     model = joblib.load(candidate["model_path"])
     contract = FeatureContract.of_model(model)
