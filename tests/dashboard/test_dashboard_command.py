@@ -1,8 +1,13 @@
-"""The command line that ``truckflow dashboard`` hands to Streamlit, and its environment."""
+"""The command line that ``truckflow dashboard`` hands to Streamlit, its environment, and how it
+stops."""
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
+
+import psutil
+from dashboard_process import free_port, start_dashboard, wait_healthy
 
 from truckflow.cli.context import state
 from truckflow.cli.dashboard import streamlit_command, streamlit_environment
@@ -53,3 +58,26 @@ def test_graph_has_data_edges_and_condition_branches() -> None:
     assert '"ok" -> "c" [label="true"];' in dot and '"ok" -> "d" [label="false"];' in dot
     assert 'label="a\\nsucceeded"' in dot and 'label="c\\nnot run"' in dot
     assert "shape=diamond" in dot and "shape=octagon" in dot
+
+
+def test_sigterm_stops_the_streamlit_child_too(tmp_path: Path) -> None:
+    """A service manager stops ``truckflow dashboard`` with SIGTERM: no Streamlit orphan."""
+    port = free_port()
+    with (tmp_path / "dashboard.log").open("wb") as log:
+        process = start_dashboard(tmp_path / "home", port, log)
+        children: list[psutil.Process] = []
+        try:
+            wait_healthy(f"http://127.0.0.1:{port}", process)
+            children = psutil.Process(process.pid).children(recursive=True)
+            assert children, "the dashboard runs Streamlit in a child process"
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=60) == 0
+            _, alive = psutil.wait_procs(children, timeout=30)
+            assert alive == []
+        finally:
+            for child in children:  # never leave one behind, even when the test fails
+                if child.is_running():
+                    child.kill()
+            if process.poll() is None:
+                process.kill()
+                process.wait()

@@ -6,16 +6,12 @@ never appears. The PNGs stay under the test's tmp_path.
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from browser import Browser, chromium_path
+from dashboard_process import free_port, start_dashboard, wait_healthy
 
 from truckflow.settings import Settings
 
@@ -31,41 +27,11 @@ PAGES = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"truckflow dashboard exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise AssertionError(f"truckflow dashboard did not answer at {url}")
-
-
 @pytest.fixture
 def dashboard_url(prepared: tuple[Settings, dict[str, str]], tmp_path: Path) -> Iterator[str]:
     port = free_port()
-    command = [
-        sys.executable,
-        "-c",
-        "from truckflow.cli.app import main; main()",
-        "--home",
-        str(prepared[0].home),
-        "dashboard",
-        "--port",
-        str(port),
-    ]
     log = (tmp_path / "dashboard.log").open("wb")
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    process = start_dashboard(prepared[0].home, port, log)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, process)

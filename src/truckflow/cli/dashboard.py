@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 
@@ -11,7 +12,7 @@ import typer
 from truckflow.cli.context import state
 from truckflow.cli.output import fail_on_errors
 
-__all__ = ["dashboard", "streamlit_command", "streamlit_environment"]
+__all__ = ["dashboard", "run_forwarding_signals", "streamlit_command", "streamlit_environment"]
 
 
 def streamlit_command(host: str, port: int) -> list[str]:
@@ -62,8 +63,31 @@ def dashboard(
     """
     with fail_on_errors():
         env = streamlit_environment(dict(os.environ))
+    raise typer.Exit(run_forwarding_signals(streamlit_command(host, port), env))
+
+
+def run_forwarding_signals(command: list[str], env: dict[str, str]) -> int:
+    """Run ``command`` to its end, handing it the signals that stop this process.
+
+    A service manager (or a test) stops ``truckflow dashboard`` with SIGTERM, which is not
+    sent to the Streamlit child: forwarded, the child stops too instead of living on as an
+    orphan. Ctrl-C reaches the whole process group already; we then wait for the child."""
+    child = subprocess.Popen(command, env=env)
+
+    def forward(signum: int, _frame: object) -> None:
+        child.send_signal(signum)
+
+    stopping = (signal.SIGTERM, signal.SIGHUP)
+    previous = {signum: signal.signal(signum, forward) for signum in stopping}
     try:
-        code = subprocess.call(streamlit_command(host, port), env=env)
-    except KeyboardInterrupt:
-        code = 0
-    raise typer.Exit(code)
+        while True:
+            try:
+                code = child.wait()
+                break
+            except KeyboardInterrupt:
+                continue  # the child got it too; its exit ends the loop
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    # A child stopped by a forwarded signal (or Ctrl-C) has done what was asked: not a failure.
+    return 0 if code in (-signal.SIGTERM, -signal.SIGHUP, -signal.SIGINT) else code
