@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+
 import pytest
 from dashboard_world import prepare_home
 
@@ -23,3 +26,14 @@ def home_env(
     monkeypatch.setenv("TRUCKFLOW_HOME", str(settings.home))
     monkeypatch.delenv("TRUCKFLOW_DATABASE_URL", raising=False)
     return facts
+
+
+@pytest.fixture(autouse=True)
+def _keep_main_module() -> Iterator[None]:
+    """Streamlit's AppTest leaves ``sys.modules["__main__"]`` pointing at the page it ran. Any
+    later process started by ``spawn`` (Dask's worker processes) would then run that page as
+    its main module: opening the default home in the working directory, racing to migrate it.
+    Put the real one back after each test."""
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
