@@ -26,6 +26,7 @@ from truckflow.pipeline.context import StepContext, StepOutcome
 from truckflow.pipeline.definition import Pipeline
 from truckflow.pipeline.errors import PipelineError, StepTimeoutError
 from truckflow.pipeline.executors import Executor
+from truckflow.pipeline.outcome import Outcome
 from truckflow.pipeline.recorder import Recorder
 from truckflow.pipeline.records import ExecutionStatus, StepStatus
 from truckflow.pipeline.refs import resolve
@@ -135,9 +136,21 @@ class Coordinator:
             raise
         finally:
             stop.set()
+        outcome = self._outcome()
         status = ExecutionStatus.FAILED if self.failure else ExecutionStatus.SUCCEEDED
-        self.rec.finish_execution(self.p.name, self.execution_id, status, self.failure)
+        self.rec.finish_execution(self.p.name, self.execution_id, status, self.failure, outcome)
         return status, self.failure
+
+    def _outcome(self) -> Outcome | None:
+        """The pipeline's own reading of a run that ended well; its failure fails the run."""
+        if self.failure is not None or self.p.outcome is None:
+            return None
+        try:
+            return self.p.outcome(self.outputs, self.execution_id)
+        except Exception as exc:  # a bug in the reading must not leave the run 'executing'
+            _log.warning("outcome of execution %s failed", self.execution_id, exc_info=True)
+            self.failure = f"outcome: {type(exc).__name__}: {exc}"
+            return None
 
     def _stop(self, reason: str) -> tuple[str, str | None]:
         for future in self.running:
