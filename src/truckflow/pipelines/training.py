@@ -27,7 +27,12 @@ from truckflow.pipeline import (
     register_pipeline,
     step,
 )
-from truckflow.pipelines.training_steps import production_score, register_candidate
+from truckflow.pipelines.training_steps import (
+    announce_registered,
+    production_score,
+    register_candidate,
+    track_training,
+)
 from truckflow.registry import ModelRegistry
 from truckflow.settings import Settings
 from truckflow.training import DEFAULT_TRAIN_END, DEFAULT_VALIDATION_END, FAMILIES, stages
@@ -144,6 +149,39 @@ def gate(
     return stages.gate(test_f1, min_f1, production["f1"], tolerance, production["version"])
 
 
+@step(cache=False)  # one parent run per execution: never reused from an earlier one
+def track(
+    parameters: dict[str, Any],
+    split: dict[str, Any],
+    candidates: list[dict[str, Any]],
+    best: dict[str, Any],
+    evaluation: dict[str, Any],
+    gate: dict[str, Any],
+    context: StepContext,
+) -> dict[str, Any]:
+    datasets = {
+        context_name: (
+            _file(context, split[part], f"{part}.parquet"),
+            str(getattr(split[part], "uri", split[part])),
+        )
+        for context_name, part in (
+            ("training", "train"),
+            ("validation", "validation"),
+            ("test", "test"),
+        )
+    }
+    return track_training(
+        ModelRegistry.from_settings(_settings(context)),
+        execution_id=context.execution_id,
+        parameters=parameters,
+        datasets=datasets,
+        candidates=[c for c in candidates if not c.get("skipped")],
+        best=best,
+        evaluation=evaluation,
+        gate=gate,
+    )
+
+
 # Cached: a re-run on the same feature rows and parameters gives back the version it registered
 # before instead of registering the same model again.
 @step
@@ -170,14 +208,17 @@ def register(
     }
     # From the settings, so that the embedded store keeps the model files in the home (a bare
     # tracking URI would put them in ./mlruns of whatever folder the command runs from).
-    return register_candidate(
-        ModelRegistry.from_settings(settings),
+    registry = ModelRegistry.from_settings(settings)
+    registered = register_candidate(
+        registry,
         candidate,
         local,
         data_window=window,
         feature_version=feature_version,
         execution_id=context.execution_id,
     )
+    announce_registered(settings, registry.model_name, registered)
+    return registered
 
 
 def training_pipeline() -> Pipeline:
@@ -279,6 +320,14 @@ def training_pipeline() -> Pipeline:
                 production=ref("production"),
                 tolerance=p["tolerance"],
             ),
+            track.as_step(
+                parameters=dict(p),
+                split=ref("split"),
+                candidates=[ref(s.name) for s in trains],
+                best=ref("select"),
+                evaluation=ref("evaluate"),
+                gate=ref("gate"),
+            ),
             ConditionStep(
                 "passed",
                 Condition.eq(ref("gate")["passed"], True),
@@ -288,6 +337,7 @@ def training_pipeline() -> Pipeline:
                         evaluation=ref("evaluate"),
                         window=ref("load_window")["window"],
                         feature_version=p["feature_version"],
+                        depends_on=["track"],
                     ),
                 ],
                 else_steps=[
