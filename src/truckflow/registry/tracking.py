@@ -10,6 +10,7 @@ artifacts under the truckflow home like the models'.
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -118,10 +119,15 @@ def log_datasets(
 
     inputs, digests = [], {}
     for context, (frame, source) in frames.items():
-        dataset = from_pandas(frame, source=source, targets=targets, name=context)
+        with warnings.catch_warnings():
+            # MLflow warns that a file URI fits two of its source kinds (it picks the local
+            # artifact one, as meant) and that integer columns cannot hold missing values.
+            warnings.simplefilter("ignore", UserWarning)
+            dataset = from_pandas(frame, source=source, targets=targets, name=context)
+            entity = dataset._to_mlflow_entity()  # the schema is inferred here
         digests[context] = dataset.digest
         tags = [InputTag(key=MLFLOW_DATASET_CONTEXT, value=context)]
-        inputs.append(DatasetInput(dataset=dataset._to_mlflow_entity(), tags=tags))
+        inputs.append(DatasetInput(dataset=entity, tags=tags))
     registry.client.log_inputs(run_id, datasets=inputs)
     return digests
 
