@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,11 @@ FAST = {"families": "logistic_regression,xgboost", "n_trials": 2, "min_f1": 0.5}
 
 
 def test_training_pipeline_registers_then_gate_fails_with_numbers(
-    settings: Settings, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    settings: Settings,
+    db: Database,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     elsewhere = tmp_path / "elsewhere"  # the folder the user runs from, not the home
     elsewhere.mkdir()
@@ -48,8 +53,12 @@ def test_training_pipeline_registers_then_gate_fails_with_numbers(
 
         # The gate fails: the run fails, saying which condition and with the numbers; the
         # candidates come from the cache.
-        second = runner.run(training_pipeline(), {**FAST, "min_f1": 0.99})
+        with caplog.at_level(logging.INFO):
+            second = runner.run(training_pipeline(), {**FAST, "min_f1": 0.99})
         assert second.status == "failed"
+        # The gate refusing a model is its job: told as a warning, no ERROR line.
+        assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+        assert any("not registered" in r.getMessage() for r in caplog.records)
         test_f1 = first.outputs["evaluate"]["test_f1"]
         assert second.error == (
             f"the model is not registered: test F1 {test_f1:.4f} is below min_f1 0.9900"

@@ -101,6 +101,7 @@ class Coordinator:
         self.retry_at: list[tuple[float, int, _Running]] = []
         self._tiebreak = itertools.count()
         self.failure: str | None = None
+        self.failure_severity = Severity.ERROR  # a fail step may say its refusal is no error
         self.stop_requested = threading.Event()
 
     # The loop.
@@ -138,7 +139,14 @@ class Coordinator:
             stop.set()
         outcome = self._outcome()
         status = ExecutionStatus.FAILED if self.failure else ExecutionStatus.SUCCEEDED
-        self.rec.finish_execution(self.p.name, self.execution_id, status, self.failure, outcome)
+        self.rec.finish_execution(
+            self.p.name,
+            self.execution_id,
+            status,
+            self.failure,
+            outcome,
+            failure_severity=self.failure_severity,
+        )
         return status, self.failure
 
     def _outcome(self) -> Outcome | None:
@@ -381,9 +389,11 @@ class Coordinator:
             return self._event("step.skipped", f"step {s.name} {note}", s, Severity.DEBUG)
         # A fail step's message is the execution's error as it stands.
         own = error if isinstance(s, FailStep) else f"step {s.name} failed: {error}"
-        self.failure = self.failure or own
+        severity = s.severity if isinstance(s, FailStep) else Severity.ERROR
+        if self.failure is None:
+            self.failure, self.failure_severity = own, severity
         return self._event(
-            "step.failed", f"step {s.name} failed: {error}", s, Severity.ERROR, error=error
+            "step.failed", f"step {s.name} failed: {error}", s, severity, error=error
         )
 
     def _event(self, kind: str, subject: str, s: Step, severity: Severity, **body: Any) -> Event:

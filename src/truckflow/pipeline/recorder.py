@@ -175,6 +175,8 @@ class Recorder:
         status: str,
         error: str | None = None,
         outcome: Outcome | None = None,
+        *,
+        failure_severity: Severity = Severity.ERROR,
     ) -> None:
         """Mark the execution ended, with its event; an ``outcome`` is recorded too and its
         event replaces ``pipeline.succeeded``, which would misreport a refused release."""
@@ -201,7 +203,7 @@ class Recorder:
                 if outcome.event is not None:
                     self.sink.emit(outcome.event, conn)
                 return
-            severity = Severity.ERROR if status == ExecutionStatus.FAILED else Severity.INFO
+            severity = failure_severity if status == ExecutionStatus.FAILED else Severity.INFO
             if status in (ExecutionStatus.STOPPED, ExecutionStatus.INTERRUPTED):
                 severity = Severity.WARNING
             body: dict[str, Any] = {"execution_id": execution_id, "pipeline": pipeline}

@@ -344,6 +344,7 @@ def training_pipeline() -> Pipeline:
                     FailStep(
                         "gate_failed",
                         "the model is not registered: {reason}",
+                        severity="warning",  # the gate refusing a model is its job, no error
                         reason=ref("gate")["message"],
                     )
                 ],
