@@ -2,12 +2,14 @@
 
   load_window -> split -> train_<family> (one step per family, in parallel) -> select
     -> evaluate (test metrics, calibration, plots) + production (the production model's F1 on
-       the same test set) -> gate -> passed? --yes--> register (MLflow, PendingManualApproval)
-                                              --no---> gate_failed (says which condition, numbers)
+       the same test set) -> gate -> track (MLflow: the execution's parent run, a nested run per
+       family and per trial, the datasets as inputs, the gate's decision as a tag)
+    -> passed? --yes--> register (MLflow, PendingManualApproval; model.registered)
+               --no---> gate_failed (says which condition, numbers; a warning, not an error)
 
-Every step but those reading the database or the registry's production alias is cached: a
-re-run on the same feature rows and parameters reuses the candidates and the version registered
-before. Frames and models travel as artifacts.
+Every step but those reading the database or the registry's production alias (and ``track``,
+one parent run per execution) is cached: a re-run on the same feature rows and parameters
+reuses the candidates and the version registered before. Frames and models travel as artifacts.
 """
 
 from __future__ import annotations
