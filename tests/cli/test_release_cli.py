@@ -37,6 +37,18 @@ def test_release_approve_rollback_and_history(home: Path) -> None:
     code, pending = _run(home, "release")
     assert code == 0 and pending["status"] == "pending_approval", pending
     assert pending["version"] == first and Path(pending["report"]).is_file()
+    # The execution says what the release said: waiting for approval, not "succeeded".
+    code, listed = _run(home, "pipeline", "executions", "release")
+    assert code == 0 and listed[0]["execution_id"] == pending["execution_id"]
+    assert (listed[0]["status"], listed[0]["outcome"]) == ("succeeded", "pending_approval")
+    assert listed[0]["shown_status"] == "pending_approval"
+    code, described = _run(home, "pipeline", "describe", pending["execution_id"])
+    assert code == 0 and described["outcome"] == "pending_approval"
+    assert described["outcome_summary"] == f"version {first} waits for approval"
+    table = runner.invoke(
+        app, ["--home", str(home), "pipeline", "describe", pending["execution_id"]]
+    )
+    assert f"release: pending_approval\n  version {first} waits for approval" in table.stdout
 
     code, approved = _run(home, "model", "approve", first, "--comment", "fine on my trips")
     assert code == 0 and approved["tags"]["approval_by"]
@@ -73,7 +85,11 @@ def test_failed_release_exits_non_zero(home: Path) -> None:
         home, "release", version, "--auto-approve", "--health-check", "release_helpers:always_fails"
     )
     assert code == 1 and result["status"] == "rolled_back"
+    code, listed = _run(home, "pipeline", "executions", "release")
+    assert listed[0]["outcome"] == "rolled_back"
     code, rejected = _run(home, "model", "reject", version, "--comment", "no")
     assert code == 0 and rejected["approval_status"] == "Rejected"
     code, result = _run(home, "release", version)
     assert code == 1 and result["status"] == "rejected"
+    code, listed = _run(home, "pipeline", "executions", "release")
+    assert [e["shown_status"] for e in listed] == ["rejected", "rolled_back"]

@@ -11,6 +11,9 @@ import sqlalchemy as sa
 
 from truckflow.data import IngestError
 from truckflow.data.ingest import apply_ground_truth, ingest_directory, ingest_frames
+from truckflow.notify import Notifications
+from truckflow.notify.schema import notify_outbox as outbox
+from truckflow.settings import Settings
 from truckflow.store import Database
 
 
@@ -18,7 +21,9 @@ def _schedule(folder: Path) -> pd.DataFrame:
     return pd.read_csv(folder / "truck_schedule_table.csv", dtype=str)
 
 
-def test_ingest_frames_validates_and_is_idempotent(any_db: Database, small_sample: Path) -> None:
+def test_ingest_frames_validates_and_is_idempotent(
+    any_db: Database, small_sample: Path, settings: Settings
+) -> None:
     schedule = _schedule(small_sample)
     (small_sample / "truck_schedule_table.csv").unlink()
     ingest_directory(any_db, small_sample)
@@ -26,7 +31,29 @@ def test_ingest_frames_validates_and_is_idempotent(any_db: Database, small_sampl
     day.loc[day.index[3], "route_id"] = "R-nowhere"
     day = pd.concat([day, day.iloc[[10]]], ignore_index=True)  # the same trip sent twice
 
-    first = ingest_frames(any_db, {"truck_schedule": day}, source="stream-2019-01-04")
+    sink = Notifications.open(settings, any_db).sink
+    first = ingest_frames(any_db, {"truck_schedule": day}, source="stream-2019-01-04", sink=sink)
+    # The rejected row is told: data_quality.failed, written with the quarantine.
+    with any_db.engine.connect() as conn:
+        told = conn.execute(
+            sa.select(outbox.c.severity, outbox.c.body).where(
+                outbox.c.event_type == "data_quality.failed", outbox.c.channel == "file"
+            )
+        ).all()
+    assert [(r.severity, r.body) for r in told] == [
+        (
+            "warning",
+            {
+                "table": "truck_schedule",
+                "source": "stream-2019-01-04",
+                "rows_checked": 51,
+                "rows_failed": 1,
+                "rows_quarantined": 1,
+                "failed_checks": ["route_id: 'R-nowhere' not in routes"],
+                "quarantine": "truckflow data quarantine --table truck_schedule",
+            },
+        )
+    ]
     again = ingest_frames(any_db, {"truck_schedule": day}, source="stream-2019-01-04")
 
     # The trip sent twice is the same row twice: already present, not a fault.

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from synthetic_features import feature_frame
 from truckflow.features import compute_features, read_course_csvs
 from truckflow.features.fill import register_feature_set, store_features
+from truckflow.notify.schema import notify_outbox as outbox
 from truckflow.pipeline import LocalRunner
 from truckflow.pipelines.training import training_pipeline
 from truckflow.registry import PENDING, ModelRegistry
@@ -17,7 +20,11 @@ FAST = {"families": "logistic_regression,xgboost", "n_trials": 2, "min_f1": 0.5}
 
 
 def test_training_pipeline_registers_then_gate_fails_with_numbers(
-    settings: Settings, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    settings: Settings,
+    db: Database,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     elsewhere = tmp_path / "elsewhere"  # the folder the user runs from, not the home
     elsewhere.mkdir()
@@ -37,16 +44,28 @@ def test_training_pipeline_registers_then_gate_fails_with_numbers(
         assert version.metrics["test_f1"] == pytest.approx(
             first.outputs["evaluate"]["test_f1"], abs=1e-5
         )
+        parent = _mlflow_store_holds_the_execution(settings, first.execution_id, "passed")
+        # The registered version's run is nested under the training run.
+        client = ModelRegistry.from_settings(settings).client
+        assert client.get_run(version.run_id).data.tags["mlflow.parentRunId"] == parent
+        assert client.get_run(parent).data.tags["truckflow.registered_version"] == version.version
+        assert _registered_events(db) == [(version.version, version.run_id)]
 
         # The gate fails: the run fails, saying which condition and with the numbers; the
         # candidates come from the cache.
-        second = runner.run(training_pipeline(), {**FAST, "min_f1": 0.99})
+        with caplog.at_level(logging.INFO):
+            second = runner.run(training_pipeline(), {**FAST, "min_f1": 0.99})
         assert second.status == "failed"
+        # The gate refusing a model is its job: told as a warning, no ERROR line.
+        assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+        assert any("not registered" in r.getMessage() for r in caplog.records)
         test_f1 = first.outputs["evaluate"]["test_f1"]
         assert second.error == (
             f"the model is not registered: test F1 {test_f1:.4f} is below min_f1 0.9900"
         )
         assert second.steps["register"].status == "skipped"
+        # The refused training is kept in MLflow, the decision on its run.
+        _mlflow_store_holds_the_execution(settings, second.execution_id, "refused")
         assert all(second.steps[s].cache_hit for s in ("split", "train_xgboost", "evaluate"))
 
         # With a production model, the candidate is compared with it on the same test set.
@@ -59,6 +78,62 @@ def test_training_pipeline_registers_then_gate_fails_with_numbers(
         assert third.outputs["register"]["version"] == registered["version"]
         assert third.steps["register"].cache_hit
         assert len(ModelRegistry.from_settings(settings).list_versions()) == 1
+        assert len(_registered_events(db)) == 1  # model.registered: once per version
+
+
+def _registered_events(db: Database) -> list[tuple[str, str]]:
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(outbox.c.body).where(
+                outbox.c.event_type == "model.registered", outbox.c.channel == "file"
+            )
+        ).all()
+    return [(r.body["version"], r.body["run_id"]) for r in rows]
+
+
+def _mlflow_store_holds_the_execution(settings: Settings, execution_id: str, gate: str) -> str:
+    """Open the MLflow store as a user would: one parent run for the execution, a nested run
+    per family and per trial, the three datasets as inputs with digests, the gate's tag."""
+    from mlflow import MlflowClient
+
+    # The store under the home: the tracking URI the settings give, opened afresh.
+    client = MlflowClient(tracking_uri=settings.tracking_uri)
+    experiment = client.get_experiment_by_name("truckflow")
+    assert experiment is not None
+    assert experiment.artifact_location.startswith(settings.home.resolve().as_uri())
+    runs = client.search_runs(
+        [experiment.experiment_id],
+        filter_string=f"tags.`truckflow.execution_id` = '{execution_id}'",
+    )
+    (parent,) = runs
+    assert parent.info.status == "FINISHED"
+    assert parent.data.tags["truckflow.gate"] == gate
+    assert parent.data.params["n_trials"] == "2"
+    assert "test_f1" in parent.data.metrics
+    inputs = {d.dataset.name: d for d in parent.inputs.dataset_inputs}
+    assert set(inputs) == {"training", "validation", "test"}
+    for context, found in inputs.items():
+        assert found.dataset.digest
+        assert {t.key: t.value for t in found.tags}["mlflow.data.context"] == context
+    families = client.search_runs(
+        [experiment.experiment_id],
+        filter_string=f"tags.`mlflow.parentRunId` = '{parent.info.run_id}'",
+    )
+    # Besides the families: the registered model's run, when the gate passed.
+    by_family = {
+        r.data.tags["truckflow.family"]: r for r in families if "truckflow.family" in r.data.tags
+    }
+    assert len(families) == len(by_family) + (gate == "passed")
+    assert set(by_family) == {"logistic_regression", "xgboost"}, [r.info.run_name for r in families]
+    for name, run in by_family.items():
+        assert "validation_f1" in run.data.metrics
+        trials = client.search_runs(
+            [experiment.experiment_id],
+            filter_string=f"tags.`mlflow.parentRunId` = '{run.info.run_id}'",
+        )
+        assert sorted(int(t.data.tags["truckflow.trial"]) for t in trials) == [0, 1], name
+        assert all("validation_f1" in t.data.metrics and t.data.params for t in trials)
+    return str(parent.info.run_id)
 
 
 def test_training_pipeline_runs_on_the_real_course_slice(

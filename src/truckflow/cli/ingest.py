@@ -54,12 +54,14 @@ def ingest(
     from functools import partial as bind
 
     from truckflow.data.ingest import ingest_directory
+    from truckflow.notify import Notifications
 
     last_day = _parse_day(until)
     with fail_on_errors(as_json):
         settings = state.settings()
         db = connect(settings)
         upgrade(db)
+        notifications = Notifications.open(settings, db)
         run = bind(
             ingest_directory,
             db,
@@ -67,6 +69,7 @@ def ingest(
             until=last_day,
             partial=partial or settings.ingest_partial,
             max_field_bytes=settings.ingest_max_field_bytes,
+            sink=notifications.sink,
         )
         if as_json:
             report = run()
@@ -84,6 +87,7 @@ def ingest(
                     bar.update(task, description=description, completed=done, total=total)
 
                 report = run(progress=progress)
+        notifications.dispatch()  # the data-quality notices of rejected rows
     emit(report.to_dict(), as_json, _render_report)
 
 

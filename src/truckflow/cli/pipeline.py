@@ -111,11 +111,24 @@ def show(
         console.print(f"  step [bold]{step_name}[/] ({p.steps[step_name].kind}) after {deps}")
 
 
+# Outcomes a pipeline gives its run (a release's) are coloured like the statuses they resemble.
+_COLOURS = {
+    "succeeded": "green",
+    "promoted": "green",
+    "failed": "red",
+    "rejected": "red",
+    "rolled_back": "red",
+}
+
+
 def _render_execution(r: ExecutionResult) -> None:
-    colour = {"succeeded": "green", "failed": "red"}.get(r.status, "yellow")
+    shown = r.shown_status
+    colour = _COLOURS.get(shown, "yellow")
     console.print(
-        f"execution [bold]{r.execution_id}[/] of [bold]{r.pipeline}[/]: [{colour}]{r.status}[/]"
+        f"execution [bold]{r.execution_id}[/] of [bold]{r.pipeline}[/]: [{colour}]{shown}[/]"
     )
+    if r.outcome_summary:
+        console.print(f"  {r.outcome_summary}", markup=False, highlight=False)
     if r.error:
         console.print(f"  error: {r.error}", markup=False)
     table = Table("step", "status", "duration s", "attempts", "cache", "error")
@@ -194,7 +207,7 @@ def executions(
             table.add_row(
                 r["execution_id"],
                 r["pipeline"],
-                r["status"],
+                r["shown_status"],
                 str(r["started_at"])[:19],
                 r["runner"],
                 (r["error"] or "")[:60],

@@ -1,8 +1,7 @@
 """The event types truckflow emits, their default severities, and helpers that build them.
 
-Every helper returns a plain ``truckflow.events.Event`` whose body is JSON-ready, so that the
-outbox can store it and every channel can render it. The helpers only shape data: nothing here
-reads settings or touches the database.
+Every helper returns a plain ``truckflow.events.Event`` whose body is JSON-ready (for the outbox
+and every channel). The helpers only shape data: no settings, no database.
 """
 
 from __future__ import annotations
@@ -30,6 +29,8 @@ __all__ = [
     "pipeline_failed",
     "pipeline_started",
     "pipeline_succeeded",
+    "release_approval_requested",
+    "release_failed",
     "retraining_done",
     "severity_rank",
     "step_failed",
@@ -51,6 +52,8 @@ class EventType(StrEnum):
     MODEL_REJECTED = "model.rejected"
     MODEL_PROMOTED = "model.promoted"
     MODEL_ROLLED_BACK = "model.rolled_back"
+    RELEASE_FAILED = "release.failed"
+    RELEASE_APPROVAL_REQUESTED = "release.approval_requested"
     METRICS_DAILY = "metrics.daily"
     RETRAINING_DONE = "retraining.done"
     NOTIFY_TEST = "notify.test"
@@ -70,6 +73,8 @@ DEFAULT_SEVERITY: Mapping[EventType, Severity] = {
     EventType.MODEL_REJECTED: Severity.WARNING,
     EventType.MODEL_PROMOTED: Severity.INFO,
     EventType.MODEL_ROLLED_BACK: Severity.ERROR,
+    EventType.RELEASE_FAILED: Severity.WARNING,  # acceptance doing its job, not a crash
+    EventType.RELEASE_APPROVAL_REQUESTED: Severity.INFO,
     EventType.METRICS_DAILY: Severity.INFO,
     EventType.RETRAINING_DONE: Severity.INFO,
     EventType.NOTIFY_TEST: Severity.INFO,
@@ -302,6 +307,53 @@ def model_rolled_back(
             "from_version": from_version,
             "to_version": to_version,
             "reason": reason,
+        },
+    )
+
+
+def release_failed(
+    model: str,
+    version: str,
+    *,
+    failed_checks: Sequence[str],
+    report: str | None = None,
+    execution_id: str | None = None,
+) -> Event:
+    first = failed_checks[0] if failed_checks else "acceptance failed"
+    return event_of(
+        EventType.RELEASE_FAILED,
+        f"release of {model} version {version} failed: {first}",
+        {
+            "model": model,
+            "version": version,
+            "failed_checks": list(failed_checks),
+            "report": report,
+            "execution_id": execution_id,
+        },
+    )
+
+
+def release_approval_requested(
+    model: str,
+    version: str,
+    *,
+    report: str | None = None,
+    metrics: Mapping[str, float] | None = None,
+    execution_id: str | None = None,
+) -> Event:
+    """A version passed acceptance and waits for a person: the approval e-mail."""
+    return event_of(
+        EventType.RELEASE_APPROVAL_REQUESTED,
+        f"model {model} version {version} passed acceptance and waits for your approval",
+        {
+            "model": model,
+            "version": version,
+            "report": report,
+            "metrics": _dict(metrics),
+            "approve": f"truckflow model approve {version} --comment '...' && "
+            f"truckflow release {version}",
+            "reject": f"truckflow model reject {version} --comment '...'",
+            "execution_id": execution_id,
         },
     )
 

@@ -44,6 +44,9 @@ Rules: step functions are module-level (runners import them by name) and return 
 data and ``ArtifactRef``s; inputs are parameters, constants and ``ref(step)[key]...``; a function
 may declare ``context`` (a ``StepContext``: execution id, step, artifacts, home, logger).
 ``Pipeline(..., cache=CachePolicy())`` sets the default cache policy of its steps (off otherwise).
+``Pipeline(..., outcome=fn)``: ``fn(outputs, execution_id)`` returns an ``Outcome`` (what a run
+that ended well means, e.g. a release ``pending_approval``): recorded as the execution's
+``outcome``, its event told instead of ``pipeline.succeeded``.
 
 Running: ``LocalRunner(settings, max_parallel=4)`` (threads) or ``DaskRunner(settings,
 address=...)`` (a LocalCluster of worker processes without an address) give the same results;
@@ -75,6 +78,7 @@ from truckflow.pipeline.history import (
     mark_interrupted,
     request_stop,
 )
+from truckflow.pipeline.outcome import Outcome
 from truckflow.pipeline.params import Parameter
 from truckflow.pipeline.refs import StepRef, ref
 from truckflow.pipeline.registry import get_pipeline, pipeline_names, register_pipeline
@@ -103,6 +107,7 @@ __all__ = [
     "FailStep",
     "FunctionStep",
     "LocalRunner",
+    "Outcome",
     "Parameter",
     "ParameterError",
     "Pipeline",

@@ -10,6 +10,7 @@ from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
 from truckflow.pipeline.errors import DefinitionError, ParameterError
+from truckflow.pipeline.outcome import OutcomeFunction
 from truckflow.pipeline.params import Parameter, coerce_value
 from truckflow.pipeline.refs import StepRef, iter_refs
 from truckflow.pipeline.steps import CachePolicy, ConditionStep, FunctionStep, Step
@@ -22,6 +23,8 @@ class Pipeline:
 
     Steps in a condition step's branches belong to the pipeline even when not listed in
     ``steps``. ``cache`` is the default for function steps that set none (default: no caching).
+    ``outcome``, when given, reads a finished execution's outputs and says what it means
+    (see ``truckflow.pipeline.outcome``).
     """
 
     def __init__(
@@ -32,11 +35,14 @@ class Pipeline:
         steps: Sequence[Step],
         cache: CachePolicy | None = None,
         description: str = "",
+        outcome: OutcomeFunction | None = None,
     ) -> None:
         if not name or not all(c.isalnum() or c in "_-." for c in name):
             raise DefinitionError(f"pipeline name {name!r}: use letters, digits, '_', '-', '.'")
         self.name = name
         self.description = description
+        # Code, like the steps: not part of the recorded definition or its hash.
+        self.outcome = outcome
         self.cache = cache or CachePolicy(enabled=False)
         self.parameters = self._index_parameters(parameters)
         self.steps = self._collect_steps(steps)

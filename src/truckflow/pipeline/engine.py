@@ -26,6 +26,7 @@ from truckflow.pipeline.context import StepContext, StepOutcome
 from truckflow.pipeline.definition import Pipeline
 from truckflow.pipeline.errors import PipelineError, StepTimeoutError
 from truckflow.pipeline.executors import Executor
+from truckflow.pipeline.outcome import Outcome
 from truckflow.pipeline.recorder import Recorder
 from truckflow.pipeline.records import ExecutionStatus, StepStatus
 from truckflow.pipeline.refs import resolve
@@ -100,6 +101,7 @@ class Coordinator:
         self.retry_at: list[tuple[float, int, _Running]] = []
         self._tiebreak = itertools.count()
         self.failure: str | None = None
+        self.failure_severity = Severity.ERROR  # a fail step may say its refusal is no error
         self.stop_requested = threading.Event()
 
     # The loop.
@@ -135,9 +137,28 @@ class Coordinator:
             raise
         finally:
             stop.set()
+        outcome = self._outcome()
         status = ExecutionStatus.FAILED if self.failure else ExecutionStatus.SUCCEEDED
-        self.rec.finish_execution(self.p.name, self.execution_id, status, self.failure)
+        self.rec.finish_execution(
+            self.p.name,
+            self.execution_id,
+            status,
+            self.failure,
+            outcome,
+            failure_severity=self.failure_severity,
+        )
         return status, self.failure
+
+    def _outcome(self) -> Outcome | None:
+        """The pipeline's own reading of a run that ended well; its failure fails the run."""
+        if self.failure is not None or self.p.outcome is None:
+            return None
+        try:
+            return self.p.outcome(self.outputs, self.execution_id)
+        except Exception as exc:  # a bug in the reading must not leave the run 'executing'
+            _log.warning("outcome of execution %s failed", self.execution_id, exc_info=True)
+            self.failure = f"outcome: {type(exc).__name__}: {exc}"
+            return None
 
     def _stop(self, reason: str) -> tuple[str, str | None]:
         for future in self.running:
@@ -368,9 +389,11 @@ class Coordinator:
             return self._event("step.skipped", f"step {s.name} {note}", s, Severity.DEBUG)
         # A fail step's message is the execution's error as it stands.
         own = error if isinstance(s, FailStep) else f"step {s.name} failed: {error}"
-        self.failure = self.failure or own
+        severity = s.severity if isinstance(s, FailStep) else Severity.ERROR
+        if self.failure is None:
+            self.failure, self.failure_severity = own, severity
         return self._event(
-            "step.failed", f"step {s.name} failed: {error}", s, Severity.ERROR, error=error
+            "step.failed", f"step {s.name} failed: {error}", s, severity, error=error
         )
 
     def _event(self, kind: str, subject: str, s: Step, severity: Severity, **body: Any) -> Event:

@@ -70,10 +70,18 @@ class ExecutionResult:
     runner: str
     source_execution_id: str | None
     steps: dict[str, StepResult]
+    outcome: str | None = None
+    outcome_summary: str | None = None
 
     @property
     def ok(self) -> bool:
+        """The steps ran to their end (a release refused by acceptance is ok: see outcome)."""
         return self.status == ExecutionStatus.SUCCEEDED
+
+    @property
+    def shown_status(self) -> str:
+        """What to show a person: the outcome where the pipeline says one, else the status."""
+        return self.outcome or self.status
 
     @property
     def outputs(self) -> dict[str, dict[str, Any]]:
@@ -89,6 +97,7 @@ class ExecutionResult:
 
     def to_dict(self) -> dict[str, Any]:
         out = {k: v for k, v in self.__dict__.items() if k != "steps"}
+        out["shown_status"] = self.shown_status
         out["steps"] = [s.to_dict() for s in self.steps.values()]
         return out
 
@@ -124,6 +133,8 @@ def _execution(row: sa.Row[Any], steps: list[StepResult]) -> ExecutionResult:
         runner=row.runner,
         source_execution_id=row.source_execution_id,
         steps={s.name: s for s in steps},
+        outcome=row.outcome,
+        outcome_summary=row.outcome_summary,
     )
 
 

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from truckflow.events import Event, EventSink, Severity
 from truckflow.pipeline.definition import Pipeline
+from truckflow.pipeline.outcome import Outcome
 from truckflow.pipeline.params import to_json_value
 from truckflow.pipeline.records import ExecutionStatus, pipeline_executions, step_executions
 from truckflow.store import Database
@@ -168,13 +169,25 @@ class Recorder:
                 time.sleep(min(1.0, max(deadline - time.monotonic(), 0.0)))
 
     def finish_execution(
-        self, pipeline: str, execution_id: str, status: str, error: str | None = None
+        self,
+        pipeline: str,
+        execution_id: str,
+        status: str,
+        error: str | None = None,
+        outcome: Outcome | None = None,
+        *,
+        failure_severity: Severity = Severity.ERROR,
     ) -> None:
+        """Mark the execution ended, with its event; an ``outcome`` is recorded too and its
+        event replaces ``pipeline.succeeded``, which would misreport a refused release."""
+        told: dict[str, Any] = {}
+        if outcome is not None:
+            told = {"outcome": outcome.status, "outcome_summary": outcome.summary or None}
         with self.db.begin() as conn:
             conn.execute(
                 pipeline_executions.update()
                 .where(pipeline_executions.c.id == execution_id)
-                .values(status=status, finished_at=utcnow(), error=error)
+                .values(status=status, finished_at=utcnow(), error=error, **told)
             )
             if status != ExecutionStatus.EXECUTING:
                 # Steps still open when the execution ends were cut off with it.
@@ -186,7 +199,11 @@ class Recorder:
                     )
                     .values(status=ExecutionStatus.STOPPED, finished_at=utcnow())
                 )
-            severity = Severity.ERROR if status == ExecutionStatus.FAILED else Severity.INFO
+            if outcome is not None:
+                if outcome.event is not None:
+                    self.sink.emit(outcome.event, conn)
+                return
+            severity = failure_severity if status == ExecutionStatus.FAILED else Severity.INFO
             if status in (ExecutionStatus.STOPPED, ExecutionStatus.INTERRUPTED):
                 severity = Severity.WARNING
             body: dict[str, Any] = {"execution_id": execution_id, "pipeline": pipeline}

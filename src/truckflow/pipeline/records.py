@@ -59,6 +59,10 @@ pipeline_executions = sa.Table(
     sa.Column("error", _TEXT, nullable=True),
     # Set by `request_stop` (another process); the owner sees it with its next heartbeat.
     sa.Column("stop_requested", sa.Boolean, nullable=False, server_default=sa.false()),
+    # What a finished execution means, for pipelines that say it (a release: pending_approval,
+    # failed acceptance, promoted...): see ``truckflow.pipeline.outcome``.
+    sa.Column("outcome", sa.String(32), nullable=True),
+    sa.Column("outcome_summary", _TEXT, nullable=True),
 )
 
 step_executions = sa.Table(

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, overload
 
+from truckflow.events import Severity
 from truckflow.pipeline.conditions import Condition
 from truckflow.pipeline.errors import DefinitionError
 from truckflow.pipeline.refs import StepRef, encode_value
@@ -318,16 +319,26 @@ class ConditionStep(Step):
 
 class FailStep(Step):
     """Ends the execution as failed with ``message`` (``str.format`` fields filled from
-    ``values``, which may be references): ``FailStep("low", "f1 {f1} too low", f1=ref("e")["f1"])``."""
+    ``values``, which may be references): ``FailStep("low", "f1 {f1} too low", f1=ref("e")["f1"])``.
+
+    ``severity`` is that of its events: ``warning`` for a check that refuses as it should
+    (a gate), so that the refusal is not logged and announced as an error."""
 
     kind = "fail"
 
     def __init__(
-        self, name: str, message: str, *, depends_on: Iterable[str | Step] = (), **values: Any
+        self,
+        name: str,
+        message: str,
+        *,
+        depends_on: Iterable[str | Step] = (),
+        severity: str = "error",
+        **values: Any,
     ) -> None:
         super().__init__(name, depends_on=_dependency_names(depends_on))
         self.message = message
         self.values = values
+        self.severity = Severity(severity)
         encode_value(values)
 
     def references(self) -> list[Any]:
@@ -340,4 +351,7 @@ class FailStep(Step):
             return f"{self.message} (could not fill in {exc})"
 
     def to_json(self) -> dict[str, Any]:
-        return {**super().to_json(), "message": self.message, "values": encode_value(self.values)}
+        out = {**super().to_json(), "message": self.message, "values": encode_value(self.values)}
+        if self.severity != Severity.ERROR:  # the default stays out: recorded hashes hold
+            out["severity"] = str(self.severity)
+        return out

@@ -117,7 +117,9 @@ def ingest_day(
             "route_weather": batch.route_weather,
             "traffic": batch.traffic,
         }
-    report = ingest_frames(db, frames, source=f"stream {day.isoformat()}")
+    # Rows the day's batch had wrong are told (data_quality.failed) with their quarantine.
+    sink = Notifications.open(settings, db).sink
+    report = ingest_frames(db, frames, source=f"stream {day.isoformat()}", sink=sink)
     _hold(settings)
     labels = apply_ground_truth(
         db,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from truckflow.events import Event
 from truckflow.notify.catalogue import model_promoted
@@ -38,6 +38,7 @@ from truckflow.pipelines.deploy import (
     move_stage,
     rollback_stage,
 )
+from truckflow.pipelines.release_outcome import release_outcome
 from truckflow.pipelines.release_report import write_report
 from truckflow.pipelines.runtime import Runtime
 from truckflow.registry import APPROVED, REJECTED, ModelRegistry
@@ -79,7 +80,13 @@ def deploy_staging(version: str, context: StepContext) -> dict[str, Any]:
             raise ReleaseError(f"model {registry.model_name} has no registered version")
         version = versions[0].version
     target = registry.get(version)
-    out: dict[str, Any] = {"version": target.version, "proceed": False, "reasons": []}
+    out: dict[str, Any] = {
+        "model": registry.model_name,
+        "version": target.version,
+        "metrics": target.metrics,
+        "proceed": False,
+        "reasons": [],
+    }
     if target.approval_status == REJECTED:
         comment = target.tags.get("approval_comment", "")
         return {
@@ -327,6 +334,7 @@ def release_pipeline() -> Pipeline:
                 ],
             ),
         ],
+        outcome=release_outcome,
     )
 
 
@@ -367,5 +375,6 @@ def release_model(
         return ReleaseResult(
             status=promoted["status"], reasons=list(promoted["health"]["problems"]), **common
         )
-    status = decided["decision"]
+    # The execution's recorded outcome: what `pipeline executions` and the dashboard show.
+    status = cast(ReleaseStatus, result.outcome or decided["decision"])
     return ReleaseResult(status=status, reasons=list(decided["reasons"]), **common)

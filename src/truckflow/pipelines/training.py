@@ -2,12 +2,14 @@
 
   load_window -> split -> train_<family> (one step per family, in parallel) -> select
     -> evaluate (test metrics, calibration, plots) + production (the production model's F1 on
-       the same test set) -> gate -> passed? --yes--> register (MLflow, PendingManualApproval)
-                                              --no---> gate_failed (says which condition, numbers)
+       the same test set) -> gate -> track (MLflow: the execution's parent run, a nested run per
+       family and per trial, the datasets as inputs, the gate's decision as a tag)
+    -> passed? --yes--> register (MLflow, PendingManualApproval; model.registered)
+               --no---> gate_failed (says which condition, numbers; a warning, not an error)
 
-Every step but those reading the database or the registry's production alias is cached: a
-re-run on the same feature rows and parameters reuses the candidates and the version registered
-before. Frames and models travel as artifacts.
+Every step but those reading the database or the registry's production alias (and ``track``,
+one parent run per execution) is cached: a re-run on the same feature rows and parameters
+reuses the candidates and the version registered before. Frames and models travel as artifacts.
 """
 
 from __future__ import annotations
@@ -27,7 +29,12 @@ from truckflow.pipeline import (
     register_pipeline,
     step,
 )
-from truckflow.pipelines.training_steps import production_score, register_candidate
+from truckflow.pipelines.training_steps import (
+    announce_registered,
+    production_score,
+    register_candidate,
+    track_training,
+)
 from truckflow.registry import ModelRegistry
 from truckflow.settings import Settings
 from truckflow.training import DEFAULT_TRAIN_END, DEFAULT_VALIDATION_END, FAMILIES, stages
@@ -144,6 +151,39 @@ def gate(
     return stages.gate(test_f1, min_f1, production["f1"], tolerance, production["version"])
 
 
+@step(cache=False)  # one parent run per execution: never reused from an earlier one
+def track(
+    parameters: dict[str, Any],
+    split: dict[str, Any],
+    candidates: list[dict[str, Any]],
+    best: dict[str, Any],
+    evaluation: dict[str, Any],
+    gate: dict[str, Any],
+    context: StepContext,
+) -> dict[str, Any]:
+    datasets = {
+        context_name: (
+            _file(context, split[part], f"{part}.parquet"),
+            str(getattr(split[part], "uri", split[part])),
+        )
+        for context_name, part in (
+            ("training", "train"),
+            ("validation", "validation"),
+            ("test", "test"),
+        )
+    }
+    return track_training(
+        ModelRegistry.from_settings(_settings(context)),
+        execution_id=context.execution_id,
+        parameters=parameters,
+        datasets=datasets,
+        candidates=[c for c in candidates if not c.get("skipped")],
+        best=best,
+        evaluation=evaluation,
+        gate=gate,
+    )
+
+
 # Cached: a re-run on the same feature rows and parameters gives back the version it registered
 # before instead of registering the same model again.
 @step
@@ -170,14 +210,17 @@ def register(
     }
     # From the settings, so that the embedded store keeps the model files in the home (a bare
     # tracking URI would put them in ./mlruns of whatever folder the command runs from).
-    return register_candidate(
-        ModelRegistry.from_settings(settings),
+    registry = ModelRegistry.from_settings(settings)
+    registered = register_candidate(
+        registry,
         candidate,
         local,
         data_window=window,
         feature_version=feature_version,
         execution_id=context.execution_id,
     )
+    announce_registered(settings, registry.model_name, registered)
+    return registered
 
 
 def training_pipeline() -> Pipeline:
@@ -279,9 +322,18 @@ def training_pipeline() -> Pipeline:
                 production=ref("production"),
                 tolerance=p["tolerance"],
             ),
+            track.as_step(
+                parameters=dict(p),
+                split=ref("split"),
+                candidates=[ref(s.name) for s in trains],
+                best=ref("select"),
+                evaluation=ref("evaluate"),
+                gate=ref("gate"),
+            ),
             ConditionStep(
                 "passed",
-                Condition.eq(ref("gate")["passed"], True),
+                # Through the tracking step: a refused training is in MLflow before it ends.
+                Condition.eq(ref("track")["gate"], "passed"),
                 if_steps=[
                     register.as_step(
                         best=ref("select"),
@@ -294,6 +346,7 @@ def training_pipeline() -> Pipeline:
                     FailStep(
                         "gate_failed",
                         "the model is not registered: {reason}",
+                        severity="warning",  # the gate refusing a model is its job, no error
                         reason=ref("gate")["message"],
                     )
                 ],

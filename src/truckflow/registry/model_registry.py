@@ -112,6 +112,14 @@ class ModelRegistry:
             artifact_root=home / "mlartifacts",
         )
 
+    @property
+    def client(self) -> Any:
+        """The ``MlflowClient`` of this store (experiment tracking uses it)."""
+        return self._client
+
+    def experiment_id(self) -> str:
+        return self._experiment()
+
     # -- registration -------------------------------------------------------------------------
 
     def _experiment(self) -> str:
@@ -155,12 +163,14 @@ class ModelRegistry:
         artifacts: Sequence[Path] = (),
         signature: Any = None,
         idempotency_key: str | None = None,
+        parent_run_id: str | None = None,
     ) -> ModelVersion:
         """Log ``model`` (scikit-learn API) in a run and register it as a new version.
 
         With an ``idempotency_key`` (the training pipeline gives its execution), registration
         is idempotent: a rerun with the same key, after a crash anywhere in here, ends with one
-        version carrying all its tags."""
+        version carrying all its tags. With ``parent_run_id`` the model's run is nested under
+        that run (the training execution's)."""
         experiment = self._experiment()
         key = idempotency_key or None
         with _wrapped(f"registering a version of {self.model_name} at {self.tracking_uri}"):
@@ -179,6 +189,7 @@ class ModelRegistry:
                 artifacts,
                 key,
                 signature=signature,
+                parent_run_id=parent_run_id,
             )
             version_tags = {
                 **{k: str(v) for k, v in (tags or {}).items()},
@@ -208,6 +219,7 @@ class ModelRegistry:
         key: str | None,
         *,
         signature: Any = None,
+        parent_run_id: str | None = None,
     ) -> tuple[str, str, str]:
         """A run holding the saved model; returns its id, the model's source URI and checksum."""
         import mlflow.sklearn
@@ -219,6 +231,8 @@ class ModelRegistry:
         run_tags = [RunTag(k, str(v)) for k, v in (tags or {}).items()]
         if key is not None:
             run_tags.append(RunTag(KEY_TAG, key))
+        if parent_run_id is not None:
+            run_tags.append(RunTag("mlflow.parentRunId", parent_run_id))
         self._client.log_batch(
             run_id,
             metrics=[Metric(k, float(v), now_ms, 0) for k, v in metrics.items()],

@@ -149,6 +149,7 @@ def train_candidate(
         "seed": seed,
         "device": device,
         "half_life_days": tuned.half_life_days,
+        "trial_log": tuned.trial_log,
     }
 
 

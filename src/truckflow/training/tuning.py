@@ -7,7 +7,7 @@ numbers every time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -36,6 +36,8 @@ class TunedCandidate:
     validation_roc_auc: float
     trials: int
     half_life_days: float = 0.0  # the recency weighting chosen (0: equal weights)
+    # Each Optuna trial: number, params, validation F1 (value), state; for experiment tracking.
+    trial_log: list[dict[str, Any]] = field(default_factory=list)
 
 
 def fit_candidate(
@@ -131,4 +133,16 @@ def tune_candidate(
         validation_roc_auc=float(roc_auc_score(y_val, scores)),
         trials=n_trials,
         half_life_days=chosen,
+        trial_log=[_trial(t) for t in study.trials],
     )
+
+
+def _trial(trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
+    seconds = trial.duration.total_seconds() if trial.duration is not None else None
+    return {
+        "number": trial.number,
+        "params": dict(trial.params),
+        "value": trial.value,
+        "state": trial.state.name,
+        "duration_s": seconds,
+    }

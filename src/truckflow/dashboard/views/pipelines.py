@@ -27,7 +27,7 @@ def render() -> None:
                 {
                     "execution": e.execution_id,
                     "pipeline": e.pipeline,
-                    "status": e.status,
+                    "status": e.shown_status,
                     "started": when(e.started_at),
                     "finished": when(e.finished_at),
                     "runner": e.runner,
@@ -39,11 +39,19 @@ def render() -> None:
         hide_index=True,
         width="stretch",
     )
-    labels = {f"{e.pipeline} {e.execution_id[:8]} ({e.status})": e.execution_id for e in executions}
+    labels = {
+        f"{e.pipeline} {e.execution_id[:8]} ({e.shown_status})": e.execution_id for e in executions
+    }
     chosen = st.selectbox("Execution", list(labels))
     if chosen is None:
         return
     execution = get_execution(db, labels[chosen])
+    if execution.outcome:
+        # The pipeline's own verdict (a release refused by acceptance ran fine but is no success).
+        tell = {"promoted": st.success, "pending_approval": st.info}.get(
+            execution.outcome, st.error
+        )
+        tell(f"{execution.outcome}: {execution.outcome_summary or ''}")
     st.subheader(f"Steps of {execution.pipeline} {execution.execution_id[:8]}")
     steps = list(execution.steps.values())
     hits = sum(s.cache_hit for s in steps)

@@ -30,6 +30,8 @@ from truckflow.data.ingest.reader import read_course_file
 from truckflow.data.ingest.records import known_keys, log_sources, utcnow, write_quarantine
 from truckflow.data.ingest.report import IngestReport, SourceReport
 from truckflow.data.ingest.validate import Validated, validate
+from truckflow.events import EventSink
+from truckflow.notify.catalogue import data_quality_failed
 from truckflow.store import Database
 
 __all__ = ["Progress", "course_files", "ingest_directory", "ingest_frames"]
@@ -121,6 +123,34 @@ def _load(
     return [source, *extra]
 
 
+def _tell_quality(
+    conn: sa.Connection,
+    sink: EventSink | None,
+    run_id: str,
+    results: list[tuple[Validated, SourceReport]],
+) -> None:
+    """One ``data_quality.failed`` per source whose rows failed validation, written with the
+    load (the outbox row commits with the quarantine, or neither does)."""
+    if sink is None:
+        return
+    for result, source in results:
+        if not result.quarantined:
+            continue
+        reasons = sorted({part for e in result.quarantined for part in e.reason.split("; ")})
+        sink.emit(
+            data_quality_failed(
+                result.batch.spec.table,
+                rows_checked=source.read,
+                rows_failed=len(result.quarantined),
+                rows_quarantined=len(result.quarantined),
+                failed_checks=reasons[:20],
+                source=source.source,
+                quarantine=f"truckflow data quarantine --table {result.batch.spec.table}",
+            ),
+            conn,
+        )
+
+
 def _run(
     db: Database,
     batches: list[Batch],
@@ -129,6 +159,7 @@ def _run(
     progress: Progress | None,
     started_at: datetime,
     run_id: str,
+    sink: EventSink | None = None,
 ) -> IngestReport:
     total = 2 * len(batches) + 1
     done = len(batches)
@@ -165,6 +196,7 @@ def _run(
             report.orphans_retried, report.orphans_loaded = released.retried, released.loaded
             report.check()
             log_sources(conn, run_id, started_at, until, report.sources, status="ok")
+            _tell_quality(conn, sink, run_id, results)
     except (sa.exc.SQLAlchemyError, IngestError, OSError, ValueError, _dbapi_error(db)) as exc:
         message = str(exc) if isinstance(exc, IngestError) else f"{type(exc).__name__}: {exc}"
         _log_failure(
@@ -215,6 +247,7 @@ def ingest_directory(
     partial: bool = False,
     max_field_bytes: int = DEFAULT_MAX_FIELD_BYTES,
     progress: Progress | None = None,
+    sink: EventSink | None = None,
 ) -> IngestReport:
     """Ingest the course files found in ``directory`` (historical and streaming, or only the
     historical ones).
@@ -222,7 +255,7 @@ def ingest_directory(
     A table that others refer to, missing from the folder and from the database, stops the run
     before anything is read, unless ``partial``: then the rows that refer to it are quarantined
     and load on a later ingest, once it is there. A line with a field over ``max_field_bytes``
-    is quarantined."""
+    is quarantined. Rows that fail validation are told to ``sink`` (``data_quality.failed``)."""
     run_id = str(uuid.uuid4())
     started_at = utcnow()
     directory = Path(directory)
@@ -248,7 +281,15 @@ def ingest_directory(
         except IngestError as exc:
             _log_failure(db, run_id, started_at, until, [spec.table], [path.name], str(exc))
             raise
-    return _run(db, batches, until=until, progress=progress, started_at=started_at, run_id=run_id)
+    return _run(
+        db,
+        batches,
+        until=until,
+        progress=progress,
+        started_at=started_at,
+        run_id=run_id,
+        sink=sink,
+    )
 
 
 def ingest_frames(
@@ -258,6 +299,7 @@ def ingest_frames(
     source: str,
     until: date | None = None,
     progress: Progress | None = None,
+    sink: EventSink | None = None,
 ) -> IngestReport:
     """Ingest rows already in memory, in the course's columns, keyed by table name.
 
@@ -272,5 +314,11 @@ def ingest_frames(
         if table in frames
     ]
     return _run(
-        db, batches, until=until, progress=progress, started_at=utcnow(), run_id=str(uuid.uuid4())
+        db,
+        batches,
+        until=until,
+        progress=progress,
+        started_at=utcnow(),
+        run_id=str(uuid.uuid4()),
+        sink=sink,
     )
