@@ -1,6 +1,6 @@
 """pipeline executions: the outcome a pipeline gives its finished run (a release's decision)
 
-Revision ID: 0013_17a
+Revision ID: 0013
 Revises: 0012
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql
 
-revision = "0013_17a"
+revision = "0013"
 down_revision = "0012"
 branch_labels = None
 depends_on = None
