@@ -45,7 +45,7 @@ def test_a_second_stepper_is_refused_and_a_killed_one_leaves_nothing_behind(
 
     pause = tmp_path / "pause"
     pause.touch()
-    first = stepper(busy, data, TRUCKFLOW_STREAMING_PAUSE_FILE=str(pause))
+    first = stepper(busy, data, TRUCKFLOW_FAULT_POINT=f"day.after_ingest:pause={pause}")
     wait_mid_day(url, first, ingest_runs(url))
 
     second = stepper(busy, data)

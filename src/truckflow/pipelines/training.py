@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from truckflow.faults import fault_point
 from truckflow.features.definition import FEATURE_SET_VERSION
 from truckflow.pipeline import (
     CachePolicy,
@@ -54,10 +55,12 @@ def load_window(
         str(context.work_dir),
         feature_version,
     )
-    return {
+    stored = {
         **{k: v for k, v in out.items() if k != "path"},
         "features": context.artifacts.put_file(out["path"]),
     }
+    fault_point("training.after_load")
+    return stored
 
 
 @step
@@ -109,7 +112,9 @@ def train(
 @step
 def select(candidates: list[dict[str, Any]]) -> dict[str, Any]:
     trained = [c for c in candidates if not c.get("skipped")]
-    return stages.select_best(trained)
+    best = stages.select_best(trained)
+    fault_point("training.after_candidates")
+    return best
 
 
 @step
@@ -170,7 +175,7 @@ def register(
     }
     # From the settings, so that the embedded store keeps the model files in the home (a bare
     # tracking URI would put them in ./mlruns of whatever folder the command runs from).
-    return register_candidate(
+    registered = register_candidate(
         ModelRegistry.from_settings(settings),
         candidate,
         local,
@@ -178,6 +183,8 @@ def register(
         feature_version=feature_version,
         execution_id=context.execution_id,
     )
+    fault_point("training.after_register")
+    return registered
 
 
 def training_pipeline() -> Pipeline:
