@@ -4,59 +4,14 @@ equal a clean run's. The point after the day's ingest is killed by the two-stepp
 
 from __future__ import annotations
 
-import datetime as dt
-import signal
 from pathlib import Path
 
 import pandas as pd
 import pytest
-import sqlalchemy as sa
-from fault_world import stepper
+from fault_world import kill_then_rerun
 from stream_world import assert_same, dump, fresh_home
 
-from truckflow.pipeline.records import pipeline_executions
-from truckflow.pipelines.runtime import Runtime
-from truckflow.pipelines.stream import step_days
-from truckflow.settings import Settings
-from truckflow.store import Database, connect
-from truckflow.streaming import StreamingClock
-from truckflow.streaming.tables import batch_predictions
-
 pytestmark = [pytest.mark.fault, pytest.mark.timeout(600)]
-
-def _state(db: Database) -> tuple[list[str], int, dt.date | None]:
-    """(execution statuses, stored predictions, the clock's day)."""
-    with db.engine.connect() as conn:
-        statuses = conn.execute(sa.select(pipeline_executions.c.status)).scalars().all()
-        predictions = conn.execute(
-            sa.select(sa.func.count()).select_from(batch_predictions)
-        ).scalar_one()
-    return list(statuses), int(predictions), StreamingClock(db).status().current_day
-
-
-def kill_then_rerun(home: Path, data: Path, url: str, point: str) -> Database:
-    """Kill the day at ``point`` (checked: it died by SIGKILL there, the day not closed), rerun
-    it; the database after the rerun."""
-    killed = stepper(home, data, db_url=url, TRUCKFLOW_FAULT_POINT=point)
-    _, err = killed.communicate(timeout=300)
-    assert killed.returncode == -signal.SIGKILL, err.decode()
-    db = connect(url)
-    statuses, predictions, killed_day = _state(db)
-    assert "executing" in statuses  # dead without a word: nothing marked it
-    assert killed_day is not None  # the clock started on the day, not advanced past it
-    assert (predictions > 0) == (point == "day.after_predictions")  # killed after that work
-    # The rerun in this process: the same work as ``stream step``, without a second start-up.
-    settings = Settings(
-        home=home,
-        database_url=url,
-        streaming_retrain_trials=2,
-        streaming_retrain_families="logistic_regression",
-    )
-    with Runtime.open(settings) as runtime:
-        step_days(runtime, 1, data=data)
-    statuses, _, day = _state(db)
-    assert "executing" not in statuses and day == killed_day + dt.timedelta(days=1)
-    return db
 
 
 @pytest.mark.parametrize("point", ["day.after_features", "day.after_predictions"])
