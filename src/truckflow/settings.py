@@ -216,11 +216,6 @@ class Settings(BaseSettings):
         "worse than production on the same recent test days, the condition that matters after "
         "a change (a model below the drift check's min_f1 can still beat a failing one).",
     )
-    streaming_pause_file: Path | None = Field(
-        default=None,
-        description="Testing hook: while this file exists, a daily step waits after ingesting "
-        "(crash tests kill the process there).",
-    )
     promotion_min_trips: int = Field(
         default=500,
         ge=1,

@@ -91,8 +91,33 @@ def test_unreadable_file_is_a_clear_error(course_sample: Path, tmp_path: Path) -
     assert error["type"] == "IngestError"
     assert "trucks_table.csv" in error["message"]
     assert "mileage_mpg" in error["message"]
+    assert error["hint"].startswith("trucks needs the columns truck_id, truck_age")  # what to do
     assert text.exit_code == 1
     assert "trucks_table.csv" in text.output
+    counts = json.loads(
+        _invoke(tmp_path / "home", "data", "quarantine", "--counts", "--json").stdout
+    )
+    assert counts["counts"] == []  # failed whole: nothing loaded, nothing set aside
+
+
+def test_a_stray_quote_is_one_quarantined_line_and_the_output_says_where_to_look(
+    course_sample: Path, tmp_path: Path
+) -> None:
+    folder = _sample(course_sample, tmp_path / "in")
+    drivers = folder / "drivers_table.csv"
+    lines = drivers.read_text().splitlines()
+    lines[7] = lines[7].replace(",", ',"', 1)
+    drivers.write_text("\n".join(lines) + "\n")
+    home = tmp_path / "home"
+
+    shown = _invoke(home, "data", "ingest", str(folder))
+    listed = _invoke(home, "data", "quarantine", "--json")
+
+    assert shown.exit_code == 0, shown.output
+    assert "see the rejected rows with truckflow data quarantine" in " ".join(shown.stdout.split())
+    (row,) = json.loads(listed.stdout)["rows"]
+    assert (row["table"], row["line_no"]) == ("drivers", 8)
+    assert row["reason"].endswith("fix the line and ingest the file again")
 
 
 def test_bad_until_date_is_rejected(tmp_path: Path) -> None:

@@ -28,11 +28,17 @@ def data_lines(path: Path) -> int:
     return path.read_bytes().count(b"\n") - 1
 
 
-def assert_balanced(report: IngestReport) -> None:
+def assert_balanced(report: IngestReport, folder: Path | None = None) -> None:
+    """read = inserted + present + conflicting + quarantined for every file; with ``folder``,
+    also read = the data lines physically in each file of it that was read."""
     for src in report.sources:
         assert src.read == (
             src.inserted + src.already_present + src.conflicting + src.quarantined
         ), src
+        spec = TABLE_SPECS.get(src.table)
+        # A file's own table (not one derived from it, as cities from city weather).
+        if folder is not None and spec is not None and src.source in spec.files:
+            assert src.read == data_lines(folder / src.source), src
 
 
 def _set_line(path: Path, number: int, text: str) -> str:
@@ -62,7 +68,7 @@ def test_a_stray_quote_costs_its_line_only(any_db: Database, small_sample: Path,
 
     report = ingest_directory(any_db, small_sample)
 
-    assert_balanced(report)
+    assert_balanced(report, small_sample)
     (src,) = [s for s in report.sources if s.table == "traffic"]
     assert src.read == data_lines(traffic)
     assert src.quarantined == 2
@@ -73,6 +79,7 @@ def test_a_stray_quote_costs_its_line_only(any_db: Database, small_sample: Path,
     }
     assert set(reasons) == {1500, 2000}
     assert all("does not close on this line" in r for r in reasons.values())
+    assert all(r.endswith("fix the line and ingest the file again") for r in reasons.values())
 
 
 def _rows(db: Database, sql: str) -> list[tuple[object, ...]]:
@@ -89,18 +96,25 @@ def test_an_oversized_field_is_quarantined_by_the_size_setting(
     traffic = small_sample / "traffic_table.csv"
     parts = traffic.read_text().splitlines()[9].split(",")
     _set_line(traffic, 10, ",".join([parts[0], parts[1], parts[2], "9" * 20_000, parts[4]]))
+    # And a 50 MB one (once pyarrow's "straddling object" error), through to the database.
+    parts = traffic.read_text().splitlines()[19].split(",")
+    _set_line(traffic, 20, ",".join([parts[0], parts[1], parts[2], "7" * 50_000_000, parts[4]]))
 
     report = ingest_directory(any_db, small_sample, max_field_bytes=4096)
 
-    assert_balanced(report)
+    assert_balanced(report, small_sample)
     (src,) = [s for s in report.sources if s.table == "traffic"]
-    assert (src.read, src.quarantined) == (data_lines(traffic), 1)
-    ((line, reason, raw),) = _rows(
-        any_db, "SELECT line_no, reason, raw FROM quarantine WHERE table_name='traffic'"
+    assert (src.read, src.quarantined) == (data_lines(traffic), 2)
+    rows = _rows(
+        any_db,
+        "SELECT line_no, reason, raw FROM quarantine WHERE table_name='traffic' ORDER BY line_no",
     )
-    assert line == 10
+    assert [r[0] for r in rows] == [10, 20]
+    (_, reason, _), (_, big_reason, _) = rows
     assert "20,000 bytes, over the limit of 4,096 (setting ingest_max_field_bytes)" in reason
-    assert len(str(raw)) < 3000  # the line is shown, not stored whole
+    assert "50,000,000 bytes, over the limit of 4,096" in big_reason
+    assert reason.endswith("fix the line, or raise the limit, and ingest the file again")
+    assert all(len(str(raw)) < 3000 for _, _, raw in rows)  # the line is shown, not stored whole
 
 
 def test_a_50_mb_field_does_not_stop_the_parser(tmp_path: Path) -> None:
@@ -128,7 +142,7 @@ def test_a_corrected_file_conflicts_and_the_first_row_is_kept(
 
     again = ingest_directory(any_db, small_sample)
 
-    assert_balanced(again)
+    assert_balanced(again, small_sample)
     counts = again.tables()["trucks"]
     assert (counts.read, counts.inserted, counts.conflicting) == (data_lines(trucks), 0, 1)
     assert counts.already_present == data_lines(trucks) - 1
@@ -152,7 +166,7 @@ def test_conflicts_across_files_of_one_run(any_db: Database, small_sample: Path)
 
     report = ingest_directory(any_db, small_sample)
 
-    assert_balanced(report)
+    assert_balanced(report, small_sample)
     (src,) = [
         s
         for s in report.sources
@@ -179,7 +193,7 @@ def test_a_missing_parent_table_stops_the_run_unless_partial(
     assert scalar(any_db, "SELECT count(*) FROM routes") == 0
 
     partial = ingest_directory(any_db, small_sample, partial=True)
-    assert_balanced(partial)
+    assert_balanced(partial, small_sample)
     waiting = (
         partial.tables()["drivers"].quarantined + partial.tables()["truck_schedule"].quarantined
     )
@@ -196,6 +210,7 @@ def test_a_missing_parent_table_stops_the_run_unless_partial(
     shutil.copy(kept, later / "trucks_table.csv")
     report = ingest_directory(any_db, later)
 
+    assert_balanced(report, later)
     assert report.orphans_loaded == {"drivers": 1300, "truck_schedule": 897}
     assert scalar(any_db, "SELECT count(*) FROM quarantine") == 0
     assert scalar(any_db, "SELECT count(*) FROM drivers") == 1300

@@ -1,8 +1,11 @@
-"""Helpers of the fault suite: steppers in processes of their own, and waiting for mid-day."""
+"""Helpers of the fault suite: steppers in processes of their own, waiting for mid-day, a day
+killed at a fault point and rerun."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -10,8 +13,14 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from truckflow.store import connect
+from truckflow.pipeline.records import pipeline_executions
+from truckflow.pipelines.runtime import Runtime
+from truckflow.pipelines.stream import step_days
+from truckflow.settings import Settings
+from truckflow.store import Database, connect
 from truckflow.store.schema import ingest_log, process_locks
+from truckflow.streaming import StreamingClock
+from truckflow.streaming.tables import batch_predictions
 
 
 def stepper(
@@ -70,3 +79,38 @@ def wait_mid_day(url: str, proc: subprocess.Popen[bytes], runs_before: int) -> N
     finally:
         db.dispose()
     raise AssertionError("the stepper never reached the middle of its day")
+
+
+def _state(db: Database) -> tuple[list[str], int, dt.date | None]:
+    """(execution statuses, stored predictions, the clock's day)."""
+    with db.engine.connect() as conn:
+        statuses = conn.execute(sa.select(pipeline_executions.c.status)).scalars().all()
+        predictions = conn.execute(
+            sa.select(sa.func.count()).select_from(batch_predictions)
+        ).scalar_one()
+    return list(statuses), int(predictions), StreamingClock(db).status().current_day
+
+
+def kill_then_rerun(home: Path, data: Path, url: str, point: str) -> Database:
+    """Kill the day at ``point`` (checked: it died by SIGKILL there, the day not closed), rerun
+    it; the database after the rerun."""
+    killed = stepper(home, data, db_url=url, TRUCKFLOW_FAULT_POINT=point)
+    _, err = killed.communicate(timeout=300)
+    assert killed.returncode == -signal.SIGKILL, err.decode()
+    db = connect(url)
+    statuses, predictions, killed_day = _state(db)
+    assert "executing" in statuses  # dead without a word: nothing marked it
+    assert killed_day is not None  # the clock started on the day, not advanced past it
+    assert (predictions > 0) == (point == "day.after_predictions")  # killed after that work
+    # The rerun in this process: the same work as ``stream step``, without a second start-up.
+    settings = Settings(
+        home=home,
+        database_url=url,
+        streaming_retrain_trials=2,
+        streaming_retrain_families="logistic_regression",
+    )
+    with Runtime.open(settings) as runtime:
+        step_days(runtime, 1, data=data)
+    statuses, _, day = _state(db)
+    assert "executing" not in statuses and day == killed_day + dt.timedelta(days=1)
+    return db

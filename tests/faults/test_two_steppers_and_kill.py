@@ -7,6 +7,7 @@ import re
 import signal
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 from fault_world import ingest_runs, stepper, wait_mid_day
@@ -34,18 +35,16 @@ def _events(url: str, kind: str) -> list[str]:
 
 
 def test_a_second_stepper_is_refused_and_a_killed_one_leaves_nothing_behind(
-    stream_world: tuple[Path, Path], tmp_path: Path
+    stream_world: tuple[Path, Path], clean_day: dict[str, pd.DataFrame], tmp_path: Path
 ) -> None:
     data, template = stream_world
-    clean, busy = tmp_path / "clean", tmp_path / "busy"
-    for home in (clean, busy):
-        fresh_home(template, home)
+    busy = tmp_path / "busy"
+    fresh_home(template, busy)
     url = f"sqlite:///{busy / 'truckflow.db'}"
-    assert stepper(clean, data).wait(timeout=240) == 0
 
     pause = tmp_path / "pause"
     pause.touch()
-    first = stepper(busy, data, TRUCKFLOW_STREAMING_PAUSE_FILE=str(pause))
+    first = stepper(busy, data, TRUCKFLOW_FAULT_POINT=f"day.after_ingest:pause={pause}")
     wait_mid_day(url, first, ingest_runs(url))
 
     second = stepper(busy, data)
@@ -72,9 +71,7 @@ def test_a_second_stepper_is_refused_and_a_killed_one_leaves_nothing_behind(
     try:
         with db.engine.connect() as conn:
             statuses = conn.execute(sa.select(pipeline_executions.c.status)).scalars().all()
-        clean_db = connect(f"sqlite:///{clean / 'truckflow.db'}")
         assert "executing" not in statuses
-        assert_same(dump(clean_db), dump(db))
-        clean_db.dispose()
+        assert_same(clean_day, dump(db))
     finally:
         db.dispose()

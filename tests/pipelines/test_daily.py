@@ -185,7 +185,7 @@ def test_sigkill_in_the_middle_of_a_day_then_rerun_equals_a_clean_run(
     assert _cli(crashed, data).wait(timeout=240) == 0
     pause = tmp_path / "pause"
     pause.touch()
-    proc = _cli(crashed, data, TRUCKFLOW_STREAMING_PAUSE_FILE=str(pause))
+    proc = _cli(crashed, data, TRUCKFLOW_FAULT_POINT=f"day.after_ingest:pause={pause}")
     deadline = time.monotonic() + 120
     # Day 2's schedules are committed and the step waits before its ground truth: kill it there.
     while _streaming_trips(crashed) == 0 and time.monotonic() < deadline:

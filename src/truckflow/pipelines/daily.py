@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+from truckflow.faults import fault_point
 from truckflow.pipeline import (
     CachePolicy,
     Parameter,
@@ -73,20 +74,24 @@ def ingest(day: str, first_day: str, data: str, context: StepContext) -> dict[st
 def features(
     day: str, first_day: str, ingested: dict[str, Any], context: StepContext
 ) -> dict[str, Any]:
-    return _with_db(
+    out = _with_db(
         context,
         lambda db: daily_steps.fill_day_features(db, context.settings, _day(first_day), _day(day)),
     )
+    fault_point("day.after_features")
+    return out
 
 
 @step(cache=False)
 def predict(
     day: str, first_day: str, features: dict[str, Any], context: StepContext
 ) -> dict[str, Any]:
-    return _with_db(
+    out = _with_db(
         context,
         lambda db: daily_steps.predict_day(db, context.settings, _day(first_day), _day(day)),
     )
+    fault_point("day.after_predictions")
+    return out
 
 
 @step(cache=False)

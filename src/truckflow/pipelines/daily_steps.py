@@ -10,7 +10,6 @@ clock in one transaction, last: a day either counts as done or is redone complet
 from __future__ import annotations
 
 import datetime as dt
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from truckflow.data.ingest import apply_ground_truth, ingest_frames
+from truckflow.faults import fault_point
 from truckflow.features.definition import FEATURE_SET_VERSION
 from truckflow.features.fill import MISSING, fill_features, load_features, update_labels
 from truckflow.monitoring.intervals import f1_interval
@@ -63,13 +63,6 @@ def read_sources(folder: Path, *, with_forecasts: bool = True) -> StreamingSourc
             raise StreamingError(f"streaming source {source}: file {path} not found")
         frames[source] = pd.read_csv(path, nrows=None if source == "schedule" else 0)
     return StreamingSources.from_frames(**frames)
-
-
-def _hold(settings: Settings) -> None:
-    """The crash tests' hook: wait while the pause file exists (the test kills us there)."""
-    pause = settings.streaming_pause_file
-    while pause is not None and pause.exists():
-        time.sleep(0.05)
 
 
 def _history_part(sources: StreamingSources, boundary: dt.date) -> dict[str, pd.DataFrame]:
@@ -120,7 +113,7 @@ def ingest_day(
     # Rows the day's batch had wrong are told (data_quality.failed) with their quarantine.
     sink = Notifications.open(settings, db).sink
     report = ingest_frames(db, frames, source=f"stream {day.isoformat()}", sink=sink)
-    _hold(settings)
+    fault_point("day.after_ingest")
     labels = apply_ground_truth(
         db,
         batch.labels[["truck_id", "departure_date", "delay"]],

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from truckflow.faults import fault_point
 from truckflow.features.definition import FEATURE_SET_VERSION
 from truckflow.pipeline import (
     CachePolicy,
@@ -61,10 +62,12 @@ def load_window(
         str(context.work_dir),
         feature_version,
     )
-    return {
+    stored = {
         **{k: v for k, v in out.items() if k != "path"},
         "features": context.artifacts.put_file(out["path"]),
     }
+    fault_point("training.after_load")
+    return stored
 
 
 @step
@@ -116,7 +119,9 @@ def train(
 @step
 def select(candidates: list[dict[str, Any]]) -> dict[str, Any]:
     trained = [c for c in candidates if not c.get("skipped")]
-    return stages.select_best(trained)
+    best = stages.select_best(trained)
+    fault_point("training.after_candidates")
+    return best
 
 
 @step
@@ -220,6 +225,7 @@ def register(
         execution_id=context.execution_id,
     )
     announce_registered(settings, registry.model_name, registered)
+    fault_point("training.after_register")
     return registered
 
 

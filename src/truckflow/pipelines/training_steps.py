@@ -87,8 +87,9 @@ def register_candidate(
         execution_id=execution_id,
         artifacts=[*(Path(p) for p in evaluation["plots"]), Path(evaluation["report"])],
         signature=None if contract is None else contract.signature(),
-        # The candidate's artifact (content-addressed; a resumed execution reuses it) and its
-        # window: a rerun after a crash in registration finishes that version, never a second.
+        # The candidate's content and its window: a rerun after a crash in registration (a
+        # resumed execution, whose scratch folder is another) finishes that version, never a
+        # second.
         idempotency_key=_registration_key(candidate["model_path"], data_window, feature_version),
         parent_run_id=parent,
     )
@@ -103,7 +104,9 @@ def register_candidate(
 
 
 def _registration_key(model_path: str, data_window: str, feature_version: str) -> str:
-    text = f"{model_path}|{data_window}|{feature_version}"
+    """By the model file's bytes, not its path: the path is the execution's scratch copy."""
+    content = hashlib.sha256(Path(model_path).read_bytes()).hexdigest()
+    text = f"{content}|{data_window}|{feature_version}"
     return hashlib.sha256(text.encode()).hexdigest()[:40]
 
 

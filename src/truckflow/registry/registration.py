@@ -16,6 +16,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from truckflow.faults import fault_point
+
 __all__ = ["KEY_TAG", "PLANNED_TAGS", "create_version", "plan", "resume_registration"]
 
 KEY_TAG = "truckflow.registration_key"
@@ -30,6 +32,7 @@ def create_version(
     ``resume_registration``)."""
     created = client.create_model_version(name, source=source, run_id=run_id)
     version = str(created.version)
+    fault_point("registration.version_created")
     for key, value in tags.items():
         client.set_model_version_tag(name, version, key, value)
     return version
