@@ -23,7 +23,13 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $(STAMP)
 
-install: $(STAMP)  ## create .venv with the pinned dependencies and truckflow itself
+# A venv installed before the flag above gets its bytecode here, once (compileall skips what
+# is compiled already).
+$(VENV)/.bytecode: $(STAMP)
+	$(BIN)/python -m compileall -q -j 0 $(VENV)/lib > /dev/null || echo "some files did not compile; they compile when imported"
+	touch $@
+
+install: $(STAMP) $(VENV)/.bytecode  ## create .venv with the pinned dependencies and truckflow itself
 
 demo: install  ## run the main job on the embedded default (SQLite, local MLflow, local files)
 	$(BIN)/truckflow demo
