@@ -34,8 +34,23 @@ WALL_CLOCK = {"created_at", "updated_at", "computed_at", "label_updated_at", "id
 WALL_CLOCK |= {"html_path", "json_path"}
 
 
+# Prepared worlds of this test session, by (scenario, shift week): the streaming tests, the fault
+# suite and the quirks test ask for the same one, and preparing it costs ~15 s of CPU.
+_PREPARED: dict[tuple[str, int | None], tuple[Path, Path]] = {}
+
+
 def prepare(base: Path, scenario: str = "none", shift_week: int | None = None) -> tuple[Path, Path]:
-    """(world folder, template home)."""
+    """(world folder, template home), made under ``base`` the first time in the session; later
+    calls for the same scenario get those folders (tests read the world and copy the template
+    with ``fresh_home``, never write either)."""
+    key = (scenario, shift_week)
+    if key in _PREPARED and all(p.is_dir() for p in _PREPARED[key]):
+        return _PREPARED[key]
+    _PREPARED[key] = _prepare(base, scenario, shift_week)
+    return _PREPARED[key]
+
+
+def _prepare(base: Path, scenario: str, shift_week: int | None) -> tuple[Path, Path]:
     world = base / "world"
     generate_world(world, seed=3, scale=SCALE, scenario=scenario, shift_week=shift_week)
     home = base / "template"

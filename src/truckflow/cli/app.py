@@ -9,8 +9,6 @@ import typer
 from truckflow import __version__
 from truckflow.cli.context import state
 from truckflow.cli.output import JSON_OPTION, console, emit, fail_on_errors
-from truckflow.store import connect
-from truckflow.store.migrate import head_revision, upgrade
 
 __all__ = ["app", "main"]
 
@@ -46,6 +44,9 @@ def init(as_json: bool = JSON_OPTION) -> None:
     Example: [bold]truckflow init[/] or [bold]truckflow --db postgresql://postgres@127.0.0.1/tf init[/]
     """
     with fail_on_errors(as_json):
+        from truckflow.store import connect
+        from truckflow.store.migrate import head_revision, upgrade
+
         settings = state.settings()
         db = connect(settings)
         revision = upgrade(db)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from truckflow.cli.output import JSON_OPTION, console, emit, err_console, fail_on_errors
-from truckflow.data.generate import SCENARIOS, GenerateReport, generate_world
+from truckflow.data.generate import SCENARIOS
+
+if TYPE_CHECKING:
+    from truckflow.data.generate import GenerateReport
 
 __all__ = ["generate"]
 
@@ -75,6 +78,8 @@ def _run(
     quirks: bool,
     progress: Any,
 ) -> GenerateReport:
+    from truckflow.data.generate import generate_world
+
     return generate_world(
         out,
         seed=seed,

@@ -12,8 +12,6 @@ from rich.table import Table
 
 from truckflow.cli.context import state
 from truckflow.cli.output import JSON_OPTION, console, emit, err_console, fail_on_errors
-from truckflow.store import connect
-from truckflow.store.migrate import upgrade
 
 __all__ = ["conflicts", "ingest", "quarantine"]
 
@@ -55,6 +53,8 @@ def ingest(
 
     from truckflow.data.ingest import ingest_directory
     from truckflow.notify import Notifications
+    from truckflow.store import connect
+    from truckflow.store.migrate import upgrade
 
     last_day = _parse_day(until)
     with fail_on_errors(as_json):
@@ -162,6 +162,8 @@ def quarantine(
         quarantine_counts,
         retry_quarantine,
     )
+    from truckflow.store import connect
+    from truckflow.store.migrate import upgrade
 
     with fail_on_errors(as_json):
         db = connect(state.settings())
@@ -203,6 +205,8 @@ def conflicts(
     Example: [bold]truckflow data conflicts --table city_weather --json[/]
     """
     from truckflow.data.ingest.rejects import list_conflicts
+    from truckflow.store import connect
+    from truckflow.store.migrate import upgrade
 
     with fail_on_errors(as_json):
         db = connect(state.settings())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from pydantic import SecretStr
@@ -10,9 +10,9 @@ from rich.table import Table
 
 from truckflow.cli.context import state
 from truckflow.cli.output import JSON_OPTION, console, emit, fail_on_errors
-from truckflow.notify import Notifications, load_config
-from truckflow.store import connect
-from truckflow.store.migrate import upgrade
+
+if TYPE_CHECKING:
+    from truckflow.notify import Notifications
 
 __all__ = ["app"]
 
@@ -23,6 +23,10 @@ app = typer.Typer(
 
 
 def _open() -> Notifications:
+    from truckflow.notify import Notifications
+    from truckflow.store import connect
+    from truckflow.store.migrate import upgrade
+
     settings = state.settings()
     db = connect(settings)
     upgrade(db)  # idempotent: the outbox table must exist before anything is written
@@ -117,6 +121,8 @@ def channels(as_json: bool = JSON_OPTION) -> None:
     Example: [bold]truckflow notify channels --json[/]
     """
     with fail_on_errors(as_json):
+        from truckflow.notify import load_config
+
         result = load_config(state.settings()).public()
 
     def render(r: dict[str, Any]) -> None:

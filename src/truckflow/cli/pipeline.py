@@ -5,25 +5,16 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
 
 from truckflow.cli.context import state
 from truckflow.cli.output import JSON_OPTION, console, emit, fail_on_errors
-from truckflow.pipeline import (
-    ExecutionResult,
-    PipelineError,
-    get_execution,
-    get_pipeline,
-    list_executions,
-    pipeline_names,
-)
-from truckflow.pipeline.registry import load_pipeline_modules
-from truckflow.pipelines.runtime import Runtime
-from truckflow.store import connect
-from truckflow.store.migrate import upgrade
+
+if TYPE_CHECKING:
+    from truckflow.pipeline import ExecutionResult
 
 __all__ = ["app"]
 
@@ -35,6 +26,8 @@ _DOMAIN_PIPELINES = "truckflow.pipelines"
 def _load() -> None:
     """Import the modules that register pipelines: the domain package when present, and the
     settings' extra modules."""
+    from truckflow.pipeline.registry import load_pipeline_modules
+
     modules = list(state.settings().pipeline_modules)
     if importlib.util.find_spec(_DOMAIN_PIPELINES) is not None:
         modules.insert(0, _DOMAIN_PIPELINES)
@@ -42,6 +35,8 @@ def _load() -> None:
 
 
 def _parse_parameters(pairs: list[str]) -> dict[str, str]:
+    from truckflow.pipeline import PipelineError
+
     out: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
@@ -58,6 +53,8 @@ def list_(as_json: bool = JSON_OPTION) -> None:
     Example: [bold]truckflow pipeline list --json[/]
     """
     with fail_on_errors(as_json):
+        from truckflow.pipeline import get_pipeline, pipeline_names
+
         _load()
         result = []
         for name in pipeline_names():
@@ -92,6 +89,8 @@ def show(
     Example: [bold]truckflow pipeline show example --mermaid[/]
     """
     with fail_on_errors(as_json):
+        from truckflow.pipeline import get_pipeline
+
         _load()
         p = get_pipeline(name)
     if mermaid:
@@ -164,6 +163,8 @@ def run(
     Example: [bold]truckflow pipeline run example -p size=50 --runner dask[/]
     """
     with fail_on_errors(as_json):
+        from truckflow.pipelines.runtime import Runtime
+
         _load()
         with Runtime.open(state.settings()) as runtime:
             result = runtime.run(
@@ -189,7 +190,9 @@ def executions(
     """
     with fail_on_errors(as_json):
         from truckflow.notify import Notifications
-        from truckflow.pipeline import mark_interrupted
+        from truckflow.pipeline import list_executions, mark_interrupted
+        from truckflow.store import connect
+        from truckflow.store.migrate import upgrade
 
         settings = state.settings()
         db = connect(settings)
@@ -224,6 +227,10 @@ def describe(execution_id: str, as_json: bool = JSON_OPTION) -> None:
     Example: [bold]truckflow pipeline describe 3f2a...-... --json[/]
     """
     with fail_on_errors(as_json):
+        from truckflow.pipeline import get_execution
+        from truckflow.store import connect
+        from truckflow.store.migrate import upgrade
+
         db = connect(state.settings())
         upgrade(db)
         result = get_execution(db, execution_id)
@@ -242,6 +249,8 @@ def resume(
     Example: [bold]truckflow pipeline resume 3f2a...-...[/]
     """
     with fail_on_errors(as_json):
+        from truckflow.pipelines.runtime import Runtime
+
         _load()
         with Runtime.open(state.settings()) as runtime:
             result = runtime.resume(execution_id, runner=runner, scheduler=scheduler)
@@ -256,6 +265,8 @@ def stop(execution_id: str, as_json: bool = JSON_OPTION) -> None:
     """
     with fail_on_errors(as_json):
         from truckflow.pipeline import request_stop
+        from truckflow.store import connect
+        from truckflow.store.migrate import upgrade
 
         db = connect(state.settings())
         upgrade(db)

@@ -5,11 +5,24 @@ streaming counterparts, deterministic for a seed, with a delay label from a beli
 process and scenarios that change the streaming weeks.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from truckflow.data.generate.calendar import Calendar
-from truckflow.data.generate.dirt import DirtRates
 from truckflow.data.generate.errors import GenerateError
 from truckflow.data.generate.scenarios import SCENARIOS, ScenarioSpec, resolve_scenario
-from truckflow.data.generate.world import FILES, MANIFEST, GenerateReport, Progress, generate_world
+
+if TYPE_CHECKING:
+    from truckflow.data.generate.dirt import DirtRates
+    from truckflow.data.generate.world import (
+        FILES,
+        MANIFEST,
+        GenerateReport,
+        Progress,
+        generate_world,
+    )
 
 __all__ = [
     "FILES",
@@ -24,3 +37,23 @@ __all__ = [
     "generate_world",
     "resolve_scenario",
 ]
+
+# The world's modules pull in pandas and scipy (seconds at start); the CLI only needs the
+# scenario names for its help, so they load on first use.
+_LAZY = {
+    "DirtRates": "dirt",
+    "FILES": "world",
+    "MANIFEST": "world",
+    "GenerateReport": "world",
+    "Progress": "world",
+    "generate_world": "world",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
