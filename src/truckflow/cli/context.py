@@ -21,6 +21,10 @@ class _State:
         # The projects' own processes never phone home, whatever the user's environment says.
         os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
         os.environ.setdefault("DO_NOT_TRACK", "1")
+        if not debug:
+            from truckflow.cli.quiet import quiet_third_party
+
+            quiet_third_party()
         if database_url is not None:
             _warn_on_password(database_url)
         self._overrides = {
