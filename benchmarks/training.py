@@ -23,6 +23,7 @@ import pandas as pd
 from truckflow.features import compute_features, read_course_csvs
 from truckflow.training import FAMILIES, stages
 
+
 def time_pipeline(features: pd.DataFrame, args: argparse.Namespace) -> None:
     """The ``training`` pipeline on the engine, cold then re-run unchanged (all cached)."""
     from truckflow.features.fill import register_feature_set, store_features

@@ -129,8 +129,8 @@ def _workflow(name: str) -> dict[str, Any]:
 def _no_stray_files(workspace: Path, made: set[str]) -> None:
     """Nothing but what the job's commands name is left beside the checkout's own files."""
     assert not (workspace / "mlruns").exists()
-    fresh = set(os.listdir(checkout(workspace.parent / "pristine")))
-    assert set(os.listdir(workspace)) - fresh == made
+    fresh = {p.name for p in checkout(workspace.parent / "pristine").iterdir()}
+    assert {p.name for p in workspace.iterdir()} - fresh == made
     shutil.rmtree(workspace.parent / "pristine")
 
 
@@ -155,9 +155,9 @@ def test_release_workflow_in_fresh_checkouts(
     _no_stray_files(workspace, {".truckflow"})
 
     home = workspace / ".truckflow"
-    assert set(os.listdir(home)) <= set(RESET_PATHS)  # what --reset removes is all there is
+    assert {p.name for p in home.iterdir()} <= set(RESET_PATHS)  # --reset removes all there is
     reset_home(Settings(home=home))
-    assert os.listdir(home) == []
+    assert list(home.iterdir()) == []
 
 
 def test_ci_training_smoke_job_in_a_fresh_checkout(

@@ -38,7 +38,6 @@ __all__ = [
 ]
 
 
-
 class _Console(Console):
     """Tables wrap a value that does not fit over lines instead of cutting it with an ellipsis:
     at 80 columns Rich showed dates and windows as ``2019-02…``."""
