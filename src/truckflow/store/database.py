@@ -32,9 +32,10 @@ class StoreError(TruckflowError):
     """The operational database could not be reached, migrated or written."""
 
 
-class SchemaMissingError(StoreError):
+class SchemaMissingError(StoreError, sa.exc.SQLAlchemyError):
     """A table truckflow reads or writes does not exist: the database was never initialised
-    or is older than this truckflow."""
+    or is older than this truckflow. Also an SQLAlchemy error, so that the code that names
+    its object around a failed statement (the outbox, the feature store) still does."""
 
 
 def _missing_table(backend: str, error: BaseException) -> bool:
@@ -62,7 +63,7 @@ def _explain_missing_schema(url: URL) -> Any:
                 f"the database {safe} has no truckflow schema yet, or an older one ({first})",
                 hint="run `truckflow init`, or from Python truckflow.store.migrate.upgrade(db)"
                 " (Runtime.open does it)",
-            ) from context.original_exception
+            ) from None  # the driver's words are in the message; the cause is not unavailability
 
     return on_error
 
