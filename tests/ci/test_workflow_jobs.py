@@ -10,9 +10,10 @@ artifact is downloaded.
 
 Cheaper than on GitHub, and why: the world is generated at scale 0.01 instead of 0.05 and the
 tuner runs 1 trial instead of 5 (the same commands, fewer rows and trials); the ``Install``
-steps are skipped (this environment is the pinned one). The ``ci`` workflow's lint and tests
-jobs are checked in the next module's way (tests/ci/test_workflows.py) and by running the
-course-sample tests in the checkout, not the whole suite inside itself.
+steps are skipped (this environment is the pinned one). Of the ``ci`` workflow's ``checks``
+job, ruff runs in the checkout (mypy and import-linter take minutes on a cold cache; ``make
+check`` runs them); of its ``tests`` job, the tests that read the course sample run in the
+checkout, not the whole suite inside itself.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from truckflow.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
+SAMPLED = ["tests/features/test_course_sample.py", "tests/data/test_ingest_course.py"]
 CHEAPER = {"--scale 0.05": "--scale 0.01", "n_trials=5": "n_trials=1"}
 
 pytestmark = pytest.mark.slow
@@ -168,3 +170,19 @@ def test_ci_training_smoke_job_in_a_fresh_checkout(
     job.run(monkeypatch)
     assert json.loads(job.printed[-1])["versions"][0]["version"] == "1"
     _no_stray_files(workspace, {".truckflow", "world"})
+
+
+def test_ci_checks_and_tests_jobs_in_a_fresh_checkout(tmp_path: Path) -> None:
+    workspace = checkout(tmp_path / "runner" / "repo")
+    tools = Path(sys.executable).parent
+    env = {**os.environ, "PYTHONPATH": str(workspace / "src")}  # the checkout's own code
+    for command in (
+        [str(tools / "ruff"), "check", "."],
+        [str(tools / "ruff"), "format", "--check", "."],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "sqlite", *SAMPLED],
+    ):
+        done = subprocess.run(
+            command, cwd=workspace, env=env, capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, f"{command}\n{done.stdout}\n{done.stderr}"
+    assert " passed" in done.stdout
