@@ -22,20 +22,20 @@ def test_ingest_frames_validates_and_is_idempotent(any_db: Database, small_sampl
     schedule = _schedule(small_sample)
     (small_sample / "truck_schedule_table.csv").unlink()
     ingest_directory(any_db, small_sample)
-    day = schedule[schedule["departure_date"].str.startswith("2019-01-04")].head(50).copy()
+    day = schedule[schedule["departure_date"].str.startswith("2019-01-07")].head(50).copy()
     day.loc[day.index[3], "route_id"] = "R-nowhere"
     day = pd.concat([day, day.iloc[[10]]], ignore_index=True)  # the same trip sent twice
 
-    first = ingest_frames(any_db, {"truck_schedule": day}, source="stream-2019-01-04")
-    again = ingest_frames(any_db, {"truck_schedule": day}, source="stream-2019-01-04")
+    first = ingest_frames(any_db, {"truck_schedule": day}, source="stream-2019-01-07")
+    again = ingest_frames(any_db, {"truck_schedule": day}, source="stream-2019-01-07")
 
     # The trip sent twice is the same row twice: already present, not a fault.
     (src,) = first.sources
     counts = (src.read, src.inserted, src.already_present, src.conflicting, src.quarantined)
-    assert counts == (51, 49, 1, 0, 1)
+    assert counts == (29, 27, 1, 0, 1)  # the sample has 28 trips that day
     (src,) = again.sources
     counts = (src.read, src.inserted, src.already_present, src.conflicting, src.quarantined)
-    assert counts == (51, 0, 50, 0, 1)
+    assert counts == (29, 0, 28, 0, 1)
     with any_db.engine.connect() as conn:
         rows = conn.execute(
             sa.text(
@@ -45,9 +45,9 @@ def test_ingest_frames_validates_and_is_idempotent(any_db: Database, small_sampl
         ).all()
         stored = conn.execute(sa.text("SELECT count(*) FROM truck_schedule")).scalar_one()
     assert [tuple(r) for r in rows] == [
-        (4, "route_id: 'R-nowhere' not in routes", "stream-2019-01-04"),
+        (4, "route_id: 'R-nowhere' not in routes", "stream-2019-01-07"),
     ]
-    assert stored == 49
+    assert stored == 27
 
 
 def test_ingest_frames_rejects_unknown_tables_and_missing_columns(db: Database) -> None:
