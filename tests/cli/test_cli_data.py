@@ -52,7 +52,7 @@ def test_ingest_json_balances_and_second_run_inserts_nothing(
                 + counts["conflicting"]
                 + counts["quarantined"]
             ), name
-    assert one["tables"]["truck_schedule"]["inserted"] == 897
+    assert one["tables"]["truck_schedule"]["inserted"] == 63
     assert one["tables"]["city_weather"]["conflicting"] == 24  # one city's second series
     assert two["total"]["inserted"] == 0
     assert two["total"]["already_present"] == one["total"]["inserted"]

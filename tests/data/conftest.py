@@ -35,8 +35,8 @@ def head_lines(source: Path, target: Path, n: int) -> None:
 
 @pytest.fixture
 def small_sample(course_sample: Path, tmp_path: Path) -> Path:
-    """The course slice with its three big files cut short (whole trips, weather, traffic of
-    the first days); the small files are copied whole."""
+    """The course sample with its city weather cut to the first day (every city, duplicates
+    included); the other files are copied whole (the heads below are the whole files)."""
     out = tmp_path / "small_sample"
     out.mkdir()
     for name in ("trucks_table.csv", "drivers_table.csv", "routes_table.csv"):
@@ -48,7 +48,7 @@ def small_sample(course_sample: Path, tmp_path: Path) -> Path:
     first_day = [line for line in lines[1:] if line.split(b",")[1] == b"2019-01-01"]
     (out / "city_weather.csv").write_bytes(b"".join([lines[0], *first_day]))
     head_lines(course_sample / "routes_weather.csv", out / "routes_weather.csv", 3_000)
-    head_lines(course_sample / "traffic_table.csv", out / "traffic_table.csv", 3_000)
+    head_lines(course_sample / "traffic_table.csv", out / "traffic_table.csv", 9_000)
     return out
 
 

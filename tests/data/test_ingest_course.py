@@ -11,15 +11,16 @@ import sqlalchemy as sa
 from truckflow.data.ingest import IngestReport, ingest_directory
 from truckflow.store import Database
 
+# Counted in the trimmed sample's files (tests/fixtures/course_sample/README.md).
 EXPECTED_ROWS = {
-    "trucks": 1300,
-    "drivers": 1300,
-    "cities": 49,
-    "routes": 2352,
-    "city_weather": 19200 - 384,  # 384 later rows of (city_id, date, hour) with other values
-    "route_weather": 48960,
-    "traffic": 293760,
-    "truck_schedule": 897,
+    "trucks": 223,
+    "drivers": 223,
+    "cities": 8,
+    "routes": 56,
+    "city_weather": 1728 - 192,  # 192 later rows of (city_id, date, hour) with other values
+    "route_weather": 1350,
+    "traffic": 8640,
+    "truck_schedule": 63,
 }
 
 
@@ -47,20 +48,20 @@ def test_real_slice_ingests_cleanly_with_its_quirks(
     # Nothing is quarantined; the second series of one city conflicts with the first (its
     # keys, other values): each rejected row is recorded with the line it lost to.
     assert {t: c.quarantined for t, c in tables.items() if c.quarantined} == {}
-    assert {t: c.conflicting for t, c in tables.items() if c.conflicting} == {"city_weather": 384}
+    assert {t: c.conflicting for t, c in tables.items() if c.conflicting} == {"city_weather": 192}
     recorded = scalar(
         any_db,
         "SELECT count(*) FROM ingest_conflicts WHERE table_name = 'city_weather'"
         " AND kept_from LIKE 'line % of city_weather.csv'",
     )
-    assert recorded == 384
+    assert recorded == 192
 
     # The quirks are kept as data. Blanks in categorical and optional columns are NULL, as many as the files have.
     assert scalar(any_db, "SELECT count(*) FROM drivers WHERE gender IS NULL") == 23
     assert scalar(any_db, "SELECT count(*) FROM drivers WHERE driving_style IS NULL") == 52
     assert scalar(any_db, "SELECT count(*) FROM trucks WHERE fuel_type IS NULL") == 40
     assert scalar(any_db, "SELECT count(*) FROM trucks WHERE load_capacity_pounds IS NULL") == 57
-    assert scalar(any_db, "SELECT count(*) FROM traffic WHERE no_of_vehicles IS NULL") == 143
+    assert scalar(any_db, "SELECT count(*) FROM traffic WHERE no_of_vehicles IS NULL") == 3
     # Dirty but real: a negative experience stays.
     assert scalar(any_db, "SELECT min(experience) FROM drivers") == -8
     # hour stays HHMM; route weather's Date is ts; nanoseconds are parsed away.
@@ -70,12 +71,12 @@ def test_real_slice_ingests_cleanly_with_its_quirks(
         ts = conn.execute(sa.text("SELECT min(ts) FROM route_weather")).scalar_one()
         arrival = conn.execute(
             sa.text(
-                "SELECT estimated_arrival FROM truck_schedule WHERE truck_id = 22653688"
-                " AND route_id = 'R-af4b19be'"
+                "SELECT estimated_arrival FROM truck_schedule WHERE truck_id = 27274345"
+                " AND route_id = 'R-3bdbf899'"
             )
         ).scalar_one()
     assert pd.Timestamp(ts) == pd.Timestamp("2019-01-01 00:00:00")
-    assert pd.Timestamp(arrival) == pd.Timestamp("2019-01-01 15:39:36")
+    assert pd.Timestamp(arrival) == pd.Timestamp("2019-01-01 16:24:36")
 
 
 def test_ingest_twice_changes_nothing(any_db: Database, small_sample: Path, dump) -> None:  # type: ignore[no-untyped-def]

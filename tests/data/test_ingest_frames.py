@@ -27,12 +27,12 @@ def test_ingest_frames_validates_and_is_idempotent(
     schedule = _schedule(small_sample)
     (small_sample / "truck_schedule_table.csv").unlink()
     ingest_directory(any_db, small_sample)
-    day = schedule[schedule["departure_date"].str.startswith("2019-01-04")].head(50).copy()
+    day = schedule[schedule["departure_date"].str.startswith("2019-01-07")].head(50).copy()
     day.loc[day.index[3], "route_id"] = "R-nowhere"
     day = pd.concat([day, day.iloc[[10]]], ignore_index=True)  # the same trip sent twice
 
     sink = Notifications.open(settings, any_db).sink
-    first = ingest_frames(any_db, {"truck_schedule": day}, source="stream-2019-01-04", sink=sink)
+    first = ingest_frames(any_db, {"truck_schedule": day}, source="stream-2019-01-07", sink=sink)
     # The rejected row is told: data_quality.failed, written with the quarantine.
     with any_db.engine.connect() as conn:
         told = conn.execute(
@@ -45,8 +45,8 @@ def test_ingest_frames_validates_and_is_idempotent(
             "warning",
             {
                 "table": "truck_schedule",
-                "source": "stream-2019-01-04",
-                "rows_checked": 51,
+                "source": "stream-2019-01-07",
+                "rows_checked": 29,  # the 28 trips of 01-07, one sent twice
                 "rows_failed": 1,
                 "rows_quarantined": 1,
                 "failed_checks": ["route_id: 'R-nowhere' not in routes"],
@@ -54,15 +54,15 @@ def test_ingest_frames_validates_and_is_idempotent(
             },
         )
     ]
-    again = ingest_frames(any_db, {"truck_schedule": day}, source="stream-2019-01-04")
+    again = ingest_frames(any_db, {"truck_schedule": day}, source="stream-2019-01-07")
 
     # The trip sent twice is the same row twice: already present, not a fault.
     (src,) = first.sources
     counts = (src.read, src.inserted, src.already_present, src.conflicting, src.quarantined)
-    assert counts == (51, 49, 1, 0, 1)
+    assert counts == (29, 27, 1, 0, 1)  # the sample has 28 trips that day
     (src,) = again.sources
     counts = (src.read, src.inserted, src.already_present, src.conflicting, src.quarantined)
-    assert counts == (51, 0, 50, 0, 1)
+    assert counts == (29, 0, 28, 0, 1)
     with any_db.engine.connect() as conn:
         rows = conn.execute(
             sa.text(
@@ -72,9 +72,9 @@ def test_ingest_frames_validates_and_is_idempotent(
         ).all()
         stored = conn.execute(sa.text("SELECT count(*) FROM truck_schedule")).scalar_one()
     assert [tuple(r) for r in rows] == [
-        (4, "route_id: 'R-nowhere' not in routes", "stream-2019-01-04"),
+        (4, "route_id: 'R-nowhere' not in routes", "stream-2019-01-07"),
     ]
-    assert stored == 49
+    assert stored == 27
 
 
 def test_ingest_frames_rejects_unknown_tables_and_missing_columns(db: Database) -> None:

@@ -13,9 +13,9 @@ from truckflow.features import compute_features, read_course_csvs
 def test_course_sample_features_match_a_by_hand_computation(course_sample: Path) -> None:
     inputs = read_course_csvs(course_sample)
     result = compute_features(inputs)
-    assert len(result.features) + len(result.waiting) == 897
-    assert result.waiting.empty  # the slice carries forecasts up to 2019-01-16
-    trip = result.features.iloc[123]
+    assert len(result.features) + len(result.waiting) == 63
+    assert result.waiting.empty  # the sample carries forecasts past the last arrival
+    trip = result.features.iloc[39]  # arrives after midnight, near the end of the forecasts
     route = inputs.routes.set_index("route_id").loc[trip["route_id"]]
     dep, arr = trip["departure_date"], trip["estimated_arrival"]
 

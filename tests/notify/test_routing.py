@@ -128,6 +128,13 @@ def test_defaults_send_info_to_file_and_warnings_to_log(settings: Settings) -> N
     assert load_config(settings).source == "built-in defaults"
 
 
+def test_waiting_trips_are_not_a_second_terminal_line_each_day(settings: Settings) -> None:
+    """The day's summary line counts the waiting trips; their event goes to the file only."""
+    waiting = features_waiting("2019-02-16", trips=41)
+    assert waiting.severity == Severity.INFO
+    assert _names(settings, waiting) == ["file"]
+
+
 def test_sink_writes_one_row_per_routed_channel(settings: Settings, db: Database) -> None:
     settings.ensure_home()
     (settings.home / "notify.toml").write_text(RULES, encoding="utf-8")

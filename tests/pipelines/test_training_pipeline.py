@@ -146,13 +146,13 @@ def test_training_pipeline_runs_on_the_real_course_slice(
         "families": "xgboost",
         "n_trials": 1,
         "min_f1": 0.0,
-        "train_end": "2019-01-05",
+        "train_end": "2019-01-04",
         "validation_end": "2019-01-07",
     }
     with LocalRunner(settings, db=db) as runner:
         result = runner.run(training_pipeline(), parameters)
     assert result.status == "succeeded", result.error
-    assert result.outputs["split"]["sizes"] == {"train": 516, "validation": 82, "test": 299}
+    assert result.outputs["split"]["sizes"] == {"train": 28, "validation": 7, "test": 28}
     version = ModelRegistry.from_settings(settings).get(result.outputs["register"]["version"])
     assert version.tags["family"] == "xgboost"
     last = features["estimated_arrival"].max()

@@ -21,6 +21,12 @@ class _State:
         # The projects' own processes never phone home, whatever the user's environment says.
         os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
         os.environ.setdefault("DO_NOT_TRACK", "1")
+        if not debug:
+            from truckflow.cli.quiet import quiet_third_party
+
+            quiet_third_party()
+        if database_url is not None:
+            _warn_on_password(database_url)
         self._overrides = {
             k: v for k, v in {"home": home, "database_url": database_url}.items() if v is not None
         }
@@ -30,6 +36,23 @@ class _State:
         if self._settings is None:
             self._settings = Settings(**self._overrides)
         return self._settings
+
+
+def _warn_on_password(url: str) -> None:
+    """A password in an argument is visible to every user of the machine (ps, /proc)."""
+    import sys
+    from urllib.parse import urlsplit
+
+    try:
+        password = urlsplit(url).password
+    except ValueError:  # a malformed URL is the database layer's error to report
+        return
+    if password:
+        print(
+            "warning: the password given in --db is visible to other users of this machine"
+            " (ps); set TRUCKFLOW_DATABASE_URL in the environment or a .env file instead",
+            file=sys.stderr,
+        )
 
 
 state = _State()

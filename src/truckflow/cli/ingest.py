@@ -39,6 +39,12 @@ def ingest(
         help="Load what can be loaded when a table others refer to (trucks, routes, city"
         " weather) is missing; the rows that refer to it wait in quarantine.",
     ),
+    history_only: bool = typer.Option(
+        False,
+        "--history-only",
+        help="Leave out the streaming_* files (a generated world's future, labels included):"
+        " the streaming simulation sends them day by day.",
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Validate and load the course's CSV files (and streaming files) into the database.
@@ -47,7 +53,8 @@ def ingest(
     a row with other values is counted as conflicting and recorded; a file that is not course
     CSV stops the run and nothing is kept. Running it twice changes nothing.
 
-    Example: [bold]truckflow data ingest ./course_data --until 2019-02-14[/]
+    Example: [bold]truckflow data ingest ./course_data --until 2019-02-14[/], or
+    [bold]truckflow data ingest ./world --history-only[/] before streaming a generated world
     """
     from functools import partial as bind
 
@@ -67,6 +74,7 @@ def ingest(
             db,
             directory,
             until=last_day,
+            historical_only=history_only,
             partial=partial or settings.ingest_partial,
             max_field_bytes=settings.ingest_max_field_bytes,
             sink=notifications.sink,

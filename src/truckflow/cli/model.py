@@ -59,8 +59,8 @@ def list_versions(as_json: bool = JSON_OPTION) -> None:
                 v["approval_status"],
                 ", ".join(v["aliases"]),
                 "" if f1 is None else f"{f1:.3f}",
-                v["created_at"][:19],
-                v["tags"].get("data_window", ""),
+                v["created_at"][:16].replace("T", " "),
+                v["tags"].get("data_window", "").replace("..", " to "),
             )
         console.print(table)
 

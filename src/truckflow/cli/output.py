@@ -37,8 +37,23 @@ __all__ = [
     "to_jsonable",
 ]
 
-console = Console()
-err_console = Console(stderr=True)
+
+class _Console(Console):
+    """Tables wrap a value that does not fit over lines instead of cutting it with an ellipsis:
+    at 80 columns Rich showed dates and windows as ``2019-02…``."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        from rich.table import Table
+
+        for shown in objects:
+            if isinstance(shown, Table):
+                for column in shown.columns:
+                    column.overflow = "fold"
+        super().print(*objects, **kwargs)
+
+
+console = _Console()
+err_console = _Console(stderr=True)
 
 JSON_OPTION = typer.Option(False, "--json", help="Print one machine-readable JSON document.")
 

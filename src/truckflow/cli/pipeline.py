@@ -224,7 +224,9 @@ def executions(
 def describe(execution_id: str, as_json: bool = JSON_OPTION) -> None:
     """Show an execution: each step's status, duration, cache hit or miss reason, attempts, error.
 
-    Example: [bold]truckflow pipeline describe 3f2a...-... --json[/]
+    EXECUTION_ID may be any prefix of the id that names one execution.
+
+    Example: [bold]truckflow pipeline describe 3f2a --json[/]
     """
     with fail_on_errors(as_json):
         from truckflow.pipeline import get_execution

@@ -97,12 +97,20 @@ def reset_home(settings: Any) -> list[str]:
 
 def _forget_mlflow_stores() -> None:
     """MLflow keeps one store per URI for the life of the process; after the store's file is
-    removed, a cached one would still read the deleted database through its open connection."""
+    removed, a cached one would still read the deleted database through its open connection.
+    The SQLAlchemy stores also share one engine per URI across instances: those go too."""
+    from mlflow.store.model_registry.sqlalchemy_store import SqlAlchemyStore as RegistryStore
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore as TrackingStore
     from mlflow.tracking._model_registry.registry import ModelRegistryStoreRegistry
     from mlflow.tracking._tracking_service.registry import TrackingStoreRegistry
 
     TrackingStoreRegistry._get_store_with_resolved_uri.cache_clear()
     ModelRegistryStoreRegistry._get_store_with_resolved_uri.cache_clear()
+    for store in (TrackingStore, RegistryStore):
+        with store._engine_map_lock:
+            for engine in store._engine_map.values():
+                engine.dispose()
+            store._engine_map.clear()
 
 
 # -- data -----------------------------------------------------------------------------------

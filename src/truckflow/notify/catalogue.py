@@ -66,7 +66,8 @@ DEFAULT_SEVERITY: Mapping[EventType, Severity] = {
     EventType.STEP_FAILED: Severity.ERROR,
     EventType.STEP_RETRIED: Severity.WARNING,
     EventType.DATA_QUALITY_FAILED: Severity.WARNING,
-    EventType.FEATURES_WAITING: Severity.WARNING,
+    # The day's summary line already counts waiting trips: the terminal gets no second line.
+    EventType.FEATURES_WAITING: Severity.INFO,
     EventType.DRIFT_DETECTED: Severity.WARNING,
     EventType.MODEL_REGISTERED: Severity.INFO,
     EventType.MODEL_APPROVED: Severity.INFO,

@@ -24,6 +24,7 @@ __all__ = [
     "list_executions",
     "mark_interrupted",
     "request_stop",
+    "resolve_execution_id",
 ]
 
 
@@ -138,8 +139,31 @@ def _execution(row: sa.Row[Any], steps: list[StepResult]) -> ExecutionResult:
     )
 
 
+def resolve_execution_id(conn: sa.Connection, id_or_prefix: str) -> str:
+    """The execution id that ``id_or_prefix`` names: the id itself, or the one id it begins
+    (lists cut ids short, a prefix is what a user copies)."""
+    ids = pipeline_executions.c.id
+    exact = conn.execute(sa.select(ids).where(ids == id_or_prefix)).scalar()
+    if exact is not None or not id_or_prefix:
+        return str(exact if exact is not None else id_or_prefix)
+    escaped = id_or_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    found = conn.execute(
+        sa.select(ids).where(ids.like(f"{escaped}%", escape="\\")).order_by(ids).limit(3)
+    ).scalars()
+    matches = [str(m) for m in found]
+    if len(matches) > 1:
+        shown = ", ".join(matches[:2]) + (", ..." if len(matches) > 2 else "")
+        raise ExecutionNotFoundError(
+            f"execution id prefix {id_or_prefix!r} is ambiguous: it begins {shown};"
+            " give more characters"
+        )
+    return matches[0] if matches else id_or_prefix
+
+
 def get_execution(db: Database, execution_id: str) -> ExecutionResult:
+    """The execution with this id, or with the one id that begins with it."""
     with db.engine.connect() as conn:
+        execution_id = resolve_execution_id(conn, execution_id)
         row = conn.execute(
             sa.select(pipeline_executions).where(pipeline_executions.c.id == execution_id)
         ).first()

@@ -19,7 +19,7 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 from truckflow.errors import TruckflowError
 from truckflow.settings import Settings
 
-__all__ = ["Database", "StoreError", "connect"]
+__all__ = ["Database", "SchemaMissingError", "StoreError", "connect"]
 
 _DRIVERS = {
     "postgresql": "postgresql+psycopg",
@@ -30,6 +30,42 @@ _DRIVERS = {
 
 class StoreError(TruckflowError):
     """The operational database could not be reached, migrated or written."""
+
+
+class SchemaMissingError(StoreError, sa.exc.SQLAlchemyError):
+    """A table truckflow reads or writes does not exist: the database was never initialised
+    or is older than this truckflow. Also an SQLAlchemy error, so that the code that names
+    its object around a failed statement (the outbox, the feature store) still does."""
+
+
+def _missing_table(backend: str, error: BaseException) -> bool:
+    """Whether the driver's error says that a table does not exist (each says it its way)."""
+    if backend == "sqlite":
+        return "no such table" in str(error)
+    if backend == "postgresql":
+        return getattr(error, "sqlstate", None) == "42P01"  # undefined_table
+    return backend == "mysql" and bool(error.args) and error.args[0] == 1146  # ER_NO_SUCH_TABLE
+
+
+def _explain_missing_schema(url: URL) -> Any:
+    """Turn the driver's "no such table" into one error that says how to create the schema."""
+    safe = url.render_as_string(hide_password=True)
+
+    def on_error(context: sa.engine.ExceptionContext) -> None:
+        # The MySQL dialect asks whether a table exists by running DESCRIBE and catching this
+        # very error; it marks that statement so that handlers leave it alone.
+        running = context.execution_context
+        if running is not None and running.execution_options.get("skip_user_error_events"):
+            return
+        if _missing_table(url.get_backend_name(), context.original_exception):
+            first = str(context.original_exception).strip().splitlines()[0]
+            raise SchemaMissingError(
+                f"the database {safe} has no truckflow schema yet, or an older one ({first})",
+                hint="run `truckflow init`, or from Python truckflow.store.migrate.upgrade(db)"
+                " (Runtime.open does it)",
+            ) from None  # the driver's words are in the message; the cause is not unavailability
+
+    return on_error
 
 
 def _normalise(url: str | URL) -> URL:
@@ -100,4 +136,5 @@ def connect(target: Settings | str | URL, *, busy_timeout_ms: int = 30_000) -> D
         raise StoreError(f"cannot use database URL {url.render_as_string()}: {exc}") from exc
     if url.get_backend_name() == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas(busy_timeout_ms))
+    sa.event.listen(engine, "handle_error", _explain_missing_schema(url))
     return Database(engine)

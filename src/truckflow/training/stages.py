@@ -64,22 +64,17 @@ def load_feature_window(
     from truckflow.features.fill import load_features
     from truckflow.store import connect
 
+    first = None if start is None else dt.datetime.fromisoformat(start)
+    bound = None if end is None else dt.datetime.fromisoformat(end)
     db = connect(db_url)
     try:
         frame = load_features(
-            db,
-            None if start is None else dt.datetime.fromisoformat(start),
-            None if end is None else dt.datetime.fromisoformat(end),
-            version=feature_version,
-            by="estimated_arrival",
-            labelled_only=True,
+            db, first, bound, version=feature_version, by="estimated_arrival", labelled_only=True
         )
+        if frame.empty:
+            raise _no_features_error(db, first, bound, feature_version)
     finally:
         db.dispose()
-    if frame.empty:
-        raise TrainingError(
-            f"no labelled trips of feature version {feature_version} arrive in [{start}, {end})"
-        )
     path = _folder(out_dir) / "features.parquet"
     frame.to_parquet(path, index=False)
     arrivals = frame["estimated_arrival"]
@@ -92,6 +87,33 @@ def load_feature_window(
         "requested": f"{start or ''}..{end or ''}",
         "feature_version": feature_version,
     }
+
+
+def _no_features_error(
+    db: Any, first: dt.datetime | None, bound: dt.datetime | None, feature_version: str
+) -> TrainingError:
+    """Why there is nothing to train on, and the command that fixes it when one does."""
+    import sqlalchemy as sa
+
+    window = f"[{first or 'the first'}, {bound or 'the last trip'})"
+    clauses = ["delay IS NOT NULL"]
+    if first is not None:
+        clauses.append("estimated_arrival >= :first")
+    if bound is not None:
+        clauses.append("estimated_arrival < :bound")
+    query = f"SELECT count(*) FROM truck_schedule WHERE {' AND '.join(clauses)}"
+    with db.engine.connect() as conn:
+        labelled = int(conn.execute(sa.text(query), {"first": first, "bound": bound}).scalar_one())
+    what = f"no labelled trips of feature version {feature_version} arrive in {window}"
+    if labelled == 0:
+        return TrainingError(
+            f"{what}: the database has no labelled trips there either;"
+            " load data first: truckflow data ingest FOLDER"
+        )
+    return TrainingError(
+        f"{what}, while {labelled} labelled trips arrive there without stored features;"
+        " compute them first: truckflow features fill"
+    )
 
 
 def split_dataset(
