@@ -12,6 +12,7 @@ from truckflow.pipelines.training import training_pipeline
 from truckflow.registry import PENDING, ModelRegistry
 from truckflow.settings import Settings
 from truckflow.store import Database
+from truckflow.training.calibration import from_tags
 
 FAST = {"families": "logistic_regression,xgboost", "n_trials": 2, "min_f1": 0.5}
 
@@ -36,6 +37,13 @@ def test_training_pipeline_registers_then_gate_fails_with_numbers(
         assert list(elsewhere.iterdir()) == []
         assert version.metrics["test_f1"] == pytest.approx(
             first.outputs["evaluate"]["test_f1"], abs=1e-5
+        )
+        # The chosen model's calibration (fitted on validation) is stored with the version.
+        calibration = from_tags(version.tags)
+        assert calibration.method == first.outputs["calibrate"]["method"]
+        assert calibration.method in ("platt", "isotonic")
+        assert version.metrics["validation_brier_calibrated"] == pytest.approx(
+            first.outputs["calibrate"]["validation_brier_calibrated"], rel=1e-4
         )
 
         # The gate fails: the run fails, saying which condition and with the numbers; the
