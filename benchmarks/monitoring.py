@@ -128,7 +128,7 @@ def week_rows(
     return rows
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", type=float, nargs="+", default=[0.1, 0.3, 1.0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -136,7 +136,7 @@ def main() -> None:
     parser.add_argument(
         "--estimate-scales", type=float, nargs="+", default=[1.0], help="scales to train at"
     )
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     rows: list[WeekRow] = []
     print(
         f"{'scenario':<16}{'scale':>6}{'seed':>5}{'week':>5}{'trips':>7}"
