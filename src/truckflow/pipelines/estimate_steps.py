@@ -10,6 +10,7 @@ and warns (``performance.estimated_drop``) when it falls below the floor on enou
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 import numpy as np
@@ -23,7 +24,7 @@ from truckflow.monitoring.quality import model_quality
 from truckflow.monitoring.report import DriftReport
 from truckflow.notify import catalogue
 from truckflow.notify.service import Notifications
-from truckflow.registry import ModelRegistry
+from truckflow.registry import ModelRegistry, RegistryError
 from truckflow.settings import Settings
 from truckflow.store import Database
 from truckflow.streaming.tables import batch_predictions
@@ -38,6 +39,7 @@ __all__ = [
     "weekly_estimate",
 ]
 
+log = logging.getLogger(__name__)
 # Days back whose realized figures are refreshed: a trip's label comes when it arrives.
 REFRESH_DAYS = 14
 
@@ -49,9 +51,19 @@ def calibrated(settings: Settings, predictions: pd.DataFrame) -> np.ndarray:
     versions = predictions["model_version"].astype(str)
     for version in versions.unique():
         mine = (versions == version).to_numpy()
-        calibrator: Calibrator = from_tags(registry.get(version).tags)
+        calibrator = _calibrator(registry, version)
         out[mine] = calibrator.apply(predictions.loc[mine, "probability"].to_numpy(float))
     return out
+
+
+def _calibrator(registry: ModelRegistry, version: str) -> Calibrator:
+    try:
+        return from_tags(registry.get(version).tags)
+    except RegistryError as exc:
+        # A version gone from the registry still has its predictions: estimated from the raw
+        # scores (said in the log) rather than no estimate at all.
+        log.warning("version %s: no calibration (%s); its raw scores are used", version, exc)
+        return Calibrator("identity")
 
 
 def estimate_frame(settings: Settings, predictions: pd.DataFrame) -> EstimatedPerformance:
