@@ -71,6 +71,17 @@ class Settings(BaseSettings):
         le=1,
         description="Dataset drift when this share of feature columns drifts (course: 0.1).",
     )
+    drift_profile: Literal["adaptive", "evidently"] = Field(
+        default="adaptive",
+        description="Drift thresholds: adaptive (from reference windows of the week's size, "
+        "knows the sample size) or evidently (Evidently's fixed defaults).",
+    )
+    drift_false_alarm_rate: float = Field(
+        default=0.005,
+        gt=0,
+        lt=0.5,
+        description="Adaptive drift profile: share of stationary weeks a column may flag.",
+    )
     drift_min_f1: float = Field(
         default=0.6,
         ge=0,

@@ -12,6 +12,9 @@ from truckflow.data.generate import generate_world
 from truckflow.data.ingest import ingest_directory
 from truckflow.features import FEATURE_COLUMNS
 from truckflow.features.fill import fill_features, load_features
+from truckflow.monitoring.config import DriftConfig
+from truckflow.monitoring.estimate import estimate_performance
+from truckflow.monitoring.estimate_store import save_estimate, save_realized
 from truckflow.monitoring.quality import model_quality
 from truckflow.monitoring.report import Window, build_report
 from truckflow.monitoring.store import save_daily_metrics, save_drift_run
@@ -72,6 +75,12 @@ def _monitoring(runtime: Runtime, version: str) -> None:
         truth = rng.integers(0, 2, 40)
         guess = np.where(rng.random(40) < 0.7, truth, 1 - truth)
         save_daily_metrics(db, day, model_quality(truth, guess), model_version=version)
+        # The day's estimate, and the realized figures of its trips (labels in for all but
+        # the last day).
+        probability = np.clip(np.where(guess == 1, 0.7, 0.3) + rng.normal(0, 0.05, 40), 0, 1)
+        save_estimate(db, day, estimate_performance(probability, guess), model_version=version)
+        if offset < 4:
+            save_realized(db, day, model_quality(truth, guess))
     cut = datetime.combine(DRIFT_WEEK, datetime.min.time())
     reference = features[features["departure_date"] < cut][list(FEATURE_COLUMNS)]
     current = features[features["departure_date"] >= cut][list(FEATURE_COLUMNS)]
@@ -80,6 +89,7 @@ def _monitoring(runtime: Runtime, version: str) -> None:
         current,
         reference_window=Window(start=dt.date(2019, 1, 1), end=DRIFT_WEEK - dt.timedelta(days=1)),
         current_window=Window(start=DRIFT_WEEK, end=HISTORY_END.date()),
+        config=DriftConfig(profile="evidently"),  # a drifted week for the pages to show
     )
     # The JSON twin only: the HTML's 36 plots would cost the tests a minute.
     folder = runtime.settings.home / "reports"

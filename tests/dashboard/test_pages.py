@@ -79,12 +79,19 @@ def test_models_lists_versions_with_approval_and_aliases(home_env: dict[str, str
 
 def test_drift_shows_scores_by_week_and_a_distribution(home_env: dict[str, str]) -> None:
     at = run_page("drift")
-    runs, scores = frames(at)
+    runs, estimates, scores = frames(at)
     assert list(runs["week"].astype(str)) == ["2019-02-08"]  # type: ignore[index]
     assert list(scores.columns) == ["2019-02-08"]  # type: ignore[attr-defined]
     assert len(scores) > 10  # type: ignore[arg-type]
     assert any(str(v).endswith(" *") for v in scores["2019-02-08"])  # type: ignore[index]
     assert len(at.get("image")) == 1
+    # Estimated against realized F1 by prediction day: a plot and its table, the realized
+    # figure missing where the labels have not arrived, and what the estimate cannot see.
+    assert "Estimated vs realized F1" in texts(at) and "concept shift" in texts(at)
+    assert len(at.get("vega_lite_chart")) == 1
+    assert len(estimates) == 5  # type: ignore[arg-type]
+    assert estimates["realized F1"].isna().tolist() == [False] * 4 + [True]  # type: ignore[index]
+    assert (estimates["low"] <= estimates["estimated F1"]).all()  # type: ignore[index]
 
 
 def test_predictions_show_daily_metrics_and_captures_joined_with_labels(

@@ -15,13 +15,18 @@ def test_defaults_are_evidentlys_except_the_courses_drift_share() -> None:
     assert (config.wasserstein_threshold, config.jensenshannon_threshold) == (0.1, 0.1)
     assert config.small_sample_rows == 1000 and config.max_discrete_values == 5
     assert config.drift_share == 0.1 and config.min_f1 == 0.6
+    # The default profile knows the sample size; Evidently's fixed thresholds are a profile.
+    assert config.profile == "adaptive" and config.false_alarm_rate == 0.005
 
 
 def test_from_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRUCKFLOW_DRIFT_SHARE", "0.3")
     monkeypatch.setenv("TRUCKFLOW_DRIFT_MIN_F1", "0.55")
+    monkeypatch.setenv("TRUCKFLOW_DRIFT_PROFILE", "evidently")
+    monkeypatch.setenv("TRUCKFLOW_DRIFT_FALSE_ALARM_RATE", "0.02")
     config = DriftConfig.from_settings(Settings(home=tmp_path))
     assert config.drift_share == 0.3 and config.min_f1 == 0.55
+    assert config.profile == "evidently" and config.false_alarm_rate == 0.02
 
 
 def test_bad_thresholds_are_refused() -> None:

@@ -13,6 +13,9 @@ from truckflow.monitoring.stattests import ColumnKind, StatTest
 LETTERS = np.array(["a", "b", "c", "d"], dtype=object)
 
 
+EVIDENTLY = DriftConfig(profile="evidently")  # the tests of Evidently's rules
+
+
 def _frame(
     rng: np.random.Generator, n: int, *, shift: float = 0.0, mix: bool = False
 ) -> pd.DataFrame:
@@ -55,7 +58,7 @@ def _frame(
 )
 def test_test_is_chosen_by_type_and_size(n_ref: int, expected: dict[str, StatTest]) -> None:
     rng = np.random.default_rng(0)
-    report = detect_drift(_frame(rng, n_ref), _frame(rng, 400))
+    report = detect_drift(_frame(rng, n_ref), _frame(rng, 400), config=EVIDENTLY)
     assert {c.column: c.test for c in report.columns} == expected
     kinds = {c.column: c.kind for c in report.columns}
     assert kinds["temp"] is ColumnKind.NUMERICAL and kinds["description"] is ColumnKind.CATEGORICAL
@@ -65,7 +68,7 @@ def test_test_is_chosen_by_type_and_size(n_ref: int, expected: dict[str, StatTes
 @pytest.mark.parametrize("n", [500, 5000])
 def test_known_shifts_are_flagged(n: int) -> None:
     rng = np.random.default_rng(1)
-    report = detect_drift(_frame(rng, n), _frame(rng, n, shift=0.5, mix=True))
+    report = detect_drift(_frame(rng, n), _frame(rng, n, shift=0.5, mix=True), config=EVIDENTLY)
     assert report.column("temp").drifted
     assert report.column("description").drifted
     assert set(report.drifted_columns) == {"temp", "description"}
@@ -78,7 +81,7 @@ def test_identical_distributions_rarely_drift_small_samples() -> None:
     seeds = 40
     for seed in range(seeds):
         rng = np.random.default_rng(100 + seed)
-        report = detect_drift(_frame(rng, 600), _frame(rng, 300))
+        report = detect_drift(_frame(rng, 600), _frame(rng, 300), config=EVIDENTLY)
         flagged += sum(c.drifted for c in report.columns)
     assert flagged / (seeds * 5) <= 0.10
 
@@ -86,7 +89,7 @@ def test_identical_distributions_rarely_drift_small_samples() -> None:
 def test_identical_distributions_never_drift_large_samples() -> None:
     for seed in range(15):
         rng = np.random.default_rng(200 + seed)
-        report = detect_drift(_frame(rng, 5000), _frame(rng, 2000))
+        report = detect_drift(_frame(rng, 5000), _frame(rng, 2000), config=EVIDENTLY)
         assert report.drifted_columns == [], seed
 
 
@@ -104,7 +107,9 @@ def test_binned_wasserstein_agrees_with_exact(draw: object) -> None:
     for shift in (0.0, 0.05, 0.1, 0.3):
         ref = draw(rng, 4000)  # type: ignore[operator]
         cur = draw(rng, 3000) + shift * np.std(ref)  # type: ignore[operator]
-        got = detect_drift(pd.DataFrame({"x": ref}), pd.DataFrame({"x": cur})).column("x")
+        got = detect_drift(
+            pd.DataFrame({"x": ref}), pd.DataFrame({"x": cur}), config=EVIDENTLY
+        ).column("x")
         norm = max(np.std(ref), 0.001)
         exact = stats.wasserstein_distance(ref, cur) / norm
         both = np.concatenate([ref, cur])
@@ -120,7 +125,9 @@ def test_verdict_near_threshold_is_exact(factor: float, drifted: bool) -> None:
     ref = rng.normal(0, 1, 3000)
     cur = ref + 0.1 * np.std(ref) * factor  # a pure shift: the normed distance is 0.1 * factor
     exact = stats.wasserstein_distance(ref, cur) / np.std(ref)
-    got = detect_drift(pd.DataFrame({"x": ref}), pd.DataFrame({"x": cur})).column("x")
+    got = detect_drift(pd.DataFrame({"x": ref}), pd.DataFrame({"x": cur}), config=EVIDENTLY).column(
+        "x"
+    )
     assert got.statistic == pytest.approx(exact, rel=1e-9)
     assert got.drifted is drifted
 
@@ -132,7 +139,7 @@ def test_missing_values_are_left_out() -> None:
     cur.loc[::3, "x"] = np.nan
     cur.loc[::4, "c"] = None
     cur.loc[1, "x"] = np.inf
-    report = detect_drift(ref, cur)
+    report = detect_drift(ref, cur, config=EVIDENTLY)
     assert report.column("x").current_size == 3000 - 1000 - 1
     assert report.column("c").current_size == 3000 - 750
     assert report.drifted_columns == []
@@ -144,19 +151,23 @@ def test_dataset_drift_share_rule() -> None:
     ref = pd.DataFrame({f"x{i}": rng.normal(0, 1, 2000) for i in range(10)})
     cur = pd.DataFrame({f"x{i}": rng.normal(0, 1, 2000) for i in range(10)})
     cur["x0"] += 1.0
-    report = detect_drift(ref, cur)
+    report = detect_drift(ref, cur, config=EVIDENTLY)
     assert report.drifted_columns == ["x0"]
     assert report.share_drifted == pytest.approx(0.1)
     assert report.dataset_drift  # the course's 0.1: one column in ten is enough
-    assert not detect_drift(ref, cur, config=DriftConfig(drift_share=0.5)).dataset_drift
+    assert not detect_drift(
+        ref, cur, config=DriftConfig(profile="evidently", drift_share=0.5)
+    ).dataset_drift
 
 
 def test_thresholds_are_configurable() -> None:
     rng = np.random.default_rng(7)
     ref = pd.DataFrame({"x": rng.normal(0, 1, 3000)})
     cur = pd.DataFrame({"x": rng.normal(0.2, 1, 3000)})
-    assert detect_drift(ref, cur).column("x").drifted
-    relaxed = detect_drift(ref, cur, config=DriftConfig(wasserstein_threshold=0.5))
+    assert detect_drift(ref, cur, config=EVIDENTLY).column("x").drifted
+    relaxed = detect_drift(
+        ref, cur, config=DriftConfig(profile="evidently", wasserstein_threshold=0.5)
+    )
     assert not relaxed.column("x").drifted
     assert relaxed.column("x").threshold == 0.5
 
@@ -164,7 +175,7 @@ def test_thresholds_are_configurable() -> None:
 def test_declared_categorical_numeric_column() -> None:
     rng = np.random.default_rng(8)
     ref = pd.DataFrame({"route_code": rng.integers(0, 30, 2000)})
-    report = detect_drift(ref, ref.copy(), categorical=["route_code"])
+    report = detect_drift(ref, ref.copy(), categorical=["route_code"], config=EVIDENTLY)
     assert report.column("route_code").kind is ColumnKind.CATEGORICAL
     assert report.column("route_code").test is StatTest.JENSEN_SHANNON
 
@@ -175,27 +186,31 @@ def test_prediction_drift_on_probabilities_and_classes() -> None:
     ref["predicted"] = (ref["probability"] > 0.5).astype(int)
     cur = pd.DataFrame({"probability": rng.beta(5, 2, 1500)})
     cur["predicted"] = (cur["probability"] > 0.5).astype(int)
-    report = prediction_drift(ref, cur)
+    report = prediction_drift(ref, cur, config=EVIDENTLY)
     assert report.column("probability").test is StatTest.WASSERSTEIN
     assert report.column("predicted").test is StatTest.JENSEN_SHANNON
     assert report.drifted_columns == ["probability", "predicted"]
-    same = prediction_drift(ref["probability"], ref["probability"].sample(frac=0.5, random_state=1))
+    same = prediction_drift(
+        ref["probability"], ref["probability"].sample(frac=0.5, random_state=1), config=EVIDENTLY
+    )
     assert not same.dataset_drift
 
 
 def test_bad_input_names_the_column() -> None:
     ref = pd.DataFrame({"x": [1.0, 2.0, 3.0], "c": ["a", "b", "c"]})
     with pytest.raises(MonitoringError, match="no column"):
-        detect_drift(ref, ref[["x"]])
+        detect_drift(ref, ref[["x"]], config=EVIDENTLY)
     empty = ref.assign(x=np.nan)
     with pytest.raises(MonitoringError, match="'x' has no values in the current"):
-        detect_drift(ref, empty)
+        detect_drift(ref, empty, config=EVIDENTLY)
 
 
 def test_threads_give_the_same_result() -> None:
     rng = np.random.default_rng(10)
     ref, cur = _frame(rng, 3000), _frame(rng, 2000, shift=0.3, mix=True)
-    assert detect_drift(ref, cur, config=DriftConfig(workers=3)) == detect_drift(ref, cur)
+    assert detect_drift(
+        ref, cur, config=DriftConfig(profile="evidently", workers=3)
+    ) == detect_drift(ref, cur, config=EVIDENTLY)
 
 
 def test_rare_value_of_a_discrete_numeric_column_is_counted() -> None:
@@ -203,6 +218,6 @@ def test_rare_value_of_a_discrete_numeric_column_is_counted() -> None:
     ref = pd.DataFrame({"accident": rng.binomial(1, 0.05, 5000).astype(float)})
     cur = pd.DataFrame({"accident": rng.binomial(1, 0.05, 5000).astype(float)})
     cur.loc[1, "accident"] = 2.0  # one value a strided sample would miss
-    column = detect_drift(ref, cur).column("accident")
+    column = detect_drift(ref, cur, config=EVIDENTLY).column("accident")
     assert column.test is StatTest.JENSEN_SHANNON
     assert column.n_unique == 3

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from truckflow.monitoring.config import DriftConfig
 from truckflow.monitoring.quality import model_quality
 from truckflow.monitoring.report import Window, build_report
 from truckflow.monitoring.store import (
@@ -47,6 +48,7 @@ def _report() -> object:
         labels=([1, 1, 1, 0], [1, 0, 0, 0]),  # precision 1, recall 1/3: F1 0.5
         reference_window=Window(start=dt.date(2019, 1, 1), end=dt.date(2019, 2, 14)),
         current_window=Window(start=dt.date(2019, 2, 15), end=dt.date(2019, 2, 21)),
+        config=DriftConfig(profile="evidently"),  # its fixed thresholds are asserted below
     )
 
 
@@ -98,7 +100,7 @@ def test_infinite_statistic_survives_storage(db: Database) -> None:
     rng = np.random.default_rng(22)
     ref = pd.DataFrame({"c": rng.choice(np.array(["a", "b", "c"], dtype=object), 300)})
     cur = pd.DataFrame({"c": rng.choice(np.array(["a", "b", "new"], dtype=object), 200)})
-    report = build_report(ref, cur)
+    report = build_report(ref, cur, config=DriftConfig(profile="evidently"))
     assert math.isinf(report.data.column("c").statistic)
     save_drift_run(db, WEEK, report)
     (column,) = load_drift_columns(db, WEEK)

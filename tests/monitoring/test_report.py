@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 
 from truckflow.monitoring.config import DriftConfig
+from truckflow.monitoring.estimate import CONCEPT_SHIFT_NOTE, WeeklyEstimate, estimate_performance
+from truckflow.monitoring.quality import model_quality
 from truckflow.monitoring.report import DriftReport, Window, build_report, write_report
 
 
@@ -30,7 +32,9 @@ def _frames() -> tuple[pd.DataFrame, pd.DataFrame]:
     return ref, cur
 
 
-def _report() -> tuple[DriftReport, pd.DataFrame, pd.DataFrame, tuple[pd.Series, pd.Series]]:
+def _report(
+    estimate: WeeklyEstimate | None = None,
+) -> tuple[DriftReport, pd.DataFrame, pd.DataFrame, tuple[pd.Series, pd.Series]]:
     ref, cur = _frames()
     rng = np.random.default_rng(12)
     predictions = (
@@ -44,6 +48,8 @@ def _report() -> tuple[DriftReport, pd.DataFrame, pd.DataFrame, tuple[pd.Series,
         labels=([1, 0, 1, 1, 0], [0, 0, 1, 0, 0]),  # F1 0.5: model drift
         reference_window=Window(start=dt.date(2019, 1, 1), end=dt.date(2019, 2, 14)),
         current_window=Window(start=dt.date(2019, 2, 15), end=dt.date(2019, 2, 21)),
+        config=DriftConfig(profile="evidently"),  # the chi-squared of a new category: infinite
+        estimate=estimate,
     )
     return report, ref, cur, predictions
 
@@ -86,3 +92,28 @@ def test_html_and_json_are_written_and_json_round_trips(tmp_path: Path) -> None:
     again = DriftReport.from_json(paths.json.read_text(encoding="utf-8"))
     assert again == report
     assert again.data.drifted_columns == report.data.drifted_columns
+
+
+def test_the_report_shows_prediction_drift_and_the_estimate_beside_the_realized(
+    tmp_path: Path,
+) -> None:
+    rng = np.random.default_rng(13)
+    p = rng.beta(2, 3, 400)
+    decided = (p >= 0.5).astype(int)
+    estimate = WeeklyEstimate(
+        estimated=estimate_performance(p, decided),
+        realized=model_quality((rng.random(400) < p).astype(int), decided),
+        floor=0.9,
+        min_trips=100,
+    )
+    report, ref, cur, predictions = _report(estimate)
+    assert report.estimated_drop  # an estimated F1 well under 0.9 on 400 trips
+    paths = write_report(report, ref, cur, tmp_path / "week", predictions=predictions)
+    page = paths.html.read_text(encoding="utf-8")
+    assert "<h2>Estimated performance</h2>" in page and "<h2>Prediction drift</h2>" in page
+    assert f"F1 {estimate.estimated.f1:.3f}" in page
+    assert f"F1 {estimate.realized.f1:.3f}" in page  # type: ignore[union-attr]
+    assert "cannot see a concept shift" in page and "label-based check" in CONCEPT_SHIFT_NOTE
+    assert "prediction drift: <span" in page and "Profile <b>evidently</b>" in page
+    again = DriftReport.from_json(paths.json.read_text(encoding="utf-8"))
+    assert again.estimate == estimate and again.estimated_drop

@@ -17,6 +17,7 @@ from stream_world import assert_same, dump, fresh_home, prepare
 
 from truckflow.features import FEATURE_COLUMNS
 from truckflow.features.store import trip_features
+from truckflow.monitoring.estimate_store import load_estimated_metrics
 from truckflow.monitoring.store import load_daily_metrics, load_drift_columns, load_drift_run
 from truckflow.pipelines.runtime import Runtime
 from truckflow.pipelines.stream import step_days, stream_status
@@ -116,6 +117,32 @@ def test_labels_reach_feature_table_predictions_and_daily_metrics(
     assert [m.day for m in metrics] == [dt.date(2019, 2, 15), dt.date(2019, 2, 16)]
     assert metrics[0].count == len(labelled) == result.days[1].labels_applied
     assert metrics[0].model_version == result.days[0].model_version
+
+    # Each day's predictions get their estimated quality, from the calibrated probabilities of
+    # the version that made them; the realized figures join as the labels arrive.
+    estimated = {e.day: e for e in load_estimated_metrics(runtime.db)}
+    with runtime.db.engine.connect() as conn:
+        per_day = dict(
+            conn.execute(
+                sa.select(batch_predictions.c.prediction_day, sa.func.count()).group_by(
+                    batch_predictions.c.prediction_day
+                )
+            ).all()
+        )
+        labelled_per_day = dict(
+            conn.execute(
+                sa.select(batch_predictions.c.prediction_day, sa.func.count())
+                .where(batch_predictions.c.delay.is_not(None))
+                .group_by(batch_predictions.c.prediction_day)
+            ).all()
+        )
+    assert {d: e.count for d, e in estimated.items()} == per_day
+    for day, e in estimated.items():
+        assert e.estimated_f1_low <= e.estimated_f1 <= e.estimated_f1_high
+        assert e.model_version == result.days[0].model_version
+        assert e.labelled == labelled_per_day.get(day, 0)
+        assert (e.realized_f1 is None) == (e.labelled == 0)
+    assert any(e.realized_f1 is not None for e in estimated.values())
 
 
 def _rewind(runtime: Runtime, row: dict[str, object]) -> None:

@@ -15,6 +15,7 @@ from truckflow.pipelines.training import training_pipeline
 from truckflow.registry import PENDING, ModelRegistry
 from truckflow.settings import Settings
 from truckflow.store import Database
+from truckflow.training.calibration import from_tags
 
 FAST = {"families": "logistic_regression,xgboost", "n_trials": 2, "min_f1": 0.5}
 
@@ -50,6 +51,13 @@ def test_training_pipeline_registers_then_gate_fails_with_numbers(
         assert client.get_run(version.run_id).data.tags["mlflow.parentRunId"] == parent
         assert client.get_run(parent).data.tags["truckflow.registered_version"] == version.version
         assert _registered_events(db) == [(version.version, version.run_id)]
+        # The chosen model's calibration (fitted on validation) is stored with the version.
+        calibration = from_tags(version.tags)
+        assert calibration.method == first.outputs["calibrate"]["method"]
+        assert calibration.method in ("platt", "isotonic")
+        assert version.metrics["validation_brier_calibrated"] == pytest.approx(
+            first.outputs["calibrate"]["validation_brier_calibrated"], rel=1e-4
+        )
 
         # The gate fails: the run fails, saying which condition and with the numbers; the
         # candidates come from the cache.

@@ -1,6 +1,9 @@
 """Thresholds of the drift and quality checks, typed and validated.
 
-The defaults reproduce Evidently's default drift algorithm (DataDriftPreset): the test for a
+Two profiles: ``adaptive`` (the default) takes each column's threshold from the null
+distribution at the current window's size (``truckflow.monitoring._adaptive``), with
+``false_alarm_rate`` as its one setting; ``evidently`` keeps Evidently's fixed thresholds. In the
+``evidently`` profile the defaults reproduce Evidently's default drift algorithm (DataDriftPreset): the test for a
 column depends on its type, its number of distinct values and the reference size. The one
 deliberate difference is ``drift_share``: Evidently's default is 0.5, the course (and so
 truckflow) declares dataset drift as soon as 10% of the columns drift.
@@ -8,7 +11,7 @@ truckflow) declares dataset drift as soon as 10% of the columns drift.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,6 +26,24 @@ class DriftConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    profile: Literal["adaptive", "evidently"] = Field(
+        default="adaptive",
+        description="adaptive: thresholds from reference windows of the current size; "
+        "evidently: Evidently's default tests and fixed thresholds.",
+    )
+    false_alarm_rate: float = Field(
+        default=0.005,
+        gt=0,
+        lt=0.5,
+        description="adaptive profile: the share of same-size reference windows that a "
+        "column's threshold lets through as drifted.",
+    )
+    null_windows: int = Field(
+        default=100,
+        ge=20,
+        description="adaptive profile: reference windows drawn per column for its null.",
+    )
+    null_seed: int = Field(default=0, description="adaptive profile: seed of random draws.")
     small_sample_rows: int = Field(
         default=1000,
         ge=1,
@@ -75,4 +96,9 @@ class DriftConfig(BaseModel):
     @classmethod
     def from_settings(cls, settings: Settings) -> DriftConfig:
         """The configuration a deployment chose through ``TRUCKFLOW_DRIFT_*`` settings."""
-        return cls(drift_share=settings.drift_share, min_f1=settings.drift_min_f1)
+        return cls(
+            drift_share=settings.drift_share,
+            min_f1=settings.drift_min_f1,
+            profile=settings.drift_profile,
+            false_alarm_rate=settings.drift_false_alarm_rate,
+        )

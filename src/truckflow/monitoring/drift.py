@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
 
+from truckflow.monitoring._adaptive import adaptive_drift
 from truckflow.monitoring._categorical import categorical_drift
 from truckflow.monitoring._numeric import numeric_drift
 from truckflow.monitoring.config import DriftConfig
@@ -49,7 +50,10 @@ def detect_drift(
     numerical: Iterable[str] = (),
     config: DriftConfig | None = None,
 ) -> DataDrift:
-    """Test every column of ``current`` against ``reference``; missing values are left out."""
+    """Test every column of ``current`` against ``reference``; missing values are left out.
+
+    With the ``adaptive`` profile the reference rows should be in time order (its null windows
+    are runs of consecutive rows)."""
     config = config or DriftConfig()
     names = list(reference.columns if columns is None else columns)
     for side, frame in (("reference", reference), ("current", current)):
@@ -57,6 +61,14 @@ def detect_drift(
         if missing:
             raise MonitoringError(f"drift check: the {side} frame has no column(s) {missing}")
     kinds = column_kinds(reference, names, categorical, numerical)
+    if config.profile == "adaptive":
+        found, method = adaptive_drift(reference, current, kinds, config)
+        return DataDrift(
+            columns=[found[n] for n in names],
+            drift_share=config.drift_share,
+            profile="adaptive",
+            null_method=method,
+        )
     numeric = [n for n in names if kinds[n] is ColumnKind.NUMERICAL]
     categorical_names = [n for n in names if kinds[n] is ColumnKind.CATEGORICAL]
     if config.workers == 1 or not categorical_names:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field
 from truckflow.monitoring.config import DriftConfig
 from truckflow.monitoring.drift import ColumnDrift, DataDrift, detect_drift, prediction_drift
 from truckflow.monitoring.errors import MonitoringError
+from truckflow.monitoring.estimate import WeeklyEstimate
 from truckflow.monitoring.plots import distribution_png
 from truckflow.monitoring.quality import Labels, ModelQuality, model_quality
 
@@ -37,6 +38,7 @@ class DriftReport(BaseModel):
     data: DataDrift
     prediction: DataDrift | None = None
     quality: ModelQuality | None = None
+    estimate: WeeklyEstimate | None = None
     config: DriftConfig = Field(default_factory=DriftConfig)
     reference_window: Window | None = None
     current_window: Window | None = None
@@ -51,6 +53,12 @@ class DriftReport(BaseModel):
     @property
     def model_drift(self) -> bool:
         return self.quality is not None and self.quality.drifted
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def estimated_drop(self) -> bool:
+        """Estimated F1 below the floor on enough trips (warns; retraining waits for labels)."""
+        return self.estimate is not None and self.estimate.dropped
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -79,6 +87,7 @@ def build_report(
     config: DriftConfig | None = None,
     reference_window: Window | None = None,
     current_window: Window | None = None,
+    estimate: WeeklyEstimate | None = None,
 ) -> DriftReport:
     """Run the three checks on the columns of ``reference`` (types inferred from the dtypes
     unless named in ``categorical``/``numerical``). ``predictions`` = (reference, current) model outputs;
@@ -90,6 +99,7 @@ def build_report(
         ),
         prediction=None if predictions is None else prediction_drift(*predictions, config=config),
         quality=None if labels is None else model_quality(*labels, config=config),
+        estimate=estimate,
         config=config,
         reference_window=reference_window,
         current_window=current_window,
@@ -163,9 +173,38 @@ def _section(title: str, drift: DataDrift, reference: pd.DataFrame, current: pd.
     summary = (
         f"{len(drift.drifted_columns)} of {len(drift.columns)} columns drifted "
         f"(share {drift.share_drifted:.2f}, dataset drift at {drift.drift_share:g}): "
-        f"{_verdict(drift.dataset_drift)}"
+        f"{_verdict(drift.dataset_drift)}. {_profile(drift)}"
     )
     return f"<h2>{title}</h2><p>{summary}</p><table><tr>{head}</tr>{rows}</table>{plots}"
+
+
+def _profile(drift: DataDrift) -> str:
+    if drift.profile == "adaptive":
+        return (
+            f"Profile <b>adaptive</b>: each threshold is the distance that reference windows "
+            f"of this size ({drift.null_method} draws) exceed at the false-alarm rate."
+        )
+    return f"Profile <b>{html.escape(drift.profile)}</b>: Evidently's default tests and thresholds."
+
+
+def _estimate(report: DriftReport) -> str:
+    if report.estimate is None:
+        return ""
+    e, r = report.estimate.estimated, report.estimate.realized
+    realized = (
+        "no labels yet"
+        if r is None
+        else f"{r.count} labelled so far: precision {r.precision:.3f}, recall {r.recall:.3f}, "
+        f"F1 {r.f1:.3f}, accuracy {r.accuracy:.3f}"
+    )
+    return (
+        f"<h2>Estimated performance</h2><p>{e.count} trips predicted, estimated from calibrated "
+        f"probabilities: precision {e.precision:.3f}, recall {e.recall:.3f}, F1 {e.f1:.3f} "
+        f"[{e.f1_low:.3f}, {e.f1_high:.3f}] ({e.confidence:.0%}), accuracy {e.accuracy:.3f}; "
+        f"realized: {realized}. Estimated F1 against the floor {report.estimate.floor:g} on at "
+        f"least {report.estimate.min_trips} trips: {_verdict(report.estimate.dropped)}</p>"
+        f"<p><i>{html.escape(report.estimate.note)}</i></p>"
+    )
 
 
 def _page(report: DriftReport, sections: list[str]) -> str:
@@ -190,5 +229,8 @@ def _page(report: DriftReport, sections: list[str]) -> str:
         f"<!doctype html><html><head><meta charset='utf-8'><title>truckflow drift report</title>"
         f"<style>{style}</style></head><body><h1>Drift report</h1>{windows}"
         f"<p>Verdict: {_verdict(report.drift_detected)} (created {report.created_at:%Y-%m-%d %H:%M} UTC)</p>"
-        f"{quality}{''.join(sections)}</body></html>"
+        f"<p>Data drift: {_verdict(report.data.dataset_drift)}; prediction drift: "
+        f"{'not checked' if report.prediction is None else _verdict(report.prediction_drift)}"
+        f"; estimated performance drop: {_verdict(report.estimated_drop)}</p>"
+        f"{quality}{_estimate(report)}{''.join(sections)}</body></html>"
     )

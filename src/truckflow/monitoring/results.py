@@ -43,6 +43,9 @@ class DataDrift(BaseModel):
 
     columns: list[ColumnDrift]
     drift_share: float
+    profile: str = "evidently"
+    # adaptive profile: how its null windows were drawn (contiguous or multinomial)
+    null_method: str | None = None
 
     @computed_field  # type: ignore[prop-decorator]
     @property

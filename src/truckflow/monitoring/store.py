@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from truckflow.monitoring.estimate_store import estimated_metrics
 from truckflow.store.database import Database
 from truckflow.store.schema import metadata, utcnow_column
 
@@ -32,6 +33,7 @@ __all__ = [
     "daily_metrics",
     "drift_columns",
     "drift_runs",
+    "estimated_metrics",
     "list_drift_runs",
     "load_daily_metrics",
     "load_drift_columns",

@@ -26,6 +26,7 @@ __all__ = [
     "model_rejected",
     "model_rolled_back",
     "notify_test",
+    "performance_estimated_drop",
     "pipeline_failed",
     "pipeline_started",
     "pipeline_succeeded",
@@ -47,6 +48,7 @@ class EventType(StrEnum):
     DATA_QUALITY_FAILED = "data_quality.failed"
     FEATURES_WAITING = "features.waiting"
     DRIFT_DETECTED = "drift.detected"
+    PERFORMANCE_ESTIMATED_DROP = "performance.estimated_drop"
     MODEL_REGISTERED = "model.registered"
     MODEL_APPROVED = "model.approved"
     MODEL_REJECTED = "model.rejected"
@@ -69,6 +71,7 @@ DEFAULT_SEVERITY: Mapping[EventType, Severity] = {
     # The day's summary line already counts waiting trips: the terminal gets no second line.
     EventType.FEATURES_WAITING: Severity.INFO,
     EventType.DRIFT_DETECTED: Severity.WARNING,
+    EventType.PERFORMANCE_ESTIMATED_DROP: Severity.WARNING,
     EventType.MODEL_REGISTERED: Severity.INFO,
     EventType.MODEL_APPROVED: Severity.INFO,
     EventType.MODEL_REJECTED: Severity.WARNING,
@@ -251,6 +254,35 @@ def drift_detected(
             "threshold": threshold,
             "report": report,
             "model": model,
+        },
+        key=key,
+    )
+
+
+def performance_estimated_drop(
+    estimated_f1: float,
+    *,
+    floor: float,
+    trips: int,
+    interval: tuple[float, float] | None = None,
+    week: str | None = None,
+    model: str | None = None,
+    report: str | None = None,
+    key: str | None = None,
+) -> Event:
+    """The F1 estimated from calibrated probabilities (no labels yet) is below the floor."""
+    return event_of(
+        EventType.PERFORMANCE_ESTIMATED_DROP,
+        f"estimated F1 {estimated_f1:.2f} below the floor {floor:.2f} on {trips} trips"
+        + (f" (week {week})" if week else ""),
+        {
+            "estimated_f1": float(estimated_f1),
+            "floor": float(floor),
+            "trips": int(trips),
+            "interval": None if interval is None else [float(v) for v in interval],
+            "week": week,
+            "model": model,
+            "report": report,
         },
         key=key,
     )

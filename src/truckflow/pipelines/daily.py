@@ -5,6 +5,8 @@
     -> predict (production model, stored with its version)
     -> labels (ground truth into the feature table and onto the stored predictions)
     -> metrics (yesterday's arrivals: accuracy, precision, recall, F1, count)
+    -> estimate (the day's predictions: quality estimated from calibrated probabilities;
+       realized figures of the days before refreshed beside their estimates)
     -> close (the day's record + metrics + clock advance, one transaction)
 
 No step is cached: each reads the database. Each is idempotent, so a day run again, or after a
@@ -29,7 +31,7 @@ from truckflow.pipeline import (
     register_pipeline,
     step,
 )
-from truckflow.pipelines import daily_steps
+from truckflow.pipelines import daily_steps, estimate_steps
 from truckflow.store import Database, connect
 from truckflow.streaming import StreamingClock, StreamingError
 
@@ -107,6 +109,13 @@ def metrics(day: str, labels: dict[str, Any], context: StepContext) -> dict[str,
 
 
 @step(cache=False)
+def estimate(day: str, labels: dict[str, Any], context: StepContext) -> dict[str, Any]:
+    return _with_db(
+        context, lambda db: estimate_steps.estimate_day(db, context.settings, _day(day))
+    )
+
+
+@step(cache=False)
 def close(
     day: str,
     first_day: str,
@@ -115,8 +124,11 @@ def close(
     predict: dict[str, Any],
     labels: dict[str, Any],
     metrics: dict[str, Any],
+    estimate: dict[str, Any],
     context: StepContext,
 ) -> dict[str, Any]:
+    # ``estimate`` is stored by its own step; closing after it means a day is never closed
+    # with its estimate missing.
     summary = {
         "day": day,
         "first_day": first_day,
@@ -151,6 +163,7 @@ def daily_pipeline() -> Pipeline:
             predict.as_step(day=day, first_day=first_day, features=ref("features")),
             labels.as_step(predicted=ref("predict")),
             metrics.as_step(day=day, labels=ref("labels")),
+            estimate.as_step(day=day, labels=ref("labels")),
             close.as_step(
                 day=day,
                 first_day=first_day,
@@ -159,6 +172,7 @@ def daily_pipeline() -> Pipeline:
                 predict=ref("predict"),
                 labels=ref("labels"),
                 metrics=ref("metrics"),
+                estimate=ref("estimate"),
             ),
         ],
     )

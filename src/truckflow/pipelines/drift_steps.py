@@ -27,6 +27,7 @@ from truckflow.notify.service import Notifications
 from truckflow.pipeline import run_pipeline
 from truckflow.pipelines.daily_steps import load_production
 from truckflow.pipelines.deploy import approve_version, event_sink
+from truckflow.pipelines.estimate_steps import warn_estimated_drop, weekly_estimate
 from truckflow.pipelines.promotion import promotion_check, split_from_data
 from truckflow.settings import Settings
 from truckflow.store import Database
@@ -71,12 +72,12 @@ def _parse_window(tag: str) -> tuple[dt.date, dt.date]:
 def _predictions(db: Database, start: dt.datetime, end: dt.datetime, by: str) -> pd.DataFrame:
     bp = batch_predictions
     column = bp.c[by]
-    query = sa.select(bp.c.probability, bp.c.decision, bp.c.delay).where(
+    query = sa.select(bp.c.probability, bp.c.decision, bp.c.delay, bp.c.model_version).where(
         column >= start, column < end
     )
     with db.engine.connect() as conn:
         rows = conn.execute(query).all()
-    return pd.DataFrame(rows, columns=["probability", "decision", "delay"])
+    return pd.DataFrame(rows, columns=["probability", "decision", "delay", "model_version"])
 
 
 def check_drift(db: Database, settings: Settings, week_start: dt.date) -> dict[str, Any]:
@@ -88,6 +89,8 @@ def check_drift(db: Database, settings: Settings, week_start: dt.date) -> dict[s
     reference = load_features(
         db, _midnight(ref_first), _midnight(ref_last) + dt.timedelta(days=1), by="estimated_arrival"
     )
+    # In time order: the adaptive drift profile draws its null windows as runs of days.
+    reference = reference.sort_values("departure_date", kind="stable", ignore_index=True)
     cur_first = week_start - _WEEK
     current = load_features(db, _midnight(cur_first), _midnight(week_start))
     if current.empty:
@@ -136,6 +139,7 @@ def check_drift(db: Database, settings: Settings, week_start: dt.date) -> dict[s
         config=config,
         reference_window=Window(start=ref_first, end=ref_last),
         current_window=Window(start=cur_first, end=week_start - dt.timedelta(days=1)),
+        estimate=weekly_estimate(settings, cur_pred, config),
     )
     folder = settings.home / "reports" / "drift" / week_start.isoformat()
     paths = write_report(
@@ -165,6 +169,10 @@ def check_drift(db: Database, settings: Settings, week_start: dt.date) -> dict[s
                 ),
                 connection=conn,
             )
+        if report.estimate is not None and report.estimate.dropped:
+            warn_estimated_drop(
+                settings, db, conn, report, week_start, production.version, paths.html
+            )
     return {
         "week_start": week_start.isoformat(),
         "model_version": production.version,
@@ -175,6 +183,9 @@ def check_drift(db: Database, settings: Settings, week_start: dt.date) -> dict[s
         "prediction_drift": report.prediction_drift,
         "model_drift": report.model_drift,
         "f1": None if report.quality is None else report.quality.f1,
+        "drift_profile": report.data.profile,
+        "estimated_f1": None if report.estimate is None else report.estimate.estimated.f1,
+        "estimated_drop": report.estimated_drop,
         "labelled": len(labelled),
         "quality_judged": judged,
         "quality_note": None

@@ -1,6 +1,7 @@
 """The ``training`` pipeline: feature window -> split -> candidates -> best -> test -> gate -> register.
 
   load_window -> split -> train_<family> (one step per family, in parallel) -> select
+    -> calibrate (Platt or isotonic on validation, by Brier score; stored with the version)
     -> evaluate (test metrics, calibration, plots) + production (the production model's F1 on
        the same test set) -> gate -> track (MLflow: the execution's parent run, a nested run per
        family and per trial, the datasets as inputs, the gate's decision as a tag)
@@ -39,6 +40,7 @@ from truckflow.pipelines.training_steps import (
 from truckflow.registry import ModelRegistry
 from truckflow.settings import Settings
 from truckflow.training import DEFAULT_TRAIN_END, DEFAULT_VALIDATION_END, FAMILIES, stages
+from truckflow.training.calibration import calibrate_candidate
 
 __all__ = ["training_pipeline"]
 
@@ -141,6 +143,17 @@ def evaluate(best: dict[str, Any], test: Any, context: StepContext) -> dict[str,
     }
 
 
+@step
+def calibrate(
+    best: dict[str, Any], validation: Any, seed: int, context: StepContext
+) -> dict[str, Any]:
+    return calibrate_candidate(
+        _file(context, best["model"], "model.joblib"),
+        _file(context, validation, "validation.parquet"),
+        seed=seed,
+    )
+
+
 @step(cache=False)  # reads the registry, whose production alias moves
 def production(test: Any, context: StepContext) -> dict[str, Any]:
     settings = _settings(context)
@@ -195,12 +208,17 @@ def track(
 def register(
     best: dict[str, Any],
     evaluation: dict[str, Any],
+    calibration: dict[str, Any],
     window: str,
     feature_version: str,
     context: StepContext,
 ) -> dict[str, Any]:
     settings = _settings(context)
-    candidate = {**best, "model_path": _file(context, best["model"], "model.joblib")}
+    candidate = {
+        **best,
+        "model_path": _file(context, best["model"], "model.joblib"),
+        "calibration": calibration,
+    }
     folder = context.work_dir / "evaluation"
     folder.mkdir(exist_ok=True)
     local = {
@@ -321,6 +339,9 @@ def training_pipeline() -> Pipeline:
             *trains,
             select.as_step(candidates=[ref(s.name) for s in trains]),
             evaluate.as_step(best=ref("select"), test=ref("split")["test"]),
+            calibrate.as_step(
+                best=ref("select"), validation=ref("split")["validation"], seed=p["seed"]
+            ),
             production.as_step(test=ref("split")["test"]),
             gate.as_step(
                 test_f1=ref("evaluate")["test_f1"],
@@ -344,6 +365,7 @@ def training_pipeline() -> Pipeline:
                     register.as_step(
                         best=ref("select"),
                         evaluation=ref("evaluate"),
+                        calibration=ref("calibrate"),
                         window=ref("load_window")["window"],
                         feature_version=p["feature_version"],
                     ),

@@ -31,6 +31,7 @@ from truckflow.registry.tracking import (
 from truckflow.settings import Settings
 from truckflow.store import connect
 from truckflow.training import stages
+from truckflow.training.calibration import CALIBRATION_TAG
 
 __all__ = [
     "THRESHOLD_TAG",
@@ -74,8 +75,13 @@ def register_candidate(
             **{f"test_{k}": float(metrics[k]) for k in _HEADLINE},
             "validation_f1": float(candidate["validation_f1"]),
             "validation_roc_auc": float(candidate["validation_roc_auc"]),
+            **_calibration_metrics(candidate.get("calibration")),
         },
-        tags={THRESHOLD_TAG: f"{candidate['threshold']:.6f}", "family": candidate["family"]},
+        tags={
+            THRESHOLD_TAG: f"{candidate['threshold']:.6f}",
+            "family": candidate["family"],
+            **_calibration_tag(candidate.get("calibration")),
+        },
         params={
             **candidate["params"],
             "trials": candidate["trials"],
@@ -101,6 +107,18 @@ def register_candidate(
         "run_id": version.run_id,
         "metrics": version.metrics,
     }
+
+
+def _calibration_metrics(calibration: dict[str, Any] | None) -> dict[str, float]:
+    if not calibration:
+        return {}
+    keys = ("validation_brier_raw", "validation_brier_calibrated")
+    return {k: float(calibration[k]) for k in keys if calibration.get(k) is not None}
+
+
+def _calibration_tag(calibration: dict[str, Any] | None) -> dict[str, str]:
+    """The calibration map, read back by ``truckflow.training.calibration.from_tags``."""
+    return {CALIBRATION_TAG: calibration["tag"]} if calibration else {}
 
 
 def _registration_key(model_path: str, data_window: str, feature_version: str) -> str:

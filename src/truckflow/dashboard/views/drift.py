@@ -1,4 +1,5 @@
-"""Drift: the weekly verdicts, per-column scores by week, and reference vs current distributions.
+"""Drift: the weekly verdicts, estimated against realized F1 by prediction day, per-column
+scores by week, and reference vs current distributions.
 
 Scores and verdicts come from the monitoring store; the distributions are drawn from the stored
 feature rows of the week's two windows, with the verdict read from the report's JSON twin.
@@ -16,6 +17,8 @@ import streamlit as st
 from truckflow.dashboard.context import runtime
 from truckflow.dashboard.views.common import empty_state
 from truckflow.features.fill import load_features
+from truckflow.monitoring.estimate import CONCEPT_SHIFT_NOTE
+from truckflow.monitoring.estimate_store import load_estimated_metrics
 from truckflow.monitoring.plots import distribution_png
 from truckflow.monitoring.report import DriftReport
 from truckflow.monitoring.store import DriftRunRecord, list_drift_runs, load_drift_columns
@@ -54,10 +57,39 @@ def render() -> None:
         hide_index=True,
         width="stretch",
     )
+    _estimates(db)
     st.subheader("Per-column scores by week")
     st.caption("p-value (statistical tests) or distance; a * marks a drifted column")
     st.dataframe(_scores(db, runs), width="stretch")
     _distributions(db, runs)
+
+
+def _estimates(db: Database) -> None:
+    """F1 estimated from calibrated probabilities on each day's predictions, beside the F1
+    realized on those trips as their labels arrive."""
+    st.subheader("Estimated vs realized F1")
+    days = load_estimated_metrics(db)
+    if not days:
+        st.info("No estimate yet: the daily pipeline estimates each day's predictions.")
+        return
+    table = pd.DataFrame(
+        [
+            {
+                "day": d.day,
+                "predicted": d.count,
+                "estimated F1": round(d.estimated_f1, 3),
+                "low": round(d.estimated_f1_low, 3),
+                "high": round(d.estimated_f1_high, 3),
+                "labelled": d.labelled,
+                "realized F1": None if d.realized_f1 is None else round(d.realized_f1, 3),
+                "model version": d.model_version,
+            }
+            for d in days
+        ]
+    )
+    st.line_chart(table.set_index("day")[["estimated F1", "low", "high", "realized F1"]])
+    st.caption(CONCEPT_SHIFT_NOTE)
+    st.dataframe(table, hide_index=True, width="stretch")
 
 
 def _scores(db: Database, runs: list[DriftRunRecord]) -> pd.DataFrame:
