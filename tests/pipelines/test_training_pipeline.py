@@ -15,7 +15,7 @@ from truckflow.pipelines.training import training_pipeline
 from truckflow.registry import PENDING, ModelRegistry
 from truckflow.settings import Settings
 from truckflow.store import Database
-from truckflow.training.calibration import from_tags
+from truckflow.training.calibration import CALIBRATION_TAG, from_tags
 
 FAST = {"families": "logistic_regression,xgboost", "n_trials": 2, "min_f1": 0.5}
 
@@ -165,3 +165,10 @@ def test_training_pipeline_runs_on_the_real_course_slice(
     assert version.tags["family"] == "xgboost"
     last = features["estimated_arrival"].max()
     assert version.tags["data_window"] == f"2019-01-01..{last:%Y-%m-%d}"
+    # Seven validation trips cannot be calibrated out of fold: the model still trains, says why,
+    # and its version carries no map (read back as uncalibrated).
+    calibration = result.outputs["calibrate"]
+    assert calibration["method"] == "identity"
+    assert "validation has 3 delayed of 7" in calibration["skipped"]
+    assert CALIBRATION_TAG not in version.tags
+    assert from_tags(version.tags).method == "identity"

@@ -118,7 +118,7 @@ def _calibration_metrics(calibration: dict[str, Any] | None) -> dict[str, float]
 
 def _calibration_tag(calibration: dict[str, Any] | None) -> dict[str, str]:
     """The calibration map, read back by ``truckflow.training.calibration.from_tags``."""
-    return {CALIBRATION_TAG: calibration["tag"]} if calibration else {}
+    return {CALIBRATION_TAG: calibration["tag"]} if calibration and calibration["tag"] else {}
 
 
 def _registration_key(model_path: str, data_window: str, feature_version: str) -> str:

@@ -12,6 +12,7 @@ probabilities serve the performance estimate (``truckflow.monitoring.estimate``)
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -23,6 +24,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
 from truckflow.training.data import TrainingError
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["CALIBRATION_TAG", "MAX_KNOTS", "Calibrator", "choose_calibrator", "from_tags"]
 
@@ -136,18 +139,26 @@ def _out_of_fold_brier(method: str, y: FloatArray, s: FloatArray, seed: int) -> 
     return float(np.mean((predicted - y) ** 2))
 
 
+def _too_few_trips(y: FloatArray) -> str | None:
+    """Why ``y`` cannot be calibrated out of fold, or None when it can."""
+    positives = int(y.sum())
+    if min(positives, y.size - positives) >= _FOLDS:
+        return None
+    return (
+        f"calibration needs at least {_FOLDS} delayed and {_FOLDS} on-time validation "
+        f"trips; validation has {positives} delayed of {y.size}"
+    )
+
+
 def choose_calibrator(y_true: npt.ArrayLike, scores: npt.ArrayLike, seed: int = 0) -> Calibrator:
     """Platt or isotonic, whichever has the lower out-of-fold Brier score on (y, scores)."""
     y = np.asarray(y_true, dtype=np.float64).ravel()
     s = np.asarray(scores, dtype=np.float64).ravel()
     if y.shape != s.shape or y.size == 0:
         raise TrainingError(f"calibration: {y.size} labels and {s.size} scores")
-    positives = int(y.sum())
-    if min(positives, y.size - positives) < _FOLDS:
-        raise TrainingError(
-            f"calibration needs at least {_FOLDS} delayed and {_FOLDS} on-time validation "
-            f"trips; validation has {positives} delayed of {y.size}"
-        )
+    too_few = _too_few_trips(y)
+    if too_few:
+        raise TrainingError(too_few)
     briers = {m: _out_of_fold_brier(m, y, s, seed) for m in _FITS}
     method = min(briers, key=lambda m: (briers[m], m))
     chosen = _FITS[method](y, s)
@@ -172,7 +183,20 @@ def calibrate_candidate(model_path: str, validation_path: str, seed: int = 0) ->
     model = joblib.load(model_path)
     validation = pd.read_parquet(validation_path)
     scores = np.asarray(model.predict_proba(validation)[:, 1], dtype=np.float64)
-    calibrator = choose_calibrator(labels(validation), scores, seed=seed)
+    y = np.asarray(labels(validation), dtype=np.float64)
+    too_few = _too_few_trips(y)
+    if too_few:
+        # A small world still trains; its version carries no map and is read as uncalibrated.
+        logger.warning("the model is not calibrated: %s", too_few)
+        raw = float(np.mean((scores - y) ** 2)) if y.size else None
+        return {
+            "method": "identity",
+            "tag": None,
+            "skipped": too_few,
+            "validation_brier_raw": raw,
+            "validation_brier_calibrated": raw,
+        }
+    calibrator = choose_calibrator(y, scores, seed=seed)
     return {
         "method": calibrator.method,
         "tag": calibrator.to_json(),
