@@ -15,6 +15,7 @@ which other requests came at the same time.
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import numpy as np
 
@@ -22,7 +23,8 @@ from truckflow.serving.holder import ServedModel
 
 __all__ = ["RowCoalescer"]
 
-_Waiting = tuple[ServedModel, np.ndarray, "asyncio.Future[float]"]
+# The served model, the row, how many reasons (0: none) and the request's future.
+_Waiting = tuple[ServedModel, np.ndarray, int, "asyncio.Future[Any]"]
 
 
 class RowCoalescer:
@@ -44,27 +46,50 @@ class RowCoalescer:
 
     def predict(self, served: ServedModel, row: np.ndarray) -> asyncio.Future[float]:
         """P(delay) of one row (shape (1, n)), predicted with the rows ready beside it."""
+        return self._enqueue(served, row, 0)
+
+    def predict_explained(
+        self, served: ServedModel, row: np.ndarray, k: int
+    ) -> asyncio.Future[tuple[float, list[dict[str, Any]]]]:
+        """P(delay) of one row and its top ``k`` reasons (k >= 1), computed with the rows that
+        ask for reasons beside it: XGBoost's contributions cost a fixed part per call too."""
+        return self._enqueue(served, row, max(k, 1))
+
+    def _enqueue(self, served: ServedModel, row: np.ndarray, k: int) -> asyncio.Future[Any]:
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[float] = loop.create_future()
+        future: asyncio.Future[Any] = loop.create_future()
         if not self._waiting:
             loop.call_soon(self._flush)
-        self._waiting.append((served, row, future))
+        self._waiting.append((served, row, k, future))
         return future
 
     def _flush(self) -> None:
         waiting, self._waiting = self._waiting, []
-        groups: dict[int, list[_Waiting]] = {}
+        groups: dict[tuple[int, bool], list[_Waiting]] = {}
         for item in waiting:
-            groups.setdefault(id(item[0]), []).append(item)
-        for items in groups.values():
+            groups.setdefault((id(item[0]), item[2] > 0), []).append(item)
+        for (_, explained), items in groups.items():
             self.calls += 1
             try:
-                proba = items[0][0].predict(np.vstack([row for _, row, _ in items]))
+                answers = _answers(items, explained)
             except Exception as exc:  # each request answers it as it would alone
-                for _, _, future in items:
+                for *_, future in items:
                     if not future.done():
                         future.set_exception(exc)
                 continue
-            for (_, _, future), value in zip(items, proba.tolist(), strict=True):
+            for (*_, future), value in zip(items, answers, strict=True):
                 if not future.done():  # a client that went away leaves a cancelled future
                     future.set_result(value)
+
+
+def _answers(items: list[_Waiting], explained: bool) -> list[Any]:
+    """One model call for the group: probabilities, with each request's own reasons (the top
+    of the largest k asked for: the first k of a list sorted by size are the top k)."""
+    served = items[0][0]
+    rows = np.vstack([item[1] for item in items])
+    if not explained:
+        return served.predict(rows).tolist()  # type: ignore[no-any-return]
+    proba, reasons = served.predict_explained(rows, max(item[2] for item in items))
+    return [
+        (p, why[: item[2]]) for item, p, why in zip(items, proba.tolist(), reasons, strict=True)
+    ]

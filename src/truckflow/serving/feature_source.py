@@ -57,12 +57,18 @@ class DatabaseFeatureSource:
         handing the request to a worker thread."""
         return self._db.engine.dialect.name == "sqlite"
 
-    def stored_rows(self, trips: Sequence[Trip], names: Sequence[str]) -> dict[int, list[object]]:
-        """The stored model rows of the trips that have one, by position (one indexed read)."""
+    def stored_rows(
+        self,
+        trips: Sequence[Trip],
+        names: Sequence[str],
+        lacking: dict[int, list[str]] | None = None,
+    ) -> dict[int, list[object]]:
+        """The stored model rows of the trips that have one, by position (one indexed read);
+        ``lacking`` gets the input groups each was stored without."""
         if not self._stored.usable(names):
             return {}
         with self._db.engine.connect() as conn:
-            found = self._stored.rows(conn, trips, names)
+            found = self._stored.rows(conn, trips, names, lacking)
         self.stored_hits += len(found)
         return found
 
@@ -72,12 +78,15 @@ class DatabaseFeatureSource:
         names: Sequence[str],
         model_version: str,
         stored: dict[int, list[object]] | None = None,
+        lacking: dict[int, list[str]] | None = None,
     ) -> tuple[np.ndarray, Sequence[int]]:
         """Model rows for the trips (``names`` order); positions of trips not computable yet.
 
-        ``stored`` is what ``stored_rows`` already found, when the caller looked first.
+        ``stored`` is what ``stored_rows`` already found, when the caller looked first;
+        ``lacking`` gets the input groups of stored rows kept without them (computed rows are
+        complete: a trip that cannot be is among the positions returned).
         """
-        found = self.stored_rows(trips, names) if stored is None else stored
+        found = self.stored_rows(trips, names, lacking) if stored is None else stored
         rest = [i for i in range(len(trips)) if i not in found]
         if rest and len(rest) <= _ONE_BY_ONE and set(names) <= _FEATURES:
             return self._one_by_one(trips, names, found, rest)

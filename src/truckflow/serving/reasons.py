@@ -14,7 +14,14 @@ from typing import Any
 import numpy as np
 
 from truckflow.serving.compiled import CompiledPipeline
-from truckflow.training.explain import by_feature, contributions, encoded_owners, top_reasons
+from truckflow.serving.contribs import dense_contributions
+from truckflow.training.explain import (
+    by_feature,
+    contributions,
+    encoded_owners,
+    probability_points,
+    top_reasons,
+)
 
 __all__ = ["MAX_REASONS", "Explainer"]
 
@@ -37,6 +44,16 @@ class Explainer:
         self._owners = owners
         self.names = list(names)
         self._units = dict(units)
+        # XGBoost's exact contributions straight through its C entry point (the same numbers).
+        booster = final.get_booster() if hasattr(final, "get_booster") else None
+        self._direct = None if booster is None else dense_contributions(booster, len(owners))
+
+    def _contributions(self, encoded: np.ndarray) -> np.ndarray | None:
+        direct = self._direct
+        if direct is None:
+            return contributions(self._final, encoded)
+        out = direct(encoded)
+        return probability_points(out[:, :-1], out[:, -1])
 
     @classmethod
     def build(
@@ -61,12 +78,20 @@ class Explainer:
 
         return cls(floats, estimator, np.arange(width, dtype=np.intp), names, units)
 
-    def reasons(self, rows: np.ndarray, k: int) -> list[list[dict[str, Any]]]:
-        """The ``k`` largest contributions of each row ([] per row when the model has none)."""
+    def encodes_with(self, compiled: CompiledPipeline) -> bool:
+        """Whether this explainer sees the rows as ``compiled.encode`` gives them."""
+        return bool(self._encode == compiled.encode)
+
+    def reasons(
+        self, rows: np.ndarray, k: int, encoded: np.ndarray | None = None
+    ) -> list[list[dict[str, Any]]]:
+        """The ``k`` largest contributions of each row ([] per row when the model has none);
+        ``encoded``: the rows as the classifier sees them, when the caller has them already."""
         if k <= 0:
             return [[] for _ in range(len(rows))]
-        encoded = self._encode(rows)
-        contrib = contributions(self._final, encoded)
+        if encoded is None:
+            encoded = self._encode(rows)
+        contrib = self._contributions(encoded)
         if contrib is None:
             return [[] for _ in range(len(rows))]
         per_feature = by_feature(contrib, self._owners, len(self.names))
