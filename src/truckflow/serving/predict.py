@@ -28,7 +28,7 @@ from truckflow.serving.errors import FeatureLookupUnavailableError, ForecastsNot
 from truckflow.serving.holder import ModelHolder, ServedModel
 from truckflow.serving.metrics import ServingMetrics
 from truckflow.serving.model import FeatureRows, FeatureSource, Trip
-from truckflow.serving.reasons import MAX_REASONS
+from truckflow.serving.reasons import MAX_REASONS, REASONS_DOC, REASONS_PARAMETER, reasons_asked
 from truckflow.serving.rows import frame_rows
 from truckflow.serving.schemas import (
     BatchPredictionOut,
@@ -220,18 +220,13 @@ def _trip_inputs(trips: list[Trip]) -> list[dict[str, Any]]:
     ]
 
 
-_REASONS_DOC = (
-    "How many of the largest feature contributions to return with each prediction "
-    "(0 for none): exact tree contributions (XGBoost, LightGBM), coefficient times standardised "
-    "value (logistic regression), path contributions (random forest), in probability points."
-)
 # Trips (/predict and its batch) come with their reasons unless told otherwise; the feature
 # endpoints, the raw-throughput path, give them when asked.
 TRIP_REASONS = 3
 
 
 def _reasons_query(default: int) -> Any:
-    return Query(default=default, ge=0, le=MAX_REASONS, description=_REASONS_DOC)
+    return Query(default=default, ge=0, le=MAX_REASONS, description=REASONS_DOC)
 
 
 _TRIP_ERRORS: dict[int | str, dict[str, Any]] = {
@@ -283,9 +278,12 @@ def _feature_routes(router: APIRouter, p: Predictor) -> None:
 
     # A single vector costs well under a millisecond: run it on the event loop, no thread hop.
     # The body is read against the served version's contract: no model object unless it is bad.
-    async def predict_features(request: Request, reasons: int = _reasons_query(0)) -> Response:
+    # ``reasons`` is read from the query string here rather than declared as a parameter:
+    # FastAPI's dependency solving cost more than the model call; the routes document it.
+    async def predict_features(request: Request) -> Response:
         """Predict from one trip's features, exactly as the served version's feature contract
         names them; ``reasons`` (0 unless asked) adds the top contributions."""
+        reasons = reasons_asked(request.scope["query_string"])
         served = p.holder.require()
         rows = p.vectors_for(served).read_one(await request.body(), served.feature_names)
         answer, why = await p.run_one(served, rows, "api", None, reasons)
@@ -301,14 +299,13 @@ def _feature_routes(router: APIRouter, p: Predictor) -> None:
         answer, why = p.run_explained(served, rows, "batch", reasons)
         return compact_answer(answer, served, why) if compact else batch_answer(answer, served, why)
 
-    async def predict_features_batch(
-        request: Request, reasons: int = _reasons_query(0)
-    ) -> Response:
+    async def predict_features_batch(request: Request) -> Response:
         """Predict up to ``serving_max_batch_rows`` feature rows: as ``rows``, or compact as
         ``columns`` + ``data`` (answered compact: ``prediction_ids``, ``probabilities``,
         ``delayed``)."""
         # The body is read here (capped while read) and parsed against the contract (no
         # pydantic object per row); the work runs in the thread pool, as a plain endpoint would.
+        reasons = reasons_asked(request.scope["query_string"])
         return await run_in_threadpool(features_batch, await request.body(), reasons)
 
     # The body models are built at run time from the contract; FastAPI does not parse these
@@ -316,13 +313,19 @@ def _feature_routes(router: APIRouter, p: Predictor) -> None:
     router.post(
         "/predict/features",
         response_model=PredictionOut,
-        openapi_extra={"requestBody": _body_schema(p.vectors.model)},
+        openapi_extra={
+            "parameters": [REASONS_PARAMETER],
+            "requestBody": _body_schema(p.vectors.model),
+        },
         responses=_FEATURE_ERRORS,
     )(predict_features)
     router.post(
         "/predict/features/batch",
         response_model=BatchPredictionOut | CompactPredictionOut,
-        openapi_extra={"requestBody": _body_schema(p.vectors.batch_model)},
+        openapi_extra={
+            "parameters": [REASONS_PARAMETER],
+            "requestBody": _body_schema(p.vectors.batch_model),
+        },
         responses=_FEATURE_ERRORS,
     )(predict_features_batch)
 

@@ -9,9 +9,12 @@ preprocessing (no DataFrame); a bare classifier is explained on its own input co
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import parse_qsl
 
 import numpy as np
+from fastapi.exceptions import RequestValidationError
+from pydantic import Field, TypeAdapter, ValidationError
 
 from truckflow.serving.compiled import CompiledPipeline
 from truckflow.serving.contribs import dense_contributions
@@ -23,9 +26,41 @@ from truckflow.training.explain import (
     top_reasons,
 )
 
-__all__ = ["MAX_REASONS", "Explainer"]
+__all__ = ["MAX_REASONS", "REASONS_DOC", "REASONS_PARAMETER", "Explainer", "reasons_asked"]
 
 MAX_REASONS = 20
+REASONS_DOC = (
+    "How many of the largest feature contributions to return with each prediction "
+    "(0 for none): exact tree contributions (XGBoost, LightGBM), coefficient times standardised "
+    "value (logistic regression), path contributions (random forest), in probability points."
+)
+# The query parameter as OpenAPI shows it, for routes that read it themselves (as FastAPI
+# documents a declared ``Query(ge=0, le=MAX_REASONS)``).
+REASONS_PARAMETER: dict[str, Any] = {
+    "name": "reasons",
+    "in": "query",
+    "required": False,
+    "description": REASONS_DOC,
+    "schema": {"type": "integer", "minimum": 0, "maximum": MAX_REASONS, "default": 0},
+}
+_COUNT: TypeAdapter[int] = TypeAdapter(Annotated[int, Field(ge=0, le=MAX_REASONS)])
+
+
+def reasons_asked(query: bytes) -> int:
+    """``reasons`` from a raw query string (0 when absent), checked as FastAPI checks a
+    declared parameter: a bad value is a 422 naming ``query.reasons``."""
+    if b"reasons" not in query:
+        return 0
+    values = [
+        v for k, v in parse_qsl(query.decode("latin-1"), keep_blank_values=True) if k == "reasons"
+    ]
+    if not values:
+        return 0
+    try:
+        return _COUNT.validate_python(values[-1])
+    except ValidationError as exc:
+        errors = [{**e, "loc": ("query", "reasons")} for e in exc.errors(include_url=False)]
+        raise RequestValidationError(errors) from None
 
 
 class Explainer:
