@@ -36,6 +36,11 @@ __all__ = ["DatabaseFeatureSource"]
 # DataFrame); more go through the batch compute, whose reads cover them all at once.
 _ONE_BY_ONE = 16
 _FEATURES = frozenset(FEATURE_COLUMNS)
+# Built once: building a statement (and its cache key) cost more than running it.
+_SCHEDULED = sa.select(s.truck_schedule.c.route_id, s.truck_schedule.c.estimated_arrival).where(
+    s.truck_schedule.c.truck_id == sa.bindparam("truck"),
+    s.truck_schedule.c.departure_date == sa.bindparam("departure"),
+)
 
 
 class DatabaseFeatureSource:
@@ -140,11 +145,8 @@ class DatabaseFeatureSource:
 
     @staticmethod
     def _scheduled_arrival(conn: sa.Connection, trip: Trip) -> dt.datetime | None:
-        ts = s.truck_schedule
         row = conn.execute(
-            sa.select(ts.c.route_id, ts.c.estimated_arrival).where(
-                ts.c.truck_id == trip.truck_id, ts.c.departure_date == trip.departure
-            )
+            _SCHEDULED, {"truck": trip.truck_id, "departure": trip.departure}
         ).first()
         if row is None or row.route_id != trip.route_id:
             return None
