@@ -65,6 +65,8 @@ def _commands(ports: dict[str, int]) -> dict[str, list[str]]:
     serve = [sys.executable, "-c", "from truckflow.cli.app import main; main()", "serve"]
     return {
         "truckflow": [*serve, "--stage", "production", "--port", str(ports["truckflow"])],
+        # The same server keeping no contributions: every reason computed by TreeSHAP.
+        "cold": [*serve, "--stage", "production", "--port", str(ports["cold"])],
         "mlflow": [
             *(sys.executable, "-m", "mlflow", "models", "serve"),
             *("-m", "models:/truck-delay@production", "--env-manager", "local"),
@@ -99,12 +101,13 @@ def main(argv: list[str] | None = None) -> None:
         ]
         big = [rows[i % len(rows)] for i in range(BATCH_ROWS)]
         batch = json.dumps({"columns": names, "data": big})
-        ports = {k: port() for k in ("truckflow", "mlflow", "empty")}
+        ports = {k: port() for k in ("truckflow", "cold", "mlflow", "empty")}
         base = {k: f"http://127.0.0.1:{p}" for k, p in ports.items()}
         features = base["truckflow"] + "/predict/features"
         targets = {
             "features": (features, bodies),
             "features+reasons": (features + "?reasons=3", bodies),
+            "reasons uncached": (base["cold"] + "/predict/features?reasons=3", bodies),
             "mlflow": (base["mlflow"] + "/invocations", mlflow_bodies),
             "empty": (base["empty"] + "/empty", bodies),
         }
@@ -125,12 +128,18 @@ def _measure(
 ) -> tuple[dict[tuple[str, int], Load], dict[str, list[float]], dict[str, float]]:
     """Start the servers, run the rounds, time the batches and the refusal."""
     ports = {name: int(url.rsplit(":", 1)[1]) for name, url in base.items()}
-    ready = {"truckflow": "/health", "mlflow": "/ping", "empty": "/health"}
+    ready = {"truckflow": "/health", "cold": "/health", "mlflow": "/ping", "empty": "/health"}
+    no_cache = {"TRUCKFLOW_SERVING_REASONS_CACHE_ROWS": "0"}
     runs: dict[tuple[str, int], list[Load]] = {}
     with contextlib.ExitStack() as stack:
         procs = {
             name: stack.enter_context(
-                server(command, world.env, base[name] + ready[name], work / f"{name}.log")
+                server(
+                    command,
+                    world.env | (no_cache if name == "cold" else {}),
+                    base[name] + ready[name],
+                    work / f"{name}.log",
+                )
             )
             for name, command in _commands(ports).items()
         }
@@ -212,6 +221,8 @@ def report(
             _line(f"/predict/features vs mlflow models serve, c={c}", x, ">= 30x", x >= 30)
         slow = results["features+reasons", c].p50_ms / ours.p50_ms
         _line(f"  with reasons: p50 latency ratio, c={c}", slow, "<= 2", slow <= 2)
+        cold = results["reasons uncached", c].p50_ms / ours.p50_ms
+        _line(f"  same, no contributions kept, c={c}", cold, "<= 2", cold <= 2)
     stored = results["predict stored", TRIP_CONCURRENCY]
     computed = results["predict computed", TRIP_CONCURRENCY]
     _line(

@@ -141,3 +141,26 @@ def test_concurrent_requests_are_answered_as_alone(registry: Registry, make_app:
     together, alone = asyncio.run(run())
     assert together == alone
     assert app.state.predictor.coalescer.calls < len(vectors)
+
+
+def test_kept_contributions_give_the_same_reasons_without_treeshap() -> None:
+    fresh = _booster_model()
+    kept = MlflowLoadedModel(
+        version="1",
+        feature_names=FEATURES,
+        threshold=0.5,
+        estimator=fresh.estimator,
+        reasons_cache=4,
+    )
+    rows = np.random.default_rng(6).random((6, len(FEATURES)))
+    expected = fresh.explain(rows, 3)
+    assert kept.explain(rows[:3], 3) == expected[:3]
+    explainer = kept.__dict__["_explainer"]
+    calls: list[int] = []
+    compute = explainer._contributions
+    explainer._contributions = lambda encoded: calls.append(len(encoded)) or compute(encoded)
+    assert kept.explain(rows, 3) == expected  # three kept, three computed
+    assert calls == [3]
+    assert len(explainer._cache) == 4  # the least recently used dropped
+    assert kept.explain(rows[2:], 3) == expected[2:]
+    assert calls == [3]  # all four kept

@@ -54,6 +54,7 @@ class MlflowLoadedModel:
     metrics: Mapping[str, float] = field(default_factory=dict)
     data_window: Mapping[str, str | None] = field(default_factory=dict)
     contract: FeatureContract | None = None
+    reasons_cache: int = 0  # rows whose contributions the explainer keeps
 
     def __post_init__(self) -> None:
         booster = None
@@ -80,6 +81,8 @@ class MlflowLoadedModel:
         explainer = Explainer.build(
             self.estimator, self.__dict__["_compiled"], list(self.feature_names), units
         )
+        if explainer is not None:
+            explainer.cache_rows = self.reasons_cache
         object.__setattr__(self, "_explainer", explainer)
 
     def explain(self, rows: np.ndarray, k: int) -> list[list[dict[str, Any]]]:
@@ -157,9 +160,11 @@ class MlflowModelSource:
         *,
         registry_uri: str | None = None,
         events: EventSink | None = None,
+        reasons_cache: int = 0,
     ) -> None:
         from mlflow import MlflowClient
 
+        self._reasons_cache = reasons_cache
         self._tracking_uri = tracking_uri
         self._name = model_name
         # Without a registry URI, MLflow 3 falls back to its own default store (a mlflow.db in
@@ -198,4 +203,5 @@ class MlflowModelSource:
             metrics=dict(loaded.metrics),
             data_window=loaded.window,
             contract=loaded.contract,
+            reasons_cache=self._reasons_cache,
         )

@@ -8,6 +8,8 @@ preprocessing (no DataFrame); a bare classifier is explained on its own input co
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
@@ -79,6 +81,12 @@ class Explainer:
         self._owners = owners
         self.names = list(names)
         self._units = dict(units)
+        # Per-feature contributions of rows explained lately, by the encoded row's bytes: a
+        # trip asked again (a dispatcher's screen, a client polling) costs no TreeSHAP. The
+        # same numbers as computing them again (contributions are row by row).
+        self.cache_rows = 0
+        self._cache: OrderedDict[bytes, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
         # XGBoost's exact contributions straight through its C entry point (the same numbers).
         booster = final.get_booster() if hasattr(final, "get_booster") else None
         self._direct = None if booster is None else dense_contributions(booster, len(owners))
@@ -113,6 +121,37 @@ class Explainer:
 
         return cls(floats, estimator, np.arange(width, dtype=np.intp), names, units)
 
+    def _per_feature(self, encoded: np.ndarray) -> np.ndarray | None:
+        """Contributions summed back to the input features; kept rows taken from the cache
+        (under a lock: the event loop, the reasons thread and batch threads all explain)."""
+        if self.cache_rows <= 0:
+            contrib = self._contributions(encoded)
+            return None if contrib is None else by_feature(contrib, self._owners, len(self.names))
+        encoded = np.ascontiguousarray(encoded, dtype=np.float64)
+        keys = [row.tobytes() for row in encoded]
+        out = np.empty((len(keys), len(self.names)), dtype=np.float64)
+        cache, missing = self._cache, []
+        with self._lock:
+            for i, key in enumerate(keys):
+                hit = cache.get(key)
+                if hit is None:
+                    missing.append(i)
+                else:
+                    out[i] = hit
+                    cache.move_to_end(key)
+        if missing:
+            contrib = self._contributions(encoded[missing])
+            if contrib is None:
+                return None
+            fresh = by_feature(contrib, self._owners, len(self.names))
+            out[missing] = fresh
+            with self._lock:
+                for j, i in enumerate(missing):
+                    cache[keys[i]] = fresh[j].copy()
+                while len(cache) > self.cache_rows:
+                    cache.popitem(last=False)
+        return out
+
     def encodes_with(self, compiled: CompiledPipeline) -> bool:
         """Whether this explainer sees the rows as ``compiled.encode`` gives them."""
         return bool(self._encode == compiled.encode)
@@ -126,10 +165,9 @@ class Explainer:
             return [[] for _ in range(len(rows))]
         if encoded is None:
             encoded = self._encode(rows)
-        contrib = self._contributions(encoded)
-        if contrib is None:
+        per_feature = self._per_feature(encoded)
+        if per_feature is None:
             return [[] for _ in range(len(rows))]
-        per_feature = by_feature(contrib, self._owners, len(self.names))
         return [
             top_reasons(self.names, rows[i], per_feature[i], k, self._units)
             for i in range(len(rows))
