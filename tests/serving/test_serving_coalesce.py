@@ -162,5 +162,6 @@ def test_kept_contributions_give_the_same_reasons_without_treeshap() -> None:
     assert kept.explain(rows, 3) == expected  # three kept, three computed
     assert calls == [3]
     assert len(explainer._cache) == 4  # the least recently used dropped
+    assert kept.kept(rows[2:]) and not kept.kept(rows[:2])
     assert kept.explain(rows[2:], 3) == expected[2:]
     assert calls == [3]  # all four kept

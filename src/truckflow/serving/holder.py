@@ -46,6 +46,7 @@ class ServedModel:
         object.__setattr__(self, "contract", getattr(self.model, "contract", None))
         object.__setattr__(self, "_explain", getattr(self.model, "explain", None))
         object.__setattr__(self, "_both", getattr(self.model, "predict_explained", None))
+        object.__setattr__(self, "_kept", getattr(self.model, "kept", None))
 
     feature_names: tuple[str, ...] = field(init=False)
     version: str = field(init=False)
@@ -62,6 +63,11 @@ class ServedModel:
         if explain is None or k <= 0:
             return [[] for _ in range(len(rows))]
         return explain(rows, k)  # type: ignore[no-any-return]
+
+    def kept(self, rows: np.ndarray) -> bool:
+        """Whether the rows' contributions are kept: reasons then cost no more than a lookup."""
+        kept = self.__dict__["_kept"]
+        return kept is not None and bool(kept(rows))
 
     def predict_explained(
         self, rows: np.ndarray, k: int

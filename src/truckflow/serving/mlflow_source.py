@@ -107,6 +107,11 @@ class MlflowLoadedModel:
             return proba, explainer.reasons(rows, k, encoded)  # type: ignore[union-attr]
         return self.predict_proba_array(rows), self.explain(rows, k)
 
+    def kept(self, rows: np.ndarray) -> bool:
+        """Whether the explainer keeps every row's contributions (explaining them is cheap)."""
+        explainer: Explainer | None = self.__dict__["_explainer"]
+        return explainer is not None and explainer.kept(rows)
+
     @property
     def row_independent(self) -> bool:
         """Tree ensembles (alone, or after the replayed preprocessing, which works row by row)

@@ -119,7 +119,12 @@ class Predictor:
         """``run_explained`` for one row on the event loop: predicted (and explained) together
         with the rows of the requests ready at the same time, where the model answers each row
         on its own."""
-        if len(rows) != 1 or not served.row_independent or not self.coalescer.company():
+        if (
+            len(rows) != 1
+            or not served.row_independent
+            or not self.coalescer.company()
+            or (k > 0 and served.kept(rows))  # a kept row's reasons: a lookup, no thread hop
+        ):
             return self.run_explained(served, rows, source, k, inputs)
         if k <= 0:
             proba = np.array([await self.coalescer.predict(served, rows)], dtype=np.float64)

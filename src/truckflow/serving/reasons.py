@@ -85,7 +85,7 @@ class Explainer:
         # trip asked again (a dispatcher's screen, a client polling) costs no TreeSHAP. The
         # same numbers as computing them again (contributions are row by row).
         self.cache_rows = 0
-        self._cache: OrderedDict[bytes, np.ndarray] = OrderedDict()
+        self._cache: OrderedDict[tuple[object, ...], np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
         # XGBoost's exact contributions straight through its C entry point (the same numbers).
         booster = final.get_booster() if hasattr(final, "get_booster") else None
@@ -121,14 +121,14 @@ class Explainer:
 
         return cls(floats, estimator, np.arange(width, dtype=np.intp), names, units)
 
-    def _per_feature(self, encoded: np.ndarray) -> np.ndarray | None:
+    def _per_feature(self, rows: np.ndarray, encoded: np.ndarray | None) -> np.ndarray | None:
         """Contributions summed back to the input features; kept rows taken from the cache
-        (under a lock: the event loop, the reasons thread and batch threads all explain)."""
+        (under a lock: the event loop, the reasons thread and batch threads all explain).
+        Kept by the row's values as given (the version's encoding of them is fixed)."""
         if self.cache_rows <= 0:
-            contrib = self._contributions(encoded)
+            contrib = self._contributions(self._encode(rows) if encoded is None else encoded)
             return None if contrib is None else by_feature(contrib, self._owners, len(self.names))
-        encoded = np.ascontiguousarray(encoded, dtype=np.float64)
-        keys = [row.tobytes() for row in encoded]
+        keys = [tuple(row) for row in rows.tolist()]
         out = np.empty((len(keys), len(self.names)), dtype=np.float64)
         cache, missing = self._cache, []
         with self._lock:
@@ -140,7 +140,8 @@ class Explainer:
                     out[i] = hit
                     cache.move_to_end(key)
         if missing:
-            contrib = self._contributions(encoded[missing])
+            fresh_rows = self._encode(rows[missing]) if encoded is None else encoded[missing]
+            contrib = self._contributions(fresh_rows)
             if contrib is None:
                 return None
             fresh = by_feature(contrib, self._owners, len(self.names))
@@ -151,6 +152,14 @@ class Explainer:
                 while len(cache) > self.cache_rows:
                     cache.popitem(last=False)
         return out
+
+    def kept(self, rows: np.ndarray) -> bool:
+        """Whether every row's contributions are kept (explaining them costs no TreeSHAP)."""
+        if self.cache_rows <= 0:
+            return False
+        keys = [tuple(row) for row in rows.tolist()]
+        with self._lock:
+            return all(key in self._cache for key in keys)
 
     def encodes_with(self, compiled: CompiledPipeline) -> bool:
         """Whether this explainer sees the rows as ``compiled.encode`` gives them."""
@@ -163,9 +172,7 @@ class Explainer:
         ``encoded``: the rows as the classifier sees them, when the caller has them already."""
         if k <= 0:
             return [[] for _ in range(len(rows))]
-        if encoded is None:
-            encoded = self._encode(rows)
-        per_feature = self._per_feature(encoded)
+        per_feature = self._per_feature(rows, encoded)
         if per_feature is None:
             return [[] for _ in range(len(rows))]
         return [
