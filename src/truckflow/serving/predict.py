@@ -119,16 +119,12 @@ class Predictor:
         """``run_explained`` for one row on the event loop: predicted (and explained) together
         with the rows of the requests ready at the same time, where the model answers each row
         on its own."""
-        if (
-            len(rows) != 1
-            or not served.row_independent
-            or not self.coalescer.company()
-            or (k > 0 and served.kept(rows))  # a kept row's reasons: a lookup, no thread hop
-        ):
+        if len(rows) != 1 or not served.row_independent or not self.coalescer.company():
             return self.run_explained(served, rows, source, k, inputs)
-        if k <= 0:
+        if k <= 0 or served.kept(rows):  # a kept row's reasons: a lookup, no thread hop
             proba = np.array([await self.coalescer.predict(served, rows)], dtype=np.float64)
-            return self._answer(served, rows, proba, source, inputs), None
+            kept = served.reasons(rows, k) if k > 0 else None
+            return self._answer(served, rows, proba, source, inputs), kept
         p, why = await self.coalescer.predict_explained(served, rows, k)
         proba = np.array([p], dtype=np.float64)
         return self._answer(served, rows, proba, source, inputs), [why]
