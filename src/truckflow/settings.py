@@ -175,6 +175,13 @@ class Settings(BaseSettings):
         le=1_000_000,
         description="Most rows in one /predict/features/batch request (413 beyond).",
     )
+    serving_reasons_cache_rows: int = Field(
+        default=4096,
+        ge=0,
+        le=1_000_000,
+        description="Rows whose exact contributions the serving API keeps (least recently "
+        "used dropped first; 0: none): a trip asked again is explained without TreeSHAP.",
+    )
 
     streaming_data: Path | None = Field(
         default=None,

@@ -189,7 +189,44 @@ def test_predictions_say_why(client: TestClient, stored: pd.DataFrame) -> None:
         verb = "raises" if reason["contribution"] >= 0 else "lowers"
         assert reason["text"].startswith(f"{reason['feature']} = ")
         assert f"{verb} the risk by {abs(reason['contribution']):.2f}" in reason["text"]
-    assert "reasons" not in client.post("/predict", json=trip).json()  # opt-in
+    default = client.post("/predict", json=trip).json()  # 3 reasons unless told otherwise
+    assert default["reasons"] == reasons
+    assert default["features_complete"] is True and default["missing_groups"] == []
+    assert "reasons" not in client.post("/predict?reasons=0", json=trip).json()  # the opt-out
+    batch = client.post("/predict/batch", json={"trips": [trip, trip]}).json()["predictions"]
+    assert [item["reasons"] for item in batch] == [reasons, reasons]
+
+
+def test_a_partial_stored_row_is_flagged(
+    client: TestClient, stored: pd.DataFrame, pipeline_model: dict[str, Any]
+) -> None:
+    """A trip served from a row stored without some inputs says so, with the groups it lacked."""
+    import sqlalchemy as sa
+
+    from truckflow.features.store import trip_features
+
+    row = stored.iloc[5]
+    trip = {
+        "truck_id": int(row["truck_id"]),
+        "route_id": str(row["route_id"]),
+        "departure": pd.Timestamp(row["departure_date"]).isoformat(),
+    }
+    key = (trip_features.c.truck_id == trip["truck_id"]) & (
+        trip_features.c.departure_date == pd.Timestamp(row["departure_date"]).to_pydatetime()
+    )
+    engine = pipeline_model["db"].engine
+    with engine.begin() as conn:
+        conn.execute(sa.update(trip_features).where(key).values(missing_inputs="traffic,entities"))
+    try:
+        answer = client.post("/predict?reasons=0", json=trip).json()
+        batch = client.post("/predict/batch?reasons=0", json={"trips": [trip]}).json()
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.update(trip_features).where(key).values(missing_inputs=None))
+    assert answer["features_complete"] is False
+    assert answer["missing_groups"] == ["traffic", "entities"]
+    item = batch["predictions"][0]
+    assert item["features_complete"] is False and item["missing_groups"] == ["traffic", "entities"]
 
 
 def test_rows_over_the_limit_are_413(pipeline_model: dict[str, Any], stored: pd.DataFrame) -> None:

@@ -27,7 +27,12 @@ def app_from_environment() -> FastAPI:
     db = connect(settings)
     # A version refused at load (checksum mismatch) is told through the notification outbox.
     events = Notifications.open(settings, db).sink
-    source = MlflowModelSource(settings.tracking_uri, settings.model_name, events=events)
+    source = MlflowModelSource(
+        settings.tracking_uri,
+        settings.model_name,
+        events=events,
+        reasons_cache=settings.serving_reasons_cache_rows,
+    )
     # /predict looks trips up through the feature code's online path, on the same database.
     return create_app(
         settings,

@@ -25,7 +25,11 @@ Predict = Callable[[np.ndarray], np.ndarray]
 def _direct(booster: Any) -> Predict:
     from xgboost import core
 
-    lib, handle, ulong = core._LIB, booster.handle, ctypes.c_uint64  # xgboost c_bst_ulong
+    # The same library through ``PyDLL``: the call keeps the GIL. A one-row prediction takes
+    # tens of microseconds; released, the GIL went to the capture writer's thread, and taking
+    # it back cost the request up to the interpreter's switch interval (5 ms), several times
+    # the prediction itself under load.
+    lib, handle, ulong = ctypes.PyDLL(core._LIB._name), booster.handle, ctypes.c_uint64
     args = core.make_jcargs(
         type=0,
         training=False,

@@ -36,6 +36,11 @@ __all__ = ["DatabaseFeatureSource"]
 # DataFrame); more go through the batch compute, whose reads cover them all at once.
 _ONE_BY_ONE = 16
 _FEATURES = frozenset(FEATURE_COLUMNS)
+# Built once: building a statement (and its cache key) cost more than running it.
+_SCHEDULED = sa.select(s.truck_schedule.c.route_id, s.truck_schedule.c.estimated_arrival).where(
+    s.truck_schedule.c.truck_id == sa.bindparam("truck"),
+    s.truck_schedule.c.departure_date == sa.bindparam("departure"),
+)
 
 
 class DatabaseFeatureSource:
@@ -57,12 +62,18 @@ class DatabaseFeatureSource:
         handing the request to a worker thread."""
         return self._db.engine.dialect.name == "sqlite"
 
-    def stored_rows(self, trips: Sequence[Trip], names: Sequence[str]) -> dict[int, list[object]]:
-        """The stored model rows of the trips that have one, by position (one indexed read)."""
+    def stored_rows(
+        self,
+        trips: Sequence[Trip],
+        names: Sequence[str],
+        lacking: dict[int, list[str]] | None = None,
+    ) -> dict[int, list[object]]:
+        """The stored model rows of the trips that have one, by position (one indexed read);
+        ``lacking`` gets the input groups each was stored without."""
         if not self._stored.usable(names):
             return {}
         with self._db.engine.connect() as conn:
-            found = self._stored.rows(conn, trips, names)
+            found = self._stored.rows(conn, trips, names, lacking)
         self.stored_hits += len(found)
         return found
 
@@ -72,12 +83,15 @@ class DatabaseFeatureSource:
         names: Sequence[str],
         model_version: str,
         stored: dict[int, list[object]] | None = None,
+        lacking: dict[int, list[str]] | None = None,
     ) -> tuple[np.ndarray, Sequence[int]]:
         """Model rows for the trips (``names`` order); positions of trips not computable yet.
 
-        ``stored`` is what ``stored_rows`` already found, when the caller looked first.
+        ``stored`` is what ``stored_rows`` already found, when the caller looked first;
+        ``lacking`` gets the input groups of stored rows kept without them (computed rows are
+        complete: a trip that cannot be is among the positions returned).
         """
-        found = self.stored_rows(trips, names) if stored is None else stored
+        found = self.stored_rows(trips, names, lacking) if stored is None else stored
         rest = [i for i in range(len(trips)) if i not in found]
         if rest and len(rest) <= _ONE_BY_ONE and set(names) <= _FEATURES:
             return self._one_by_one(trips, names, found, rest)
@@ -131,11 +145,8 @@ class DatabaseFeatureSource:
 
     @staticmethod
     def _scheduled_arrival(conn: sa.Connection, trip: Trip) -> dt.datetime | None:
-        ts = s.truck_schedule
         row = conn.execute(
-            sa.select(ts.c.route_id, ts.c.estimated_arrival).where(
-                ts.c.truck_id == trip.truck_id, ts.c.departure_date == trip.departure
-            )
+            _SCHEDULED, {"truck": trip.truck_id, "departure": trip.departure}
         ).first()
         if row is None or row.route_id != trip.route_id:
             return None

@@ -45,6 +45,8 @@ class ServedModel:
         object.__setattr__(self, "row_independent", independent)
         object.__setattr__(self, "contract", getattr(self.model, "contract", None))
         object.__setattr__(self, "_explain", getattr(self.model, "explain", None))
+        object.__setattr__(self, "_both", getattr(self.model, "predict_explained", None))
+        object.__setattr__(self, "_kept", getattr(self.model, "kept", None))
 
     feature_names: tuple[str, ...] = field(init=False)
     version: str = field(init=False)
@@ -61,6 +63,22 @@ class ServedModel:
         if explain is None or k <= 0:
             return [[] for _ in range(len(rows))]
         return explain(rows, k)  # type: ignore[no-any-return]
+
+    def kept(self, rows: np.ndarray) -> bool:
+        """Whether the rows' contributions are kept: reasons then cost no more than a lookup."""
+        kept = self.__dict__["_kept"]
+        return kept is not None and bool(kept(rows))
+
+    def predict_explained(
+        self, rows: np.ndarray, k: int
+    ) -> tuple[np.ndarray, list[list[dict[str, Any]]]]:
+        """``predict`` and ``reasons`` together (the model's input encoded once, if it can)."""
+        both = self.__dict__["_both"]
+        if both is None or k <= 0:
+            return self.predict(rows), self.reasons(rows, k)
+        proba, reasons = both(rows, k)
+        proba = np.asarray(proba, dtype=np.float64)
+        return (proba[:, 1] if proba.ndim == 2 else proba), reasons
 
     def predict(self, rows: np.ndarray) -> np.ndarray:
         """P(delay) for each row of a float array whose columns follow ``feature_names``."""

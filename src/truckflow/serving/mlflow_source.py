@@ -54,6 +54,7 @@ class MlflowLoadedModel:
     metrics: Mapping[str, float] = field(default_factory=dict)
     data_window: Mapping[str, str | None] = field(default_factory=dict)
     contract: FeatureContract | None = None
+    reasons_cache: int = 0  # rows whose contributions the explainer keeps
 
     def __post_init__(self) -> None:
         booster = None
@@ -80,6 +81,8 @@ class MlflowLoadedModel:
         explainer = Explainer.build(
             self.estimator, self.__dict__["_compiled"], list(self.feature_names), units
         )
+        if explainer is not None:
+            explainer.cache_rows = self.reasons_cache
         object.__setattr__(self, "_explainer", explainer)
 
     def explain(self, rows: np.ndarray, k: int) -> list[list[dict[str, Any]]]:
@@ -88,6 +91,26 @@ class MlflowLoadedModel:
         if explainer is None:
             return [[] for _ in range(len(rows))]
         return explainer.reasons(rows, k)
+
+    def predict_explained(
+        self, rows: np.ndarray, k: int
+    ) -> tuple[np.ndarray, list[list[dict[str, Any]]]]:
+        """``predict_proba_array`` and ``explain``, the rows encoded once where both use the
+        compiled preprocessing (the same numbers as the two calls apart)."""
+        compiled: Any = self.__dict__["_compiled"]
+        explainer: Explainer | None = self.__dict__["_explainer"]
+        direct = self.__dict__["_direct"]
+        shared = compiled is not None and explainer is not None and explainer.encodes_with(compiled)
+        if direct is None and shared:
+            encoded = compiled.encode(rows)
+            proba = np.asarray(compiled.predict(encoded), dtype=np.float64)
+            return proba, explainer.reasons(rows, k, encoded)  # type: ignore[union-attr]
+        return self.predict_proba_array(rows), self.explain(rows, k)
+
+    def kept(self, rows: np.ndarray) -> bool:
+        """Whether the explainer keeps every row's contributions (explaining them is cheap)."""
+        explainer: Explainer | None = self.__dict__["_explainer"]
+        return explainer is not None and explainer.kept(rows)
 
     @property
     def row_independent(self) -> bool:
@@ -142,9 +165,11 @@ class MlflowModelSource:
         *,
         registry_uri: str | None = None,
         events: EventSink | None = None,
+        reasons_cache: int = 0,
     ) -> None:
         from mlflow import MlflowClient
 
+        self._reasons_cache = reasons_cache
         self._tracking_uri = tracking_uri
         self._name = model_name
         # Without a registry URI, MLflow 3 falls back to its own default store (a mlflow.db in
@@ -183,4 +208,5 @@ class MlflowModelSource:
             metrics=dict(loaded.metrics),
             data_window=loaded.window,
             contract=loaded.contract,
+            reasons_cache=self._reasons_cache,
         )

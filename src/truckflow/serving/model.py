@@ -94,7 +94,8 @@ class FeatureRows(Protocol):
     ``stored_rows`` reads the rows already stored for some of the trips (by position);
     ``feature_rows`` returns every trip's row in ``names`` order (as ``rows.frame_rows`` shapes
     them), computing those not stored, and the positions of trips whose features could not be
-    built; when there are any, the rows are not to be used. It raises what
+    built; when there are any, the rows are not to be used. ``lacking`` (when given) gets, by
+    position, the input groups a stored row was kept without (a partial row). It raises what
     ``features_for_trips`` raises. ``local`` says that ``stored_rows`` is cheap enough to run on
     the event loop.
     """
@@ -103,7 +104,10 @@ class FeatureRows(Protocol):
     def local(self) -> bool: ...
 
     def stored_rows(
-        self, trips: Sequence[Trip], names: Sequence[str]
+        self,
+        trips: Sequence[Trip],
+        names: Sequence[str],
+        lacking: dict[int, list[str]] | None = None,
     ) -> dict[int, list[object]]: ...
 
     def feature_rows(
@@ -112,4 +116,5 @@ class FeatureRows(Protocol):
         names: Sequence[str],
         model_version: str,
         stored: dict[int, list[object]] | None = None,
+        lacking: dict[int, list[str]] | None = None,
     ) -> tuple[np.ndarray, Sequence[int]]: ...

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import msgspec
 import numpy as np
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from truckflow.serving.answers import Answer, batch_answer, compact_answer, flags, single_answer
 from truckflow.serving.batch_body import read_batch
 from truckflow.serving.capture import CaptureBatch, CaptureWriter
 from truckflow.serving.coalesce import RowCoalescer
@@ -28,7 +28,7 @@ from truckflow.serving.errors import FeatureLookupUnavailableError, ForecastsNot
 from truckflow.serving.holder import ModelHolder, ServedModel
 from truckflow.serving.metrics import ServingMetrics
 from truckflow.serving.model import FeatureRows, FeatureSource, Trip
-from truckflow.serving.reasons import MAX_REASONS
+from truckflow.serving.reasons import MAX_REASONS, REASONS_DOC, REASONS_PARAMETER, reasons_asked
 from truckflow.serving.rows import frame_rows
 from truckflow.serving.schemas import (
     BatchPredictionOut,
@@ -40,8 +40,6 @@ from truckflow.serving.schemas import (
 from truckflow.serving.vectors import FeatureVectors
 
 __all__ = ["Predictor", "prediction_router"]
-
-_ENCODER = msgspec.json.Encoder()
 
 
 def _new_ids(n: int) -> list[str]:
@@ -96,19 +94,40 @@ class Predictor:
     ) -> tuple[str, list[str], list[float], list[bool]]:
         return self._answer(served, rows, served.predict(rows), source, inputs)
 
+    def run_explained(
+        self,
+        served: ServedModel,
+        rows: np.ndarray,
+        source: str,
+        k: int,
+        inputs: Sequence[dict[str, Any]] | None = None,
+    ) -> tuple[Answer, list[Any] | None]:
+        """``run`` with each row's top ``k`` reasons (None when k is 0)."""
+        if k <= 0:
+            return self.run(served, rows, source, inputs), None
+        proba, why = served.predict_explained(rows, k)
+        return self._answer(served, rows, proba, source, inputs), why
+
     async def run_one(
         self,
         served: ServedModel,
         rows: np.ndarray,
         source: str,
         inputs: Sequence[dict[str, Any]] | None = None,
-    ) -> tuple[str, list[str], list[float], list[bool]]:
-        """``run`` for one row on the event loop: predicted together with the rows of the
-        requests ready at the same time, where the model answers each row on its own."""
+        k: int = 0,
+    ) -> tuple[Answer, list[Any] | None]:
+        """``run_explained`` for one row on the event loop: predicted (and explained) together
+        with the rows of the requests ready at the same time, where the model answers each row
+        on its own."""
         if len(rows) != 1 or not served.row_independent or not self.coalescer.company():
-            return self.run(served, rows, source, inputs)
-        proba = np.array([await self.coalescer.predict(served, rows)], dtype=np.float64)
-        return self._answer(served, rows, proba, source, inputs)
+            return self.run_explained(served, rows, source, k, inputs)
+        if k <= 0 or served.kept(rows):  # a kept row's reasons: a lookup, no thread hop
+            proba = np.array([await self.coalescer.predict(served, rows)], dtype=np.float64)
+            kept = served.reasons(rows, k) if k > 0 else None
+            return self._answer(served, rows, proba, source, inputs), kept
+        p, why = await self.coalescer.predict_explained(served, rows, k)
+        proba = np.array([p], dtype=np.float64)
+        return self._answer(served, rows, proba, source, inputs), [why]
 
     def _answer(
         self,
@@ -152,13 +171,15 @@ class Predictor:
         served: ServedModel,
         trips: list[Trip],
         stored: dict[int, list[object]] | None = None,
+        lacking: dict[int, list[str]] | None = None,
     ) -> np.ndarray:
-        """The trips' model rows (stored, else computed); 409 when some cannot be built."""
+        """The trips' model rows (stored, else computed); 409 when some cannot be built.
+        ``lacking`` gets the input groups of partial stored rows, by position."""
         source = self._source()
         frame = None
         if self._rows is not None:  # stored rows first, no DataFrame on the way
             rows, missing = self._rows.feature_rows(
-                trips, served.feature_names, served.version, stored
+                trips, served.feature_names, served.version, stored, lacking
             )
         else:
             frame, missing = source.features_for_trips(trips)
@@ -174,79 +195,19 @@ class Predictor:
             rows = frame_rows(frame, served.feature_names, served.version)
         return rows
 
-    async def trip_rows_async(self, served: ServedModel, trips: list[Trip]) -> np.ndarray:
+    async def trip_rows_async(
+        self, served: ServedModel, trips: list[Trip], lacking: dict[int, list[str]]
+    ) -> np.ndarray:
         """``trip_rows`` for the event loop: a stored row on a local database is read right
         here (a key probe costs less than the hop to a worker thread); anything that may take
         longer (a computation, a remote database) runs in the thread pool."""
         source = self._rows
         if source is None or not source.local:
-            return await run_in_threadpool(self.trip_rows, served, trips)
-        stored = source.stored_rows(trips, served.feature_names)
+            return await run_in_threadpool(self.trip_rows, served, trips, None, lacking)
+        stored = source.stored_rows(trips, served.feature_names, lacking)
         if len(stored) == len(trips):
-            return self.trip_rows(served, trips, stored)
-        return await run_in_threadpool(self.trip_rows, served, trips, stored)
-
-
-Answer = tuple[str, list[str], list[float], list[bool]]
-
-
-def _single(answer: Answer, served: ServedModel, reasons: list[Any] | None = None) -> Response:
-    request_id, ids, proba, delayed = answer
-    body: dict[str, Any] = {
-        "prediction_id": ids[0],
-        "probability": proba[0],
-        "delayed": delayed[0],
-        "model_version": served.version,
-        "stage": served.stage,
-        "request_id": request_id,
-    }
-    if reasons is not None:
-        body["reasons"] = reasons[0]
-    return _json(body, served)
-
-
-def _json(body: dict[str, Any], served: ServedModel) -> Response:
-    # msgspec encodes several times faster than JSONResponse's json.dumps.
-    return Response(
-        _ENCODER.encode(body),
-        media_type="application/json",
-        headers={"x-model-version": served.version},
-    )
-
-
-def _batch(answer: Answer, served: ServedModel, reasons: list[Any] | None = None) -> Response:
-    request_id, ids, proba, delayed = answer
-    items: list[dict[str, Any]] = [
-        {"prediction_id": i, "probability": p, "delayed": d}
-        for i, p, d in zip(ids, proba, delayed, strict=True)
-    ]
-    if reasons is not None:
-        for item, why in zip(items, reasons, strict=True):
-            item["reasons"] = why
-    body = {
-        "model_version": served.version,
-        "stage": served.stage,
-        "request_id": request_id,
-        "predictions": items,
-    }
-    return _json(body, served)
-
-
-def _compact(answer: Answer, served: ServedModel, reasons: list[Any] | None = None) -> Response:
-    # Three flat lists encode several times faster than 10,000 small objects, and msgspec
-    # encodes them ten times faster than the standard library.
-    request_id, ids, proba, delayed = answer
-    body: dict[str, Any] = {
-        "model_version": served.version,
-        "stage": served.stage,
-        "request_id": request_id,
-        "prediction_ids": ids,
-        "probabilities": proba,
-        "delayed": delayed,
-    }
-    if reasons is not None:
-        body["reasons"] = reasons
-    return _json(body, served)
+            return self.trip_rows(served, trips, stored, lacking)
+        return await run_in_threadpool(self.trip_rows, served, trips, stored, lacking)
 
 
 def _trip(t: TripIn) -> Trip:
@@ -260,19 +221,13 @@ def _trip_inputs(trips: list[Trip]) -> list[dict[str, Any]]:
     ]
 
 
-def _why(served: ServedModel, rows: np.ndarray, k: int) -> list[Any] | None:
-    return served.reasons(rows, k) if k > 0 else None
-
-
-_REASONS_DOC = (
-    "How many of the largest feature contributions to return with each prediction "
-    "(0 for none): exact tree contributions (XGBoost, LightGBM), coefficient times standardised "
-    "value (logistic regression), path contributions (random forest), in probability points."
-)
+# Trips (/predict and its batch) come with their reasons unless told otherwise; the feature
+# endpoints, the raw-throughput path, give them when asked.
+TRIP_REASONS = 3
 
 
 def _reasons_query(default: int) -> Any:
-    return Query(default=default, ge=0, le=MAX_REASONS, description=_REASONS_DOC)
+    return Query(default=default, ge=0, le=MAX_REASONS, description=REASONS_DOC)
 
 
 _TRIP_ERRORS: dict[int | str, dict[str, Any]] = {
@@ -292,25 +247,28 @@ def prediction_router(p: Predictor) -> APIRouter:
     router = APIRouter(tags=["predictions"])
 
     @router.post("/predict", response_model=PredictionOut, responses=_TRIP_ERRORS)
-    async def predict(trip: TripIn, reasons: int = _reasons_query(0)) -> Response:
+    async def predict(trip: TripIn, reasons: int = _reasons_query(TRIP_REASONS)) -> Response:
         """Predict one trip: its stored features, else computed by the feature code; with the
-        top ``reasons`` contributions when asked (``?reasons=3``; exact tree contributions
-        cost several times the prediction, so they are opt-in)."""
+        top ``reasons`` contributions (3 unless told; ``?reasons=0`` for none), and whether
+        the features were complete (``features_complete``, ``missing_groups``)."""
         served = p.holder.require()
         trips = [_trip(trip)]
-        rows = await p.trip_rows_async(served, trips)
-        answer = await p.run_one(served, rows, "api", _trip_inputs(trips))
-        return _single(answer, served, _why(served, rows, reasons))
+        lacking: dict[int, list[str]] = {}
+        rows = await p.trip_rows_async(served, trips, lacking)
+        answer, why = await p.run_one(served, rows, "api", _trip_inputs(trips), reasons)
+        return single_answer(answer, served, why, flags(lacking, 0))
 
     # Batches touch the database at length: a plain function, run in FastAPI's thread pool.
     @router.post("/predict/batch", response_model=BatchPredictionOut, responses=_TRIP_ERRORS)
-    def predict_batch(batch: TripBatchIn, reasons: int = _reasons_query(0)) -> Response:
-        """Predict up to 10,000 trips in one request (``reasons`` per trip on request)."""
+    def predict_batch(batch: TripBatchIn, reasons: int = _reasons_query(TRIP_REASONS)) -> Response:
+        """Predict up to 10,000 trips in one request, each with its top ``reasons`` (3 unless
+        told) and whether its features were complete."""
         served = p.holder.require()
         trips = [_trip(t) for t in batch.trips]
-        rows = p.trip_rows(served, trips)
-        answer = p.run(served, rows, "batch", _trip_inputs(trips))
-        return _batch(answer, served, _why(served, rows, reasons))
+        lacking: dict[int, list[str]] = {}
+        rows = p.trip_rows(served, trips, None, lacking)
+        answer, why = p.run_explained(served, rows, "batch", reasons, _trip_inputs(trips))
+        return batch_answer(answer, served, why, lacking)
 
     _feature_routes(router, p)
     return router
@@ -321,13 +279,16 @@ def _feature_routes(router: APIRouter, p: Predictor) -> None:
 
     # A single vector costs well under a millisecond: run it on the event loop, no thread hop.
     # The body is read against the served version's contract: no model object unless it is bad.
-    async def predict_features(request: Request, reasons: int = _reasons_query(0)) -> Response:
+    # ``reasons`` is read from the query string here rather than declared as a parameter:
+    # FastAPI's dependency solving cost more than the model call; the routes document it.
+    async def predict_features(request: Request) -> Response:
         """Predict from one trip's features, exactly as the served version's feature contract
         names them; ``reasons`` (0 unless asked) adds the top contributions."""
+        reasons = reasons_asked(request.scope["query_string"])
         served = p.holder.require()
         rows = p.vectors_for(served).read_one(await request.body(), served.feature_names)
-        answer = await p.run_one(served, rows, "api")
-        return _single(answer, served, _why(served, rows, reasons))
+        answer, why = await p.run_one(served, rows, "api", None, reasons)
+        return single_answer(answer, served, why)
 
     def features_batch(body: bytes, reasons: int) -> Response:
         served = p.holder.require()
@@ -336,18 +297,16 @@ def _feature_routes(router: APIRouter, p: Predictor) -> None:
             rows, compact = vectors.read_batch(body, served.feature_names)
         else:
             rows, compact = read_batch(body, vectors, served.feature_names)
-        answer = p.run(served, rows, "batch")
-        why = _why(served, rows, reasons)
-        return _compact(answer, served, why) if compact else _batch(answer, served, why)
+        answer, why = p.run_explained(served, rows, "batch", reasons)
+        return compact_answer(answer, served, why) if compact else batch_answer(answer, served, why)
 
-    async def predict_features_batch(
-        request: Request, reasons: int = _reasons_query(0)
-    ) -> Response:
+    async def predict_features_batch(request: Request) -> Response:
         """Predict up to ``serving_max_batch_rows`` feature rows: as ``rows``, or compact as
         ``columns`` + ``data`` (answered compact: ``prediction_ids``, ``probabilities``,
         ``delayed``)."""
         # The body is read here (capped while read) and parsed against the contract (no
         # pydantic object per row); the work runs in the thread pool, as a plain endpoint would.
+        reasons = reasons_asked(request.scope["query_string"])
         return await run_in_threadpool(features_batch, await request.body(), reasons)
 
     # The body models are built at run time from the contract; FastAPI does not parse these
@@ -355,13 +314,19 @@ def _feature_routes(router: APIRouter, p: Predictor) -> None:
     router.post(
         "/predict/features",
         response_model=PredictionOut,
-        openapi_extra={"requestBody": _body_schema(p.vectors.model)},
+        openapi_extra={
+            "parameters": [REASONS_PARAMETER],
+            "requestBody": _body_schema(p.vectors.model),
+        },
         responses=_FEATURE_ERRORS,
     )(predict_features)
     router.post(
         "/predict/features/batch",
         response_model=BatchPredictionOut | CompactPredictionOut,
-        openapi_extra={"requestBody": _body_schema(p.vectors.batch_model)},
+        openapi_extra={
+            "parameters": [REASONS_PARAMETER],
+            "requestBody": _body_schema(p.vectors.batch_model),
+        },
         responses=_FEATURE_ERRORS,
     )(predict_features_batch)
 

@@ -84,7 +84,17 @@ class PredictionOut(BaseModel):
     stage: str
     request_id: str
     reasons: list[ReasonOut] | None = Field(
-        default=None, description="Top contributions, largest first (when asked for)."
+        default=None, description="Top contributions, largest first (3 by default on /predict)."
+    )
+    features_complete: bool | None = Field(
+        default=None,
+        description="For a trip (/predict): false when its stored features were computed "
+        "without some inputs (a forecast past its deadline); the model imputed those.",
+    )
+    missing_groups: list[str] | None = Field(
+        default=None,
+        description="For a trip: the input groups its features lacked ([] when complete), "
+        "e.g. route_weather, traffic, origin_weather, destination_weather, entities.",
     )
 
 
@@ -93,6 +103,8 @@ class BatchItemOut(BaseModel):
     probability: float
     delayed: bool
     reasons: list[ReasonOut] | None = None
+    features_complete: bool | None = None
+    missing_groups: list[str] | None = None
 
 
 class BatchPredictionOut(BaseModel):

@@ -94,9 +94,14 @@ class StoredFeatures:
         return all(_KINDS.get(name) in ("int", "float") for name in names)
 
     def rows(
-        self, conn: sa.Connection, trips: Sequence[Trip], names: Sequence[str]
+        self,
+        conn: sa.Connection,
+        trips: Sequence[Trip],
+        names: Sequence[str],
+        lacking: dict[int, list[str]] | None = None,
     ) -> dict[int, list[Any]]:
-        """Model rows of the trips that have a stored row for their route, by trip position."""
+        """Model rows of the trips that have a stored row for their route, by trip position;
+        ``lacking`` gets the input groups each found row was stored without ([] if none)."""
         keys: dict[tuple[int, dt.datetime], list[int]] = {}
         for i, trip in enumerate(trips):
             keys.setdefault((trip.truck_id, trip.departure), []).append(i)
@@ -105,10 +110,12 @@ class StoredFeatures:
         found: dict[int, list[Any]] = {}
         for lo in range(0, len(wanted), _KEYS_PER_QUERY):
             for record in self._fetch(conn, wanted[lo : lo + _KEYS_PER_QUERY], names):
-                truck_id, departure, route_id, *values = record
+                truck_id, departure, route_id, missing, *values = record
                 for i in keys.get((int(truck_id), _time(departure)), ()):
                     if trips[i].route_id == route_id:
                         found[i] = [c(v) for c, v in zip(converters, values, strict=True)]
+                        if lacking is not None:
+                            lacking[i] = [g for g in (missing or "").split(",") if g]
         return found
 
     def _fetch(
@@ -121,7 +128,8 @@ class StoredFeatures:
             truck, departure = (sql.name(c) for c in KEY_COLUMNS)
             one = f"({truck} = {sql.mark} AND {departure} = {sql.mark})"
             text = self._texts[shape] = (
-                f"SELECT {truck}, {departure}, {sql.name('route_id')}, {sql.names(list(names))}"
+                f"SELECT {truck}, {departure}, {sql.name('route_id')},"
+                f" {sql.name('missing_inputs')}, {sql.names(list(names))}"
                 f" FROM {sql.name(trip_features.name)}"
                 f" WHERE {sql.name('version')} = {sql.mark}"
                 f" AND ({' OR '.join([one] * len(keys))})"

@@ -24,6 +24,7 @@ __all__ = [
     "contributions",
     "encoded_owners",
     "explain_frame",
+    "probability_points",
     "reason_text",
     "top_reasons",
 ]
@@ -92,19 +93,25 @@ def _logit(estimator: Any, encoded: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return None
 
 
+def probability_points(phi: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """Log-odds contributions (n x columns) and bias (n) in probability points: scaled so that
+    each row's add up to its probability minus the probability of the bias alone. Computed in
+    the dtype given (XGBoost's float32), so the served and the batch reasons agree bit for bit."""
+    total = phi.sum(axis=1)
+    p = 1.0 / (1.0 + np.exp(-(bias + total)))
+    p0 = 1.0 / (1.0 + np.exp(-bias))
+    small = np.abs(total) < 1e-12
+    factor = np.where(small, p * (1 - p), (p - p0) / np.where(small, 1.0, total))
+    return np.asarray(phi * factor[:, None], dtype=np.float64)
+
+
 def contributions(estimator: Any, encoded: np.ndarray) -> np.ndarray | None:
     """Each encoded column's contribution to P(delay), in probability points (n x columns);
     None for a classifier this does not explain."""
     encoded = np.asarray(encoded, dtype=np.float64)
     logit = _logit(estimator, encoded)
     if logit is not None:
-        phi, bias = logit
-        total = phi.sum(axis=1)
-        p = 1.0 / (1.0 + np.exp(-(bias + total)))
-        p0 = 1.0 / (1.0 + np.exp(-bias))
-        small = np.abs(total) < 1e-12
-        factor = np.where(small, p * (1 - p), (p - p0) / np.where(small, 1.0, total))
-        return np.asarray(phi * factor[:, None], dtype=np.float64)
+        return probability_points(*logit)
     if hasattr(estimator, "estimators_") and hasattr(estimator, "decision_path"):
         cache = estimator.__dict__.get("_truckflow_paths")
         if cache is None or cache[0].shape[1] != encoded.shape[1]:
