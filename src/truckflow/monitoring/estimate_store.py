@@ -9,13 +9,12 @@ precision, recall, F1 and accuracy of the same trips among those whose label has
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from truckflow.monitoring._rows import days_between, transaction
 from truckflow.store.database import Database
 from truckflow.store.schema import metadata, utcnow_column
 
@@ -71,15 +70,6 @@ class EstimatedDay:
     realized_accuracy: float | None
 
 
-@contextmanager
-def _transaction(target: Database | sa.Connection) -> Iterator[sa.Connection]:
-    if isinstance(target, sa.Connection):
-        yield target
-    else:
-        with target.begin() as conn:
-            yield conn
-
-
 def save_estimate(
     target: Database | sa.Connection,
     day: dt.date,
@@ -100,7 +90,7 @@ def save_estimate(
         "estimated_f1_high": estimate.f1_high,
     }
     table = estimated_metrics
-    with _transaction(target) as conn:
+    with transaction(target) as conn:
         found = conn.execute(table.update().where(table.c.day == day).values(**values))
         if found.rowcount == 0:
             conn.execute(table.insert().values(day=day, **values))
@@ -119,7 +109,7 @@ def save_realized(
         "realized_accuracy": None if quality is None else quality.accuracy,
     }
     table = estimated_metrics
-    with _transaction(target) as conn:
+    with transaction(target) as conn:
         done = conn.execute(table.update().where(table.c.day == day).values(**values))
     return bool(done.rowcount)
 
@@ -134,13 +124,8 @@ def load_estimated_metrics(
     end: dt.date | None = None,
 ) -> list[EstimatedDay]:
     """Days in order, optionally from ``start`` to ``end`` (both included)."""
-    table = estimated_metrics
-    query = table.select().order_by(table.c.day)
-    if start is not None:
-        query = query.where(table.c.day >= start)
-    if end is not None:
-        query = query.where(table.c.day <= end)
-    with _transaction(target) as conn:
+    query = days_between(estimated_metrics, start, end)
+    with transaction(target) as conn:
         rows = conn.execute(query).all()
     return [
         EstimatedDay(

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from truckflow.monitoring._rows import days_between, transaction
 from truckflow.monitoring.estimate_store import estimated_metrics
 from truckflow.store.database import Database
 from truckflow.store.schema import metadata, utcnow_column
@@ -137,15 +136,6 @@ class DailyMetrics:
     model_version: str | None
 
 
-@contextmanager
-def _transaction(target: Database | sa.Connection) -> Iterator[sa.Connection]:
-    if isinstance(target, sa.Connection):
-        yield target
-    else:
-        with target.begin() as conn:
-            yield conn
-
-
 def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
@@ -196,7 +186,7 @@ def save_drift_run(
         for scope, drift in scopes
         for col in drift.columns
     ]
-    with _transaction(target) as conn:
+    with transaction(target) as conn:
         conn.execute(drift_columns.delete().where(drift_columns.c.week_start == week_start))
         conn.execute(drift_runs.delete().where(drift_runs.c.week_start == week_start))
         conn.execute(drift_runs.insert(), [run])
@@ -213,13 +203,13 @@ def _run_record(row: sa.Row[tuple[object, ...]]) -> DriftRunRecord:
 
 
 def load_drift_run(target: Database | sa.Connection, week_start: dt.date) -> DriftRunRecord | None:
-    with _transaction(target) as conn:
+    with transaction(target) as conn:
         row = conn.execute(drift_runs.select().where(drift_runs.c.week_start == week_start)).first()
     return None if row is None else _run_record(row)
 
 
 def list_drift_runs(target: Database | sa.Connection) -> list[DriftRunRecord]:
-    with _transaction(target) as conn:
+    with transaction(target) as conn:
         rows = conn.execute(drift_runs.select().order_by(drift_runs.c.week_start)).all()
     return [_run_record(r) for r in rows]
 
@@ -232,7 +222,7 @@ def load_drift_columns(
         .where(drift_columns.c.week_start == week_start, drift_columns.c.scope == scope)
         .order_by(drift_columns.c.column_name)
     )
-    with _transaction(target) as conn:
+    with transaction(target) as conn:
         rows = conn.execute(query).all()
     return [
         DriftColumnRecord(
@@ -267,7 +257,7 @@ def save_daily_metrics(
         "f1": quality.f1,
         "model_version": model_version,
     }
-    with _transaction(target) as conn:
+    with transaction(target) as conn:
         conn.execute(daily_metrics.delete().where(daily_metrics.c.day == day))
         conn.execute(daily_metrics.insert(), [row])
 
@@ -278,12 +268,8 @@ def load_daily_metrics(
     end: dt.date | None = None,
 ) -> list[DailyMetrics]:
     """Daily metrics in day order, optionally from ``start`` to ``end`` (both included)."""
-    query = daily_metrics.select().order_by(daily_metrics.c.day)
-    if start is not None:
-        query = query.where(daily_metrics.c.day >= start)
-    if end is not None:
-        query = query.where(daily_metrics.c.day <= end)
-    with _transaction(target) as conn:
+    query = days_between(daily_metrics, start, end)
+    with transaction(target) as conn:
         rows = conn.execute(query).all()
     return [
         DailyMetrics(
