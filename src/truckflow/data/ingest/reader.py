@@ -129,7 +129,7 @@ def read_course_file(
 
 # A file larger than this is read in pieces of about this size, cut at line ends, so that the
 # memory of an ingest depends on this size and not on the file's (scale 10 traffic: 820 MB).
-CHUNK_BYTES = 64 << 20
+CHUNK_BYTES = 32 << 20
 
 
 def _pieces(path: Path, chunk_bytes: int) -> Iterator[tuple[bytes, bytes, bool]]:

@@ -1,14 +1,14 @@
-"""One ingest run: read everything, validate everything, then load it all in one transaction.
+"""One ingest run: every file read, validated and loaded in one transaction.
 
-Nothing is written before every file has been parsed and every row judged, and the load is a
-single transaction: a file that cannot be parsed, or a failure half-way through the load,
-leaves the tables as they were. The run is recorded in ``ingest_log`` either way (a failed run
-in a transaction of its own, after the rollback).
+Files are taken in load order, each a piece of whole lines at a time (``CHUNK_BYTES``), so the
+memory of a run depends on the piece size, not on the files. The load is a single transaction:
+a file that cannot be parsed (its first piece or a later one), or a failure half-way through
+the load, leaves the tables as they were. The run is recorded in ``ingest_log`` either way (a
+failed run in a transaction of its own, after the rollback).
 """
 
 from __future__ import annotations
 
-import itertools
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -329,21 +329,18 @@ def ingest_directory(
         with db.engine.connect() as conn:
             known = known_keys(conn)
         refuse_missing(missing_parents({s.table for s, _ in files}, known), directory.name)
-    sources = []
-    for step, (spec, path) in enumerate(files):
-        if progress:
-            progress(f"read {path.name}", step, len(files) + 1)
-        # The first piece is read now, so that a file that is not course CSV stops the run
-        # before anything is written; a large file's other pieces come during the load.
-        pieces = read_course_chunks(
-            path, spec, max_field_bytes=max_field_bytes, chunk_bytes=chunk_bytes
+    # Read as they are loaded, a piece at a time: a file that is not course CSV fails the run
+    # when its turn comes, and the one transaction leaves the tables as they were.
+    sources = [
+        _Source(
+            spec.table,
+            path.name,
+            read_course_chunks(
+                path, spec, max_field_bytes=max_field_bytes, chunk_bytes=chunk_bytes
+            ),
         )
-        try:
-            first = next(iter(pieces))
-        except IngestError as exc:
-            _log_failure(db, run_id, started_at, until, [spec.table], [path.name], str(exc))
-            raise
-        sources.append(_Source(spec.table, path.name, itertools.chain([first], pieces)))
+        for spec, path in files
+    ]
     return _run(
         db,
         sources,
