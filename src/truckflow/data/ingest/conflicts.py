@@ -23,7 +23,7 @@ from truckflow.data.course_format import ColumnSpec, TableSpec
 from truckflow.data.ingest.batch import as_objects
 from truckflow.store.schema import ingest_conflicts, metadata
 
-__all__ = ["Conflict", "against_stored", "same_values", "write_conflicts"]
+__all__ = ["Conflict", "against_stored", "check_stored", "same_values", "write_conflicts"]
 
 # Columns whose blank on one side is not a difference: labels withheld (``until``, streaming)
 # and filled in later.
@@ -139,18 +139,27 @@ def against_stored(
     conn: sa.Connection, spec: TableSpec, good: pd.DataFrame, line_no: np.ndarray[Any, Any]
 ) -> tuple[np.ndarray[Any, np.dtype[np.bool_]], list[Conflict]]:
     """Which rows of ``good`` conflict with a row already stored, and the conflicts."""
+    conflicting, found, _ = check_stored(conn, spec, good, line_no)
+    return conflicting, found
+
+
+def check_stored(
+    conn: sa.Connection, spec: TableSpec, good: pd.DataFrame, line_no: np.ndarray[Any, Any]
+) -> tuple[np.ndarray[Any, np.dtype[np.bool_]], list[Conflict], int]:
+    """``against_stored``, plus how many rows of ``good`` share a key with a stored row (0:
+    none of them can collide, so a loader may skip its own conflict handling)."""
     conflicting = np.zeros(len(good), dtype=bool)
     if good.empty:
-        return conflicting, []
+        return conflicting, [], 0
     stored = _stored(conn, spec, good)
     if stored.empty:
-        return conflicting, []
+        return conflicting, [], 0
     mine, theirs = _key_frame(spec, good), _key_frame(spec, stored)
     mine["_pos"] = np.arange(len(good))
     theirs["_stored"] = np.arange(len(stored))
     pairs = mine.merge(theirs, on=list(spec.key), how="inner")
     if pairs.empty:
-        return conflicting, []
+        return conflicting, [], 0
     ours = good.iloc[pairs["_pos"].to_numpy()]
     kept = stored.iloc[pairs["_stored"].to_numpy()]
     differ = ~same_values(spec, ours, kept, seconds=conn.dialect.name == "mysql")
@@ -166,7 +175,7 @@ def against_stored(
         )
         for pos, i in zip(positions.tolist(), np.flatnonzero(differ).tolist(), strict=True)
     ]
-    return conflicting, found
+    return conflicting, found, len(pairs)
 
 
 def _plain(value: Any) -> Any:

@@ -181,7 +181,16 @@ def _mysql(raw: Any, table: str, columns: Sequence[str], arrow: pa.Table) -> int
             return int(cursor.execute(sql, (str(path),)))
 
 
-def _postgresql(raw: Any, table: str, columns: Sequence[str], arrow: pa.Table) -> int:
+def lock_for_load(conn: sa.Connection, table: str) -> None:
+    """PostgreSQL: hold ``table`` against other writers to the end of the transaction, so that
+    no row slips in between a look-up of the stored keys and the load (readers go on)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+
+
+def _postgresql(
+    raw: Any, table: str, columns: Sequence[str], arrow: pa.Table, *, fresh: bool = False
+) -> int:
     buffer = io.BytesIO()
     pacsv.write_csv(arrow, buffer, pacsv.WriteOptions(include_header=False))
     data = buffer.getbuffer()
@@ -197,10 +206,12 @@ def _postgresql(raw: Any, table: str, columns: Sequence[str], arrow: pa.Table) -
         # Held to the end of the transaction: no other writer can slip rows in between the
         # emptiness check and the COPY below (readers are not blocked).
         cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
-        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table})")
-        if not cursor.fetchone()[0]:
-            # An empty table and a batch without duplicate keys: nothing can conflict, so the
-            # rows go straight in (the first load of a table, the big one).
+        if not fresh:
+            cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table})")
+        if fresh or not cursor.fetchone()[0]:
+            # An empty table, or keys the caller found in no stored row under this lock, and
+            # a batch without duplicate keys: nothing can conflict, so the rows go straight in
+            # (every piece of a first load of a large file).
             copy_into(cursor, table)
             return len(arrow)
         staging = f"tf_stage_{table}"
@@ -222,11 +233,14 @@ def insert_ignore(
     frame: pd.DataFrame,
     kinds: dict[str, ColumnKind],
     key: Sequence[str] = (),
+    *,
+    fresh: bool = False,
 ) -> int:
     """Insert the rows of ``frame`` whose key is not in ``table`` yet; returns how many were.
 
     ``key`` (the table's key columns) puts the rows in key order first; the batch must not
-    repeat a key (validation quarantines repeats), so the order decides nothing else."""
+    repeat a key (validation quarantines repeats), so the order decides nothing else.
+    ``fresh``: the caller found none of these keys stored, under ``lock_for_load``."""
     if frame.empty:
         return 0
     frame = in_key_order(frame, key)
@@ -237,7 +251,7 @@ def insert_ignore(
         return _sqlite(raw, table, columns, _sqlite_rows(frame, kinds, columns))
     arrow = pa.table({c: _arrow_column(frame[c], kinds[c]) for c in columns})
     if dialect == "postgresql":
-        return _postgresql(raw, table, columns, arrow)
+        return _postgresql(raw, table, columns, arrow, fresh=fresh)
     if dialect == "mysql":
         return _mysql(raw, table, columns, arrow)
     raise ValueError(f"no bulk path for the {dialect} dialect")

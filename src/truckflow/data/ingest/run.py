@@ -23,10 +23,10 @@ import sqlalchemy as sa
 from truckflow.data.course_format import LOAD_ORDER, TABLE_SPECS, TableSpec
 from truckflow.data.errors import IngestError
 from truckflow.data.ingest.batch import Batch, as_objects, batch_from_frame
-from truckflow.data.ingest.conflicts import against_stored, write_conflicts
+from truckflow.data.ingest.conflicts import check_stored, write_conflicts
 from truckflow.data.ingest.labels import fill_missing_labels
 from truckflow.data.ingest.lines import DEFAULT_MAX_FIELD_BYTES
-from truckflow.data.ingest.loader import insert_ignore
+from truckflow.data.ingest.loader import insert_ignore, lock_for_load
 from truckflow.data.ingest.orphans import missing_parents, refuse_missing, retry_orphans
 from truckflow.data.ingest.reader import CHUNK_BYTES, read_course_chunks
 from truckflow.data.ingest.records import known_keys, log_sources, utcnow, write_quarantine
@@ -96,9 +96,11 @@ def _load(
     spec = result.batch.spec
     kinds = {c.name: c.kind for c in spec.columns}
     line_no = result.batch.line_no[result.positions]
-    conflicting, found = against_stored(conn, spec, result.good, line_no)
+    # Locked before the look-up (PostgreSQL), so that what it finds stays true to the load.
+    lock_for_load(conn, spec.table)
+    conflicting, found, shared = check_stored(conn, spec, result.good, line_no)
     good = result.good.loc[~conflicting].reset_index(drop=True) if found else result.good
-    inserted = insert_ignore(conn, spec.table, good, kinds, spec.key)
+    inserted = insert_ignore(conn, spec.table, good, kinds, spec.key, fresh=shared == 0)
     conflicts = [*result.conflicts, *found]
     write_conflicts(conn, run_id, spec.table, source.source, conflicts)
     source.inserted = inserted
