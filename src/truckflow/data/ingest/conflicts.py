@@ -28,9 +28,9 @@ __all__ = ["Conflict", "against_stored", "check_stored", "same_values", "write_c
 # Columns whose blank on one side is not a difference: labels withheld (``until``, streaming)
 # and filled in later.
 _FILLED_LATER = {("truck_schedule", "delay")}
-# Up to this many distinct values of a key's first column, the stored rows are looked up by
-# them (an IN list on the primary key's first column); more, by the date span alone.
-_FEW_KEYS = 5_000
+# Values of a key's first column per look-up query (SQLite allows 32,766 bound parameters,
+# PostgreSQL 65,535).
+_KEYS_PER_QUERY = 10_000
 
 
 @dataclass(frozen=True)
@@ -122,16 +122,20 @@ def _stored(conn: sa.Connection, spec: TableSpec, good: pd.DataFrame) -> pd.Data
         else:
             query = query.where(column.between(low.to_pydatetime(), high.to_pydatetime()))
     lead = spec.key[0] if spec.key else None
-    if lead is not None and lead != spec.date_column:
-        # The batch's values of the key's first column, when few: a piece of a large file in
-        # key order (one block of routes) then reads only the rows that can share a key, not
-        # the whole date span of everything loaded before it.
+    if lead is None or lead == spec.date_column:
+        rows = list(conn.execute(query).all())
+    else:
+        # Looked up by the batch's values of the key's first column (the primary key's
+        # leading column, so an index seek each), a group at a time under the engines' bound
+        # parameter limits: a piece of a large file then reads only the rows that can share
+        # a key, never the whole date span of everything loaded before it (a scan per piece).
         values = pd.unique(as_objects(good[lead]))
-        if len(values) <= _FEW_KEYS:
-            whole = spec.column(lead).kind == "int"
-            wanted = [int(v) if whole else v for v in values.tolist() if v is not None]
-            query = query.where(table.c[lead].in_(wanted))
-    rows = conn.execute(query).all()
+        whole = spec.column(lead).kind == "int"
+        wanted = [int(v) if whole else v for v in values.tolist() if v is not None]
+        rows = []
+        for start in range(0, len(wanted), _KEYS_PER_QUERY):
+            group = wanted[start : start + _KEYS_PER_QUERY]
+            rows.extend(conn.execute(query.where(table.c[lead].in_(group))).all())
     return pd.DataFrame(rows, columns=spec.column_names)
 
 
