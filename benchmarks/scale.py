@@ -151,18 +151,18 @@ def _dask_cluster(env: dict[str, str]) -> Iterator[tuple[str, list[int]]]:
     saved = dict(os.environ)
     os.environ.update(env)  # the worker processes inherit the home and database URL
     try:
-        cluster = LocalCluster(
+        cluster = LocalCluster(  # type: ignore[no-untyped-call]
             n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
         )
     finally:
         os.environ.clear()
         os.environ.update(saved)
-    client = Client(cluster)
+    client = Client(cluster)  # type: ignore[no-untyped-call]
     try:
         pids = [int(p) for p in client.run(os.getpid).values()]
         yield cluster.scheduler_address, pids
     finally:
-        client.close()
+        client.close()  # type: ignore[no-untyped-call]
         cluster.close()
 
 
@@ -198,7 +198,7 @@ def _stage_args(name: str, data: Path, env: dict[str, str], opts: argparse.Names
 def _stages(run: ScaleRun, home: Path, env: dict[str, str], opts: argparse.Namespace) -> None:
     workers = [int(p) for p in env.pop("_TF_WORKER_PIDS", "").split(",") if p]
     data = home / "world"
-    for name in STAGES:
+    for name in opts.stages:
         print(f"  {run.engine} scale {run.scale:g}: {name} ...", end="", flush=True)
         stage, out = run_stage(
             name, _stage_args(name, data, env, opts), env, home / "stderr.log", workers
@@ -295,6 +295,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--families", default="logistic_regression")
     parser.add_argument("--results", type=Path, help="JSON file to merge the figures into")
     parser.add_argument("--keep", action="store_true", help="keep the temporary homes")
+    parser.add_argument(
+        "--stages",
+        nargs="+",
+        choices=STAGES,
+        default=list(STAGES),
+        help="the first stages only (each needs those before it), e.g. generate init ingest",
+    )
     opts = parser.parse_args(argv)
     runs = _load(opts.results)
     for engine in opts.engine:
