@@ -25,6 +25,7 @@ from truckflow.serving.errors import (
     ServingError,
     UnknownEntityError,
 )
+from truckflow.serving.fast.features import FeaturesFastPath
 from truckflow.serving.feedback import record_feedback
 from truckflow.serving.holder import AliasWatcher, ModelHolder, ServedModel
 from truckflow.serving.limits import BodyLimitExceeded, BodyLimitMiddleware
@@ -175,11 +176,13 @@ def create_app(
     app.state.writer = writer
     app.state.metrics = metrics
     app.state.predictor = predictor
+    app.include_router(prediction_router(predictor))
+    # Inside the metrics (counted as the route) and the body limit (read capped).
+    app.add_middleware(FeaturesFastPath, predictor=predictor)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     # Outermost of ours: a body over the limit is refused before anything else reads it.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.serving_max_body_bytes)
     _install_error_handlers(app)
-    app.include_router(prediction_router(predictor))
     require_admin = _admin_guard(settings)
 
     @app.get("/health", response_model=HealthOut, tags=["operations"])

@@ -7,6 +7,7 @@ was queued is written; ``close`` flushes and stops (the app calls it on shutdown
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 import threading
@@ -81,11 +82,7 @@ class CaptureBatch:
         batch the standard encoder and the per-row parameter processing held the GIL for
         about half a second, stalling the requests that came next.
         """
-        names = list(self.feature_names)
-        features = [
-            _ENCODER.encode(dict(zip(names, row, strict=True))).decode()
-            for row in self.features.tolist()
-        ]
+        features = feature_texts(self.feature_names, self.features)
         n = len(self.ids)
         inputs: list[str | None] = (
             [None] * n
@@ -108,6 +105,33 @@ class CaptureBatch:
                 strict=True,
             )
         )
+
+
+@functools.lru_cache(maxsize=8)
+def _row_struct(names: tuple[str, ...]) -> Any:
+    """A struct whose fields are the feature names (encoded as the keys of an object)."""
+    fields = [(f"f{i}", Any) for i in range(len(names))]
+    rename = {f"f{i}": n for i, n in enumerate(names)}
+    return msgspec.defstruct("CapturedFeatures", fields, rename=rename)
+
+
+def feature_texts(names: Sequence[str], features: np.ndarray) -> list[str]:
+    """Each row as the JSON object ``{name: value, ...}`` msgspec writes for its dict, all
+    rows encoded in one call as JSON lines (a newline never occurs inside JSON text): a dict
+    and an encode per row held the GIL for about 60 ms per 10,000 rows against the requests."""
+    if len(features) == 0:
+        return []
+    # A dict keeps the last of equal keys, and a struct cannot name a field with a quote, a
+    # backslash or a control character: those (never the contract's) take the plain way.
+    if len(set(names)) != len(names) or any(
+        '"' in n or "\\" in n or any(ord(c) < 32 for c in n) for n in map(str, names)
+    ):
+        return [
+            _ENCODER.encode(dict(zip(names, r, strict=True))).decode() for r in features.tolist()
+        ]
+    struct = _row_struct(tuple(str(n) for n in names))
+    lines = _ENCODER.encode_lines([struct(*row) for row in features.tolist()])
+    return lines.decode().split("\n")[:-1]
 
 
 CAPTURE_COLUMNS = (

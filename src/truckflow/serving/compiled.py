@@ -26,12 +26,23 @@ Step = Callable[[np.ndarray], np.ndarray]
 Reader = Callable[[np.ndarray], np.ndarray]
 
 
+# Up to this many values a block is converted value by value in Python (one request's row):
+# cheaper than pandas' vectorised missing-value test, which costs tens of microseconds a call.
+_SMALL = 64
+_NUMBER_TYPES = (float, int)
+
+
 def _floats(block: np.ndarray) -> np.ndarray:
     """``pd.to_numeric(errors="coerce")`` per column, fast when the values are already numbers."""
     try:
         return block.astype(np.float64)
     except (TypeError, ValueError):  # blanks (None) or text somewhere
         pass
+    if block.size <= _SMALL:
+        values = block.tolist()
+        if all(v is None or type(v) in _NUMBER_TYPES for row in values for v in row):
+            # Numbers and blanks only: None becomes NaN, as the coercion below makes it.
+            return np.array(values, dtype=np.float64).reshape(block.shape)
     values = block.copy()
     values[pd.isna(values)] = np.nan
     try:
@@ -50,6 +61,8 @@ def _flags(block: np.ndarray) -> np.ndarray:
 
 def _texts(block: np.ndarray) -> np.ndarray:
     words = block.astype(object)  # a copy
+    if block.size <= _SMALL and all(type(v) is str for v in words.flat):
+        return words  # text only: nothing is missing
     missing = pd.isna(words)
     if missing.any():
         words[missing] = np.nan
@@ -113,6 +126,9 @@ def _one_hot(step: Any) -> Step | None:
     ):
         return None
     lookups = [{value: i for i, value in enumerate(cats.tolist())} for cats in step.categories_]
+    # Many rows: pandas' hash table finds every row's category in one C call (the same match
+    # as the dict: equal values, -1 for a category never seen).
+    indexes = [pd.Index(cats, dtype=object) for cats in step.categories_]
     widths = [len(cats) for cats in step.categories_]
     offsets = np.concatenate(([0], np.cumsum(widths)))
     dtype = step.dtype
@@ -121,13 +137,12 @@ def _one_hot(step: Any) -> Step | None:
         n = x.shape[0]
         out = np.zeros((n, int(offsets[-1])), dtype=dtype)
         for j, lookup in enumerate(lookups):
-            column = x[:, j].tolist()
             if n == 1:
-                hit = lookup.get(column[0])
+                hit = lookup.get(x[0, j])
                 if hit is not None:  # unknown categories stay all zero (handle_unknown="ignore")
                     out[0, offsets[j] + hit] = 1
                 continue
-            hits = np.fromiter((lookup.get(v, -1) for v in column), dtype=np.intp, count=n)
+            hits = indexes[j].get_indexer(x[:, j])
             rows = np.flatnonzero(hits >= 0)  # unknown categories stay all zero, as above
             out[rows, offsets[j] + hits[rows]] = 1
         return out

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from truckflow.features.definition import FEATURE_COLUMNS, FEATURE_SET_VERSION, KEY_COLUMNS
 from truckflow.features.loading import features_for_schedule
 from truckflow.features.one_trip import one_trip, read_entities
+from truckflow.features.prepared import Prepared
 from truckflow.serving.errors import UnknownEntityError
 from truckflow.serving.model import Trip
 from truckflow.serving.rows import frame_rows
@@ -37,9 +38,11 @@ __all__ = ["DatabaseFeatureSource"]
 _ONE_BY_ONE = 16
 _FEATURES = frozenset(FEATURE_COLUMNS)
 # Built once: building a statement (and its cache key) cost more than running it.
-_SCHEDULED = sa.select(s.truck_schedule.c.route_id, s.truck_schedule.c.estimated_arrival).where(
-    s.truck_schedule.c.truck_id == sa.bindparam("truck"),
-    s.truck_schedule.c.departure_date == sa.bindparam("departure"),
+_SCHEDULED = Prepared(
+    sa.select(s.truck_schedule.c.route_id, s.truck_schedule.c.estimated_arrival).where(
+        s.truck_schedule.c.truck_id == sa.bindparam("truck"),
+        s.truck_schedule.c.departure_date == sa.bindparam("departure"),
+    )
 )
 
 
@@ -145,9 +148,7 @@ class DatabaseFeatureSource:
 
     @staticmethod
     def _scheduled_arrival(conn: sa.Connection, trip: Trip) -> dt.datetime | None:
-        row = conn.execute(
-            _SCHEDULED, {"truck": trip.truck_id, "departure": trip.departure}
-        ).first()
+        row = _SCHEDULED.first(conn, {"truck": trip.truck_id, "departure": trip.departure})
         if row is None or row.route_id != trip.route_id:
             return None
         arrival: dt.datetime = row.estimated_arrival
