@@ -15,12 +15,12 @@ from sklearn.preprocessing import FunctionTransformer, MinMaxScaler
 
 from synthetic_features import feature_frame
 from truckflow.features.definition import NUMERIC_FEATURES
-from truckflow.serving.compiled import compile_pipeline
+from truckflow.features.rows import frame_rows
 from truckflow.serving.mlflow_source import MlflowLoadedModel
-from truckflow.serving.rows import frame_rows
 from truckflow.training.candidates import build_estimator
 from truckflow.training.data import labels, model_input
 from truckflow.training.preprocess import model_pipeline
+from truckflow.training.preprocess_compiled import compile_pipeline
 
 _BOOSTING = {
     "n_estimators": 30,

@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
+from truckflow.features.rows import frame_rows
+from truckflow.features.stored import StoredFeatures
 from truckflow.registry import ModelRegistry
 from truckflow.serving import DatabaseFeatureSource, MlflowModelSource, create_app
 from truckflow.serving.model import Trip
-from truckflow.serving.rows import frame_rows
-from truckflow.serving.stored import StoredFeatures
 from truckflow.settings import Settings
 
 

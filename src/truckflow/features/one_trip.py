@@ -62,7 +62,7 @@ class OneTrip:
     estimated_arrival: dt.datetime
 
     def row(self, names: Sequence[str]) -> list[object]:
-        """The values in ``names`` order, blanks as None (as ``serving.rows.frame_rows``)."""
+        """The values in ``names`` order, blanks as None (as ``features.rows.frame_rows``)."""
         out: list[object] = []
         for name in names:
             value = self.values[name]

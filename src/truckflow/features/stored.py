@@ -7,7 +7,7 @@ forecasts and computing. Only rows of the feature code's own version are read, s
 stored under an older definition is never served as today's. A row serves a request only if it
 was computed for the route the request names; any other trip goes to the on-demand compute.
 
-Values come off the DBAPI cursor and are put in the shape ``rows.frame_rows`` gives the
+Values come off the DBAPI cursor and are put in the shape ``features.rows.frame_rows`` gives the
 computed features, so that both paths hand the model (and the capture) the same row.
 """
 
@@ -25,10 +25,10 @@ from truckflow.features.definition import (
     KEY_COLUMNS,
     LABEL,
 )
+from truckflow.features.rows import TIME_FORMAT
 from truckflow.features.sqlread import SqlText, column_kinds
 from truckflow.features.store import trip_features
-from truckflow.serving.model import Trip
-from truckflow.serving.rows import TIME_FORMAT
+from truckflow.features.trip import Trip
 
 __all__ = ["StoredFeatures"]
 

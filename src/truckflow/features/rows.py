@@ -12,18 +12,22 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from truckflow.serving.errors import ServingError
+from truckflow.features.inputs import FeatureError
 
-__all__ = ["TIME_FORMAT", "frame_rows"]
+__all__ = ["TIME_FORMAT", "MissingModelFeaturesError", "frame_rows"]
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
+
+
+class MissingModelFeaturesError(FeatureError):
+    """The feature code does not give every feature a model version reads."""
 
 
 def frame_rows(frame: pd.DataFrame, names: Sequence[str], version: str) -> np.ndarray:
     """``frame``'s ``names`` columns as model rows; numbers only give a float array."""
     absent = [n for n in names if n not in frame.columns]
     if absent:
-        raise ServingError(
+        raise MissingModelFeaturesError(
             f"the feature source lacks features that model version {version} needs: {absent}"
         )
     chosen = frame[list(names)]

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from truckflow.features.definition import BINARY_FEATURES, CATEGORICAL_FEATURES, NUMERIC_FEATURES
-from truckflow.serving.booster import dense_predictor
+from truckflow.training.booster import dense_predictor
 
 __all__ = ["CompiledPipeline", "compile_pipeline"]
 

@@ -1,4 +1,5 @@
-"""The serving API's ``FeatureSource`` over the feature store and the feature code's online path.
+"""The online feature read: the serving API's ``FeatureSource`` over the feature store and the
+feature code's one-trip path.
 
 A trip is named by truck, route and departure. A trip whose features are stored (the daily
 pipeline or ``truckflow features fill`` computed them) is answered from its stored row, one
@@ -6,9 +7,9 @@ indexed read; any other trip is computed on demand by the same feature code. For
 estimated arrival comes from the schedule when the trip is scheduled, else from the route's
 average hours (as the course computes it). A few trips are computed one by one by the feature
 code's one-trip path (``truckflow.features.one_trip``: indexed reads, no DataFrame; equal to the
-batch compute value for value), many by the batch compute. Unknown trucks and routes answer 404;
-trips whose forecasts are not in yet answer 409 (the one-trip path reports them incomplete,
-with missing values, rather than raising: the 409 is this API's choice).
+batch compute value for value), many by the batch compute. Unknown trucks and routes raise
+``UnknownTripEntityError`` (the API's 404); trips whose forecasts are not in yet are returned as
+positions not built (the API answers 409; the one-trip path reports them incomplete).
 """
 
 from __future__ import annotations
@@ -24,10 +25,9 @@ from truckflow.features.definition import FEATURE_COLUMNS, FEATURE_SET_VERSION, 
 from truckflow.features.loading import features_for_schedule
 from truckflow.features.one_trip import one_trip, read_entities
 from truckflow.features.prepared import Prepared
-from truckflow.serving.errors import UnknownEntityError
-from truckflow.serving.model import Trip
-from truckflow.serving.rows import frame_rows
-from truckflow.serving.stored import StoredFeatures
+from truckflow.features.rows import frame_rows
+from truckflow.features.stored import StoredFeatures
+from truckflow.features.trip import Trip, UnknownTripEntityError
 from truckflow.store import Database
 from truckflow.store import schema as s
 
@@ -134,7 +134,7 @@ class DatabaseFeatureSource:
                 for i in rest:
                     if getattr(known[i], kind) is None:
                         trip = trips[i]
-                        raise UnknownEntityError(kind, getattr(trip, f"{kind}_id"))
+                        raise UnknownTripEntityError(kind, getattr(trip, f"{kind}_id"))
             for i in rest:
                 trip = trips[i]
                 arrival = self._scheduled_arrival(conn, trip)
@@ -181,9 +181,9 @@ class DatabaseFeatureSource:
             }
         for trip in trips:
             if trip.truck_id not in trucks:
-                raise UnknownEntityError("truck", trip.truck_id)
+                raise UnknownTripEntityError("truck", trip.truck_id)
             if trip.route_id not in hours:
-                raise UnknownEntityError("route", trip.route_id)
+                raise UnknownTripEntityError("route", trip.route_id)
         rows = []
         for trip in trips:
             departure = pd.Timestamp(trip.departure)
