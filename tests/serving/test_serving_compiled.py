@@ -76,8 +76,9 @@ def test_compiled_probabilities_equal_the_pipeline(family: str) -> None:
         assert compiled is not None
         expected = pipeline.predict_proba(rows_frame)[:, 1]
         assert np.array_equal(compiled(rows), expected)
-        # One row at a time, as /predict sends them.
+        # One row at a time, as /predict sends them, and the few rows of a coalesced call.
         assert np.array_equal(compiled(rows[:1]), expected[:1])
+        assert np.array_equal(compiled(rows[:9]), expected[:9])
 
 
 def test_served_model_uses_the_compiled_pipeline() -> None:
