@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
+from truckflow.clock import utcnow
 from truckflow.store import Database
 from truckflow.store.schema import metadata
 
@@ -72,11 +73,6 @@ class Deployment:
         return out
 
 
-def _now() -> dt.datetime:
-    # Naive UTC with microseconds dropped: every engine stores it the same way.
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
-
-
 def _row(row: sa.Row[Any]) -> Deployment:
     return Deployment(**{c: getattr(row, c) for c in Deployment.__dataclass_fields__})
 
@@ -94,7 +90,7 @@ def record_deployment(
 ) -> Deployment:
     """Close the stage's open period and open one for ``version``, in ``conn``'s transaction."""
     d = deployments
-    now = _now()
+    now = utcnow(seconds=True)
     open_row = conn.execute(
         sa.select(d.c.id, d.c.version)
         .where(d.c.model_name == model_name, d.c.stage == stage, d.c.ended_at.is_(None))
