@@ -313,17 +313,11 @@ def model_approved(
 
 
 def model_rejected(
-    model: str,
-    version: str,
-    *,
-    reason: str,
-    by: str | None = None,
-    cleared_stage: str | None = None,
+    model: str, version: str, *, reason: str, by: str | None = None, cleared_stage: str = ""
 ) -> Event:
     """``cleared_stage``: the stage the rejection emptied (the version was on it), if any."""
     body = {"model": model, "version": version, "by": by, "reason": reason}
-    if cleared_stage is not None:
-        body["cleared_stage"] = cleared_stage
+    body |= {"cleared_stage": cleared_stage} if cleared_stage else {}
     return event_of(EventType.MODEL_REJECTED, f"model {model} version {version} rejected", body)
 
 

@@ -186,9 +186,8 @@ def rollback_stage(
 ) -> Deployment | None:
     """Put ``stage`` back on ``to`` (default: the last version it served before, never one that
     was rolled back). With no earlier version, the stage is emptied and None returned."""
-    stage = Stage.parse(stage)
     registry = ModelRegistry.from_settings(settings)
-    current = registry.get_alias(stage)
+    current = registry.get_alias(stage := Stage.parse(stage))
     if current is None:
         raise ReleaseError(f"nothing to roll back: alias {stage} of {registry.model_name} is unset")
     with db.engine.connect() as conn:

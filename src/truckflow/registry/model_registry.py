@@ -67,6 +67,18 @@ def _muted(logger: str) -> Iterator[None]:
         log.setLevel(level)
 
 
+def _version_tags(
+    tags: Mapping[str, str] | None, metrics: Mapping[str, float], carried: VersionMetadata
+) -> dict[str, str]:
+    """A new version's tags: the caller's, its metrics, pending approval, then its metadata."""
+    return {
+        **{k: str(v) for k, v in (tags or {}).items()},
+        **{f"{METRIC_PREFIX}{k}": f"{float(v):.6g}" for k, v in metrics.items()},
+        APPROVAL_TAG: PENDING,
+        **carried.to_tags(),
+    }
+
+
 class ModelRegistry:
     """Versions of one registered model in an MLflow store."""
 
@@ -163,11 +175,8 @@ class ModelRegistry:
         idempotency_key: str | None = None,
         parent_run_id: str | None = None,
     ) -> ModelVersion:
-        """Log ``model`` (scikit-learn API) in a run and register it as a new version.
-
-        ``metadata`` is what the version carries (threshold, calibration, ...); the checksum,
-        and the data window, feature version, execution and revision given here, are set on it.
-        With an ``idempotency_key`` (the training pipeline gives its execution), registration
+        """Log ``model`` (scikit-learn API) in a run and register it as a new version carrying
+        ``metadata`` (threshold, calibration...) plus the checksum and the lineage given. With an ``idempotency_key`` (the training pipeline gives its execution), registration
         is idempotent: a rerun with the same key, after a crash anywhere in here, ends with one
         version carrying all its tags. With ``parent_run_id`` the model's run is nested under
         that run (the training execution's)."""
@@ -199,12 +208,7 @@ class ModelRegistry:
                 execution_id=execution_id,
                 code_revision=revision or known.code_revision or code_revision(),
             )
-            version_tags = {
-                **{k: str(v) for k, v in (tags or {}).items()},
-                **{f"{METRIC_PREFIX}{k}": f"{float(v):.6g}" for k, v in metrics.items()},
-                APPROVAL_TAG: PENDING,
-                **carried.to_tags(),
-            }
+            version_tags = _version_tags(tags, metrics, carried)
             plan(self._client, run_id, source, version_tags)
             self._client.set_terminated(run_id)
             self._ensure_registered_model()

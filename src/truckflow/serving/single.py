@@ -69,7 +69,7 @@ def load_stage_model(registry: ModelRegistry, stage: Stage | str) -> StageModel:
     stage = Stage.parse(stage)
     loaded = load_stage(registry, stage)
     if loaded is None:
-        raise NoModelDeployedError(registry.model_name, stage, "no version has that alias yet")
+        raise NoModelDeployedError(registry.model_name, str(stage), "no version has that alias yet")
     names = getattr(loaded.model, "feature_names_in_", None)
     if loaded.contract is not None:
         names = loaded.contract.names
