@@ -88,7 +88,7 @@ def deploy_staging(version: str, context: StepContext) -> dict[str, Any]:
         "reasons": [],
     }
     if target.approval_status == REJECTED:
-        comment = target.tags.get("approval_comment", "")
+        comment = target.approval_comment
         return {
             **out,
             "status": "rejected",
@@ -165,8 +165,8 @@ def decide(
             "reasons": [f"version {version} was rejected"],
         }
     if current.approval_status == APPROVED:
-        by = current.tags.get("approval_by") or "unknown"
-        comment = current.tags.get("approval_comment") or ""
+        by = current.approved_by or "unknown"
+        comment = current.approval_comment
         return {
             "decision": "approved",
             "promote": True,

@@ -23,7 +23,10 @@ from truckflow.registry.errors import RegistryError
 from truckflow.registry.registration import KEY_TAG, create_version, plan, resume_registration
 from truckflow.registry.support import code_revision, directory_checksum, pinned_requirements
 from truckflow.registry.versions import (
+    APPROVAL_BY_TAG,
+    APPROVAL_COMMENT_TAG,
     APPROVAL_TAG,
+    APPROVAL_UPDATED_TAG,
     APPROVED,
     METRIC_PREFIX,
     PENDING,
@@ -327,9 +330,9 @@ class ModelRegistry:
         with _wrapped(f"setting the approval of {self.model_name} version {current.version}"):
             for key, value in (
                 (APPROVAL_TAG, status),
-                ("approval_comment", comment or ""),
-                ("approval_updated_at", stamp),
-                ("approval_by", by or ""),
+                (APPROVAL_COMMENT_TAG, comment or ""),
+                (APPROVAL_UPDATED_TAG, stamp),
+                (APPROVAL_BY_TAG, by or ""),
             ):
                 self._client.set_model_version_tag(self.model_name, current.version, key, value)
         return self.get(current.version)

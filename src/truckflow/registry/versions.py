@@ -22,7 +22,10 @@ from typing import Any
 from truckflow.registry.errors import RegistryError
 
 __all__ = [
+    "APPROVAL_BY_TAG",
+    "APPROVAL_COMMENT_TAG",
     "APPROVAL_TAG",
+    "APPROVAL_UPDATED_TAG",
     "APPROVED",
     "CALIBRATION_TAG",
     "CHECKSUM_TAG",
@@ -57,6 +60,10 @@ class Stage(StrEnum):
 
 
 APPROVAL_TAG = "approval_status"
+# Who decided, why and when (set with the status).
+APPROVAL_COMMENT_TAG = "approval_comment"
+APPROVAL_BY_TAG = "approval_by"
+APPROVAL_UPDATED_TAG = "approval_updated_at"
 PENDING = "PendingManualApproval"
 APPROVED = "Approved"
 REJECTED = "Rejected"
@@ -153,6 +160,15 @@ class ModelVersion:
     @property
     def approval_status(self) -> str:
         return self.tags.get(APPROVAL_TAG, PENDING)
+
+    @property
+    def approval_comment(self) -> str:
+        return self.tags.get(APPROVAL_COMMENT_TAG, "")
+
+    @property
+    def approved_by(self) -> str:
+        """Who approved or rejected it ("" while pending)."""
+        return self.tags.get(APPROVAL_BY_TAG, "")
 
     @property
     def metadata(self) -> VersionMetadata:
