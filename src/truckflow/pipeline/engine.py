@@ -16,9 +16,9 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
+from truckflow.clock import utcnow
 from truckflow.events import Event, Severity
 from truckflow.pipeline.artifacts import ArtifactStore
 from truckflow.pipeline.cache import CacheKey, cache_key, lookup
@@ -44,10 +44,6 @@ class Reused:
 
     outputs: dict[str, Any]
     source_execution_id: str
-
-
-def _iso_now() -> str:
-    return datetime.now(UTC).replace(tzinfo=None).isoformat()
 
 
 @dataclass
@@ -293,7 +289,7 @@ class Coordinator:
         context = StepContext(
             self.execution_id, job.step.name, job.attempt, self.artifacts, self.settings
         )
-        job.started = _iso_now()
+        job.started = utcnow().isoformat()
         job.deadline = time.monotonic() + job.step.timeout_s if job.step.timeout_s else None
         alone = not self.running and not self.retry_at and not self.ready
         if alone and job.deadline is None and self.executor.can_run_inline:
@@ -309,7 +305,7 @@ class Coordinator:
             {
                 "attempt": job.attempt,
                 "started_at": job.started,
-                "finished_at": _iso_now(),
+                "finished_at": utcnow().isoformat(),
                 "error": outcome.error,
             }
         )

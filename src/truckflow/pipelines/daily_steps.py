@@ -10,7 +10,6 @@ clock in one transaction, last: a day either counts as done or is redone complet
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,7 @@ from truckflow.monitoring.quality import model_quality
 from truckflow.notify import catalogue
 from truckflow.notify.service import Notifications
 from truckflow.pipelines.daily_record import close_day, day_line
-from truckflow.registry import ModelRegistry, load_stage
+from truckflow.registry import LoadedVersion, ModelRegistry, Stage, load_stage
 from truckflow.settings import Settings
 from truckflow.store import Database
 from truckflow.store.schema import truck_schedule
@@ -37,7 +36,6 @@ from truckflow.streaming.tables import batch_predictions
 from truckflow.training.explain import explain_frame
 
 __all__ = [
-    "ProductionModel",
     "close_day",
     "daily_quality",
     "day_line",
@@ -169,25 +167,9 @@ def fill_day_features(
     }
 
 
-@dataclass(frozen=True)
-class ProductionModel:
-    version: str
-    threshold: float
-    model: Any
-    data_window: str
-
-
-def load_production(settings: Settings) -> ProductionModel | None:
+def load_production(settings: Settings) -> LoadedVersion | None:
     """The model under the ``production`` alias, checksum-verified; None when there is none."""
-    current = load_stage(ModelRegistry.from_settings(settings), "production")
-    if current is None:
-        return None
-    return ProductionModel(
-        version=current.version,
-        threshold=current.threshold,
-        model=current.model,
-        data_window=current.data_window,
-    )
+    return load_stage(ModelRegistry.from_settings(settings), Stage.PRODUCTION)
 
 
 def predict_day(

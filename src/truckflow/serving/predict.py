@@ -12,12 +12,12 @@ import os
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 from starlette.concurrency import run_in_threadpool
 
+from truckflow.clock import utcnow
 from truckflow.features.rows import MissingModelFeaturesError, frame_rows
 from truckflow.features.trip import UnknownTripEntityError
 from truckflow.serving.answers import Answer
@@ -150,7 +150,7 @@ class Predictor:
                 decisions=decisions,
                 model_version=served.version,
                 stage=served.stage,
-                created_at=datetime.now(UTC).replace(tzinfo=None),
+                created_at=utcnow(),
                 source=source,
                 inputs=inputs,
             )

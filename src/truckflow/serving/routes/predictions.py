@@ -7,7 +7,6 @@ well; the route here stands behind it (refusals, documentation).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -15,6 +14,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from truckflow.clock import naive_utc
 from truckflow.serving.answers import batch_answer, compact_answer, flags, single_answer
 from truckflow.serving.batch_body import read_batch
 from truckflow.serving.contract_body import ContractVectors
@@ -32,12 +32,8 @@ from truckflow.serving.schemas import (
 __all__ = ["prediction_router"]
 
 
-def _naive_utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
-
-
 def _trip(t: TripIn) -> Trip:
-    return Trip(truck_id=t.truck_id, route_id=t.route_id, departure=_naive_utc(t.departure))
+    return Trip(truck_id=t.truck_id, route_id=t.route_id, departure=naive_utc(t.departure))
 
 
 def _trip_inputs(trips: list[Trip]) -> list[dict[str, Any]]:
