@@ -1,216 +1,223 @@
-"""The training pipeline's steps that reach the model registry, as JSON-in/JSON-out functions.
+"""The training pipeline's stages as plain functions with JSON-able inputs and outputs.
 
-The other steps are ``truckflow.training.stages``; these two sit here because the ML layer does
-not import the registry: scoring the production model on the candidate's test set (for the
-gate), and registering the candidate with its metrics, plots and lineage tags.
+Frames and models travel as file paths (Parquet, joblib) under an output folder, so that each
+function can become a pipeline-engine step unchanged and its outputs can be cached, recorded and
+shown. Every function is deterministic given its inputs (the seed is one of them).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import time
+import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
 
 import joblib
+import numpy as np
 import pandas as pd
 
-from truckflow.events import LoggingSink, MultiSink
-from truckflow.notify import Notifications
-from truckflow.notify.catalogue import model_registered
-from truckflow.registry import THRESHOLD_TAG, FeatureContract, ModelRegistry, load_stage
-from truckflow.registry.tracking import (
-    GATE_TAG,
-    find_parent_run,
-    log_datasets,
-    log_nested_run,
-    start_parent_run,
-    tag_run,
+from truckflow.features.definition import FEATURE_SET_VERSION
+from truckflow.training.contract import attach_contract, build_contract
+from truckflow.training.data import (
+    DEFAULT_TRAIN_END,
+    DEFAULT_VALIDATION_END,
+    TrainingError,
+    labels,
+    split_by_arrival,
 )
-from truckflow.settings import Settings
-from truckflow.store import connect
-from truckflow.training import stages
-from truckflow.training.calibration import CALIBRATION_TAG
+from truckflow.training.evaluate import classification_metrics, save_plots
+from truckflow.training.gate import check_gate
+from truckflow.training.tuning import tune_candidate
 
 __all__ = [
-    "THRESHOLD_TAG",
-    "announce_registered",
-    "production_score",
-    "register_candidate",
-    "track_training",
+    "evaluate_on_test",
+    "gate",
+    "load_feature_window",
+    "score_model",
+    "select_best",
+    "split_dataset",
+    "train_candidate",
 ]
 
-_HEADLINE = ("f1", "precision", "recall", "roc_auc", "pr_auc", "brier")
+
+def _folder(out_dir: str) -> Path:
+    path = Path(out_dir)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
-def production_score(registry: ModelRegistry, test_path: str) -> dict[str, Any]:
-    """F1 of the model under the ``production`` alias on ``test_path`` at its own threshold;
-    ``{"version": None, "f1": None}`` when there is no production model yet."""
-    production = load_stage(registry, "production")
-    if production is None:
-        return {"version": None, "f1": None}
-    threshold = production.threshold
-    metrics = stages.score_model(production.model, threshold, test_path)
-    return {"version": production.version, "f1": metrics["f1"], "threshold": threshold}
+def _read(path: str) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError) as exc:
+        raise TrainingError(f"cannot read the frame {path}: {exc}") from exc
 
 
-def register_candidate(
-    registry: ModelRegistry,
-    candidate: dict[str, Any],
-    evaluation: dict[str, Any],
-    data_window: str,
-    feature_version: str,
-    execution_id: str,
+def load_feature_window(
+    db_url: str,
+    start: str | None,
+    end: str | None,
+    out_dir: str,
+    feature_version: str = FEATURE_SET_VERSION,
 ) -> dict[str, Any]:
-    """Register the chosen candidate as a version pending manual approval; its run is nested
-    under the execution's training run (found by execution id: no cache input changes)."""
-    metrics = evaluation["metrics"]
-    parent = find_parent_run(registry, execution_id)
-    model = joblib.load(candidate["model_path"])
-    contract = FeatureContract.of_model(model)
-    version = registry.register(
-        model,
-        metrics={
-            **{f"test_{k}": float(metrics[k]) for k in _HEADLINE},
-            "validation_f1": float(candidate["validation_f1"]),
-            "validation_roc_auc": float(candidate["validation_roc_auc"]),
-            **_calibration_metrics(candidate.get("calibration")),
-        },
-        tags={
-            THRESHOLD_TAG: f"{candidate['threshold']:.6f}",
-            "family": candidate["family"],
-            **_calibration_tag(candidate.get("calibration")),
-        },
-        params={
-            **candidate["params"],
-            "trials": candidate["trials"],
-            "seed": candidate["seed"],
-            "half_life_days": candidate.get("half_life_days", 0.0),
-        },
-        data_window=data_window,
-        feature_version=feature_version,
-        execution_id=execution_id,
-        artifacts=[*(Path(p) for p in evaluation["plots"]), Path(evaluation["report"])],
-        signature=None if contract is None else contract.signature(),
-        # The candidate's content and its window: a rerun after a crash in registration (a
-        # resumed execution, whose scratch folder is another) finishes that version, never a
-        # second.
-        idempotency_key=_registration_key(candidate["model_path"], data_window, feature_version),
-        parent_run_id=parent,
-    )
-    if parent is not None:
-        tag_run(registry, parent, {"truckflow.registered_version": version.version})
+    """Labelled feature rows whose arrival falls in [start, end), to ``features.parquet``."""
+    from truckflow.features.fill import load_features
+    from truckflow.store import connect
+
+    first = None if start is None else dt.datetime.fromisoformat(start)
+    bound = None if end is None else dt.datetime.fromisoformat(end)
+    db = connect(db_url)
+    try:
+        frame = load_features(
+            db, first, bound, version=feature_version, by="estimated_arrival", labelled_only=True
+        )
+        if frame.empty:
+            raise _no_features_error(db, first, bound, feature_version)
+    finally:
+        db.dispose()
+    path = _folder(out_dir) / "features.parquet"
+    frame.to_parquet(path, index=False)
+    arrivals = frame["estimated_arrival"]
     return {
-        "version": version.version,
-        "approval_status": version.approval_status,
-        "run_id": version.run_id,
-        "metrics": version.metrics,
+        "path": str(path),
+        "rows": len(frame),
+        "positives": int(frame["delay"].sum()),
+        # What the data cover (arrival dates), whatever bounds were asked for.
+        "window": f"{arrivals.min():%Y-%m-%d}..{arrivals.max():%Y-%m-%d}",
+        "requested": f"{start or ''}..{end or ''}",
+        "feature_version": feature_version,
     }
 
 
-def _calibration_metrics(calibration: dict[str, Any] | None) -> dict[str, float]:
-    if not calibration:
-        return {}
-    keys = ("validation_brier_raw", "validation_brier_calibrated")
-    return {k: float(calibration[k]) for k in keys if calibration.get(k) is not None}
+def _no_features_error(
+    db: Any, first: dt.datetime | None, bound: dt.datetime | None, feature_version: str
+) -> TrainingError:
+    """Why there is nothing to train on, and the command that fixes it when one does."""
+    import sqlalchemy as sa
 
-
-def _calibration_tag(calibration: dict[str, Any] | None) -> dict[str, str]:
-    """The calibration map, read back by ``truckflow.training.calibration.from_tags``."""
-    return {CALIBRATION_TAG: calibration["tag"]} if calibration and calibration["tag"] else {}
-
-
-def _registration_key(model_path: str, data_window: str, feature_version: str) -> str:
-    """By the model file's bytes, not its path: the path is the execution's scratch copy."""
-    content = hashlib.sha256(Path(model_path).read_bytes()).hexdigest()
-    text = f"{content}|{data_window}|{feature_version}"
-    return hashlib.sha256(text.encode()).hexdigest()[:40]
-
-
-def track_training(
-    registry: ModelRegistry,
-    *,
-    execution_id: str,
-    parameters: dict[str, Any],
-    datasets: dict[str, tuple[str, str]],
-    candidates: list[dict[str, Any]],
-    best: dict[str, Any],
-    evaluation: dict[str, Any],
-    gate: dict[str, Any],
-) -> dict[str, Any]:
-    """The execution in MLflow: a parent run (parameters, test metrics, the datasets as
-    inputs, the gate's decision as a tag), one nested run per candidate family and, below each,
-    one per Optuna trial. A refused candidate's runs stay: the tag says why it went no further.
-
-    ``datasets`` maps each part (training, validation, test) to (Parquet path, source URI)."""
-    parent = start_parent_run(
-        registry,
-        name=f"training {execution_id[:8]}",
-        execution_id=execution_id,
-        params=parameters,
-        tags={"truckflow.selected_family": str(best["family"])},
-    )
-    frames = {part: (pd.read_parquet(path), source) for part, (path, source) in datasets.items()}
-    digests = log_datasets(registry, parent, frames, targets="delay")
-    for candidate in candidates:
-        _track_candidate(registry, parent, candidate, chosen=candidate["family"] == best["family"])
-    metrics = {f"test_{k}": float(evaluation["metrics"][k]) for k in _HEADLINE}
-    metrics["validation_f1"] = float(best["validation_f1"])
-    decision = "passed" if gate["passed"] else "refused"
-    tags = {GATE_TAG: decision, f"{GATE_TAG}_message": str(gate.get("message", ""))[:5000]}
-    from mlflow.entities import Metric
-
-    now = int(time.time() * 1000)
-    registry.client.log_batch(parent, metrics=[Metric(k, v, now, 0) for k, v in metrics.items()])
-    tag_run(registry, parent, tags)
-    registry.client.set_terminated(parent, status="FINISHED")
-    return {"run_id": parent, "digests": digests, "gate": decision}
-
-
-def _track_candidate(
-    registry: ModelRegistry, parent: str, candidate: dict[str, Any], *, chosen: bool
-) -> None:
-    family = str(candidate["family"])
-    run = log_nested_run(
-        registry,
-        parent,
-        family,
-        params={
-            **candidate["params"],
-            "trials": candidate["trials"],
-            "seed": candidate["seed"],
-            "half_life_days": candidate.get("half_life_days", 0.0),
-        },
-        metrics={
-            "validation_f1": candidate["validation_f1"],
-            "validation_roc_auc": candidate["validation_roc_auc"],
-            "threshold": candidate["threshold"],
-        },
-        tags={"truckflow.family": family, "truckflow.selected": str(chosen).lower()},
-    )
-    for trial in candidate.get("trial_log", []):
-        log_nested_run(
-            registry,
-            run,
-            f"{family} trial {trial['number']}",
-            params=trial["params"],
-            metrics={"validation_f1": trial["value"]},
-            tags={"truckflow.family": family, "truckflow.trial": str(trial["number"])},
-            status="FINISHED" if trial["state"] == "COMPLETE" else "FAILED",
+    window = f"[{first or 'the first'}, {bound or 'the last trip'})"
+    clauses = ["delay IS NOT NULL"]
+    if first is not None:
+        clauses.append("estimated_arrival >= :first")
+    if bound is not None:
+        clauses.append("estimated_arrival < :bound")
+    query = f"SELECT count(*) FROM truck_schedule WHERE {' AND '.join(clauses)}"
+    with db.engine.connect() as conn:
+        labelled = int(conn.execute(sa.text(query), {"first": first, "bound": bound}).scalar_one())
+    what = f"no labelled trips of feature version {feature_version} arrive in {window}"
+    if labelled == 0:
+        return TrainingError(
+            f"{what}: the database has no labelled trips there either;"
+            " load data first: truckflow data ingest FOLDER"
         )
-
-
-def announce_registered(settings: Settings, model_name: str, registered: dict[str, Any]) -> None:
-    """``model.registered``, told once per version (a resumed registration tells it no more)."""
-    version = str(registered["version"])
-    event = model_registered(
-        model_name, version, metrics=registered.get("metrics"), run_id=registered.get("run_id")
+    return TrainingError(
+        f"{what}, while {labelled} labelled trips arrive there without stored features;"
+        " compute them first: truckflow features fill"
     )
-    db = connect(settings)
-    try:
-        sink = MultiSink(LoggingSink(), Notifications.open(settings, db).sink)
-        with db.begin() as conn:
-            sink.emit(dataclasses.replace(event, key=f"{event.type}:{model_name}:{version}"), conn)
-    finally:
-        db.dispose()
+
+
+def split_dataset(
+    features_path: str,
+    out_dir: str,
+    train_end: str = DEFAULT_TRAIN_END,
+    validation_end: str = DEFAULT_VALIDATION_END,
+) -> dict[str, Any]:
+    """The course's date split by estimated arrival, one Parquet file per part."""
+    split = split_by_arrival(_read(features_path), train_end, validation_end)
+    folder = _folder(out_dir)
+    out: dict[str, Any] = {"sizes": split.sizes()}
+    for part in ("train", "validation", "test"):
+        path = folder / f"{part}.parquet"
+        getattr(split, part).to_parquet(path, index=False)
+        out[part] = str(path)
+    return out
+
+
+def train_candidate(
+    family: str,
+    train_path: str,
+    validation_path: str,
+    out_dir: str,
+    n_trials: int = 20,
+    seed: int = 0,
+    device: str = "cpu",
+    n_jobs: int = 1,
+    half_life_days: float = 0.0,
+) -> dict[str, Any]:
+    """Tune one family on train, scored on validation; save the refitted best model."""
+    train = _read(train_path)
+    tuned = tune_candidate(
+        family,
+        train,
+        _read(validation_path),
+        n_trials=n_trials,
+        seed=seed,
+        device=device,
+        n_jobs=n_jobs,
+        half_life_days=half_life_days,
+    )
+    # The version's feature contract travels inside the model (and so under its checksum).
+    attach_contract(tuned.model, build_contract(train, tuned.model))
+    path = _folder(out_dir) / f"{family}.joblib"
+    joblib.dump(tuned.model, path)
+    return {
+        "family": family,
+        "model_path": str(path),
+        "params": tuned.params,
+        "threshold": tuned.threshold,
+        "validation_f1": tuned.validation_f1,
+        "validation_roc_auc": tuned.validation_roc_auc,
+        "trials": tuned.trials,
+        "seed": seed,
+        "device": device,
+        "half_life_days": tuned.half_life_days,
+        "trial_log": tuned.trial_log,
+    }
+
+
+def select_best(candidates: list[dict[str, Any]]) -> dict[str, Any]:
+    """The candidate with the best validation F1 (the first listed wins a tie)."""
+    if not candidates:
+        raise TrainingError("no candidate was trained")
+    best = max(enumerate(candidates), key=lambda ic: (ic[1]["validation_f1"], -ic[0]))[1]
+    ranking = sorted(candidates, key=lambda c: -c["validation_f1"])
+    return {
+        **best,
+        "ranking": [
+            {k: c[k] for k in ("family", "validation_f1", "validation_roc_auc")} for c in ranking
+        ],
+    }
+
+
+def score_model(model: Any, threshold: float, test_path: str) -> dict[str, Any]:
+    """Test metrics of any fitted model (the candidate, or the production model to compare)."""
+    test = _read(test_path)
+    scores = np.asarray(model.predict_proba(test)[:, 1], dtype=np.float64)
+    return classification_metrics(labels(test), scores, threshold)
+
+
+def evaluate_on_test(
+    model_path: str, threshold: float, test_path: str, out_dir: str, title: str = "candidate"
+) -> dict[str, Any]:
+    """Test metrics, calibration and the ROC, PR and confusion-matrix plots of the chosen model."""
+    model = joblib.load(model_path)
+    test = _read(test_path)
+    y = labels(test)
+    scores = np.asarray(model.predict_proba(test)[:, 1], dtype=np.float64)
+    metrics = classification_metrics(y, scores, threshold)
+    folder = _folder(out_dir)
+    plots = save_plots(y, scores, metrics, folder, title)
+    report = folder / "evaluation.json"
+    report.write_text(json.dumps(metrics, indent=2, sort_keys=True))
+    return {"metrics": metrics, "plots": [str(p) for p in plots], "report": str(report)}
+
+
+def gate(
+    test_f1: float,
+    min_f1: float,
+    production_f1: float | None = None,
+    tolerance: float = 0.0,
+    production_version: str | None = None,
+) -> dict[str, object]:
+    """The registration condition, with a message naming each failed condition and its numbers."""
+    return check_gate(test_f1, min_f1, production_f1, tolerance, production_version).to_dict()
