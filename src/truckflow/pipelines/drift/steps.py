@@ -16,20 +16,18 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from truckflow.events import LoggingSink, MultiSink
 from truckflow.features.definition import CATEGORICAL_FEATURES, FEATURE_COLUMNS
 from truckflow.features.fill import load_features
 from truckflow.monitoring.config import DriftConfig
 from truckflow.monitoring.report import Window, build_report, write_report
 from truckflow.monitoring.store import save_drift_run
 from truckflow.notify import catalogue
-from truckflow.notify.service import Notifications
-from truckflow.pipeline import run_pipeline
-from truckflow.pipelines.daily_steps import load_production
-from truckflow.pipelines.deploy import approve_version, event_sink
-from truckflow.pipelines.estimate_steps import warn_estimated_drop, weekly_estimate
-from truckflow.pipelines.promotion import promotion_check, split_from_data
-from truckflow.settings import Settings
+from truckflow.pipelines.runtime import Runtime
+from truckflow.pipelines.shared.deploy import approve_version, event_sink
+from truckflow.pipelines.shared.estimate import warn_estimated_drop, weekly_estimate
+from truckflow.pipelines.shared.models import load_production
+from truckflow.pipelines.shared.promotion import promotion_check, split_from_data
+from truckflow.pipelines.shared.releases import release_model
 from truckflow.store import Database
 from truckflow.streaming import StreamingError
 from truckflow.streaming.tables import batch_predictions, streaming_weeks
@@ -40,7 +38,6 @@ __all__ = [
     "release_version",
     "retrain",
     "training_window",
-    "week_done",
 ]
 
 _WEEK = dt.timedelta(days=7)
@@ -48,15 +45,6 @@ _WEEK = dt.timedelta(days=7)
 
 def _midnight(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time())
-
-
-def week_done(db: Database, week_start: dt.date) -> dict[str, Any] | None:
-    """The recorded outcome of the week's drift pipeline, or None when it has not finished."""
-    with db.engine.connect() as conn:
-        row = conn.execute(
-            sa.select(streaming_weeks.c.summary).where(streaming_weeks.c.week_start == week_start)
-        ).first()
-    return None if row is None else dict(row[0])
 
 
 def _parse_window(tag: str) -> tuple[dt.date, dt.date]:
@@ -80,8 +68,9 @@ def _predictions(db: Database, start: dt.datetime, end: dt.datetime, by: str) ->
     return pd.DataFrame(rows, columns=["probability", "decision", "delay", "model_version"])
 
 
-def check_drift(db: Database, settings: Settings, week_start: dt.date) -> dict[str, Any]:
+def check_drift(rt: Runtime, week_start: dt.date) -> dict[str, Any]:
     """Data drift, prediction drift and model quality of the week before ``week_start``."""
+    db, settings = rt.db, rt.settings
     production = load_production(settings)
     if production is None:
         raise StreamingError(f"drift check of week {week_start}: no production model")
@@ -159,7 +148,7 @@ def check_drift(db: Database, settings: Settings, week_start: dt.date) -> dict[s
             scores = {c: report.data.column(c).score for c in drifted}
             if report.model_drift and report.quality is not None:
                 scores["f1"] = report.quality.f1
-            Notifications.open(settings, db).sink.emit(
+            rt.notifications.sink.emit(
                 catalogue.drift_detected(
                     scores,
                     threshold=config.drift_share,
@@ -170,9 +159,7 @@ def check_drift(db: Database, settings: Settings, week_start: dt.date) -> dict[s
                 connection=conn,
             )
         if report.estimate is not None and report.estimate.dropped:
-            warn_estimated_drop(
-                settings, db, conn, report, week_start, production.version, paths.html
-            )
+            warn_estimated_drop(rt, conn, report, week_start, production.version, paths.html)
     return {
         "week_start": week_start.isoformat(),
         "model_version": production.version,
@@ -211,11 +198,12 @@ def training_window(week_start: dt.date, holdout_days: int = 2) -> dict[str, str
     }
 
 
-def retrain(db: Database, settings: Settings, week_start: dt.date, seed: int = 0) -> dict[str, Any]:
+def retrain(rt: Runtime, week_start: dt.date, seed: int = 0) -> dict[str, Any]:
     """Run the ``training`` pipeline on the data up to ``week_start``, recent rows weighted up,
     split from the labelled trips that exist; skipped, with the reason, when they are too few."""
+    settings = rt.settings
     split = split_from_data(
-        db,
+        rt.db,
         week_start,
         min_trips=settings.streaming_retrain_min_trips,
         test_min=max(settings.streaming_retrain_min_trips, settings.promotion_min_trips),
@@ -241,8 +229,8 @@ def retrain(db: Database, settings: Settings, week_start: dt.date, seed: int = 0
             "split": split.to_dict(),
             "parameters": params,
         }
-    sink = MultiSink(LoggingSink(), Notifications.open(settings, db).sink)
-    result = run_pipeline("training", params, settings=settings, sink=sink)
+    # Nested in this step: the outer run delivers the notifications.
+    result = rt.run("training", params, dispatch=False)
     registered = result.outputs.get("register")
     return {
         "execution_id": result.execution_id,
@@ -255,38 +243,32 @@ def retrain(db: Database, settings: Settings, week_start: dt.date, seed: int = 0
     }
 
 
-def release_version(
-    settings: Settings, training: dict[str, Any], *, auto_approve: bool
-) -> dict[str, Any]:
+def release_version(rt: Runtime, training: dict[str, Any], *, auto_approve: bool) -> dict[str, Any]:
     """The promotion check first (champion and challenger on the trips neither trained on);
     then the release flow: in continuous mode a version that passed is approved with the
     check's figures and promoted (if it passes the release's acceptance checks); one that did
     not stays pending. Without auto-approval the version waits for approval either way."""
-    from truckflow.pipelines.release import release_model
-    from truckflow.pipelines.runtime import Runtime
-
-    version = str(training["version"])
-    with Runtime.open(settings) as runtime:
-        check = promotion_check(settings, runtime.db, version, training["parameters"])
-        if auto_approve and not check.passed:
-            return {
-                "status": "not_promoted",
-                "version": version,
-                "reasons": [check.reason],
-                "report": None,
-                "execution_id": None,
-                "promotion": check.to_dict(),
-            }
-        if auto_approve and check.champion is not None:
-            approve_version(
-                settings,
-                runtime.db,
-                event_sink(settings, runtime.db),
-                version,
-                comment=f"promotion check: {check.reason}",
-                by="auto",
-            )
-        result = release_model(runtime, version, auto_approve=auto_approve)
+    version, settings = str(training["version"]), rt.settings
+    check = promotion_check(settings, rt.db, version, training["parameters"])
+    if auto_approve and not check.passed:
+        return {
+            "status": "not_promoted",
+            "version": version,
+            "reasons": [check.reason],
+            "report": None,
+            "execution_id": None,
+            "promotion": check.to_dict(),
+        }
+    if auto_approve and check.champion is not None:
+        approve_version(
+            settings,
+            rt.db,
+            event_sink(settings, rt.db),
+            version,
+            comment=f"promotion check: {check.reason}",
+            by="auto",
+        )
+    result = release_model(rt, version, auto_approve=auto_approve)
     return {
         "status": str(result.status),
         "version": result.version,
@@ -318,8 +300,7 @@ def _retraining_metrics(
 
 
 def record_week(
-    db: Database,
-    settings: Settings,
+    rt: Runtime,
     week_start: dt.date,
     check: dict[str, Any],
     training: dict[str, Any] | None,
@@ -329,7 +310,8 @@ def record_week(
     summary = {"check": check, "training": training, "release": release}
     version = None if training is None else training.get("version")
     status = None if release is None else release.get("status")
-    with db.begin() as conn:
+    settings = rt.settings
+    with rt.db.begin() as conn:
         conn.execute(streaming_weeks.delete().where(streaming_weeks.c.week_start == week_start))
         conn.execute(
             streaming_weeks.insert().values(
@@ -341,7 +323,7 @@ def record_week(
             )
         )
         if version is not None:
-            Notifications.open(settings, db).sink.emit(
+            rt.notifications.sink.emit(
                 catalogue.retraining_done(
                     settings.model_name,
                     version,

@@ -25,8 +25,7 @@ import sqlalchemy as sa
 from truckflow.features.fill import load_features
 from truckflow.features.store import trip_features
 from truckflow.monitoring.intervals import paired_f1_difference
-from truckflow.pipelines.training_steps import THRESHOLD_TAG
-from truckflow.registry import ModelRegistry
+from truckflow.registry import THRESHOLD_TAG, ModelRegistry
 from truckflow.settings import Settings
 from truckflow.store import Database
 

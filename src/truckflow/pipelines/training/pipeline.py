@@ -28,10 +28,11 @@ from truckflow.pipeline import (
     Pipeline,
     StepContext,
     ref,
-    register_pipeline,
     step,
 )
-from truckflow.pipelines.training_steps import (
+from truckflow.pipelines.runtime import runtime_of
+from truckflow.pipelines.training import steps as stages
+from truckflow.pipelines.training.registration import (
     announce_registered,
     production_score,
     register_candidate,
@@ -39,14 +40,14 @@ from truckflow.pipelines.training_steps import (
 )
 from truckflow.registry import ModelRegistry
 from truckflow.settings import Settings
-from truckflow.training import DEFAULT_TRAIN_END, DEFAULT_VALIDATION_END, FAMILIES, stages
+from truckflow.training import DEFAULT_TRAIN_END, DEFAULT_VALIDATION_END, FAMILIES
 from truckflow.training.calibration import calibrate_candidate
 
 __all__ = ["training_pipeline"]
 
 
 def _settings(context: StepContext) -> Settings:
-    return context.settings
+    return runtime_of(context).settings
 
 
 def _file(context: StepContext, artifact: Any, name: str) -> str:
@@ -58,7 +59,7 @@ def load_window(
     window_start: str, window_end: str, feature_version: str, context: StepContext
 ) -> dict[str, Any]:
     out = stages.load_feature_window(
-        _settings(context).db_url,
+        runtime_of(context).db,
         window_start or None,
         window_end or None,
         str(context.work_dir),
@@ -242,7 +243,7 @@ def register(
         feature_version=feature_version,
         execution_id=context.execution_id,
     )
-    announce_registered(settings, registry.model_name, registered)
+    announce_registered(runtime_of(context), registry.model_name, registered)
     fault_point("training.after_register")
     return registered
 
@@ -381,6 +382,3 @@ def training_pipeline() -> Pipeline:
             ),
         ],
     )
-
-
-register_pipeline("training", training_pipeline)

@@ -16,9 +16,9 @@ from typing import Any
 import joblib
 import pandas as pd
 
-from truckflow.events import LoggingSink, MultiSink
-from truckflow.notify import Notifications
 from truckflow.notify.catalogue import model_registered
+from truckflow.pipelines.runtime import Runtime
+from truckflow.pipelines.training.steps import score_model
 from truckflow.registry import THRESHOLD_TAG, FeatureContract, ModelRegistry, load_stage
 from truckflow.registry.tracking import (
     GATE_TAG,
@@ -28,9 +28,6 @@ from truckflow.registry.tracking import (
     start_parent_run,
     tag_run,
 )
-from truckflow.settings import Settings
-from truckflow.store import connect
-from truckflow.training import stages
 from truckflow.training.calibration import CALIBRATION_TAG
 
 __all__ = [
@@ -51,7 +48,7 @@ def production_score(registry: ModelRegistry, test_path: str) -> dict[str, Any]:
     if production is None:
         return {"version": None, "f1": None}
     threshold = production.threshold
-    metrics = stages.score_model(production.model, threshold, test_path)
+    metrics = score_model(production.model, threshold, test_path)
     return {"version": production.version, "f1": metrics["f1"], "threshold": threshold}
 
 
@@ -201,16 +198,11 @@ def _track_candidate(
         )
 
 
-def announce_registered(settings: Settings, model_name: str, registered: dict[str, Any]) -> None:
+def announce_registered(rt: Runtime, model_name: str, registered: dict[str, Any]) -> None:
     """``model.registered``, told once per version (a resumed registration tells it no more)."""
     version = str(registered["version"])
     event = model_registered(
         model_name, version, metrics=registered.get("metrics"), run_id=registered.get("run_id")
     )
-    db = connect(settings)
-    try:
-        sink = MultiSink(LoggingSink(), Notifications.open(settings, db).sink)
-        with db.begin() as conn:
-            sink.emit(dataclasses.replace(event, key=f"{event.type}:{model_name}:{version}"), conn)
-    finally:
-        db.dispose()
+    with rt.db.begin() as conn:
+        rt.sink.emit(dataclasses.replace(event, key=f"{event.type}:{model_name}:{version}"), conn)
