@@ -19,6 +19,7 @@ __all__ = ["app"]
 
 app = typer.Typer(help="Pipelines: definitions, runs, executions, resume.", no_args_is_help=True)
 
+
 def _load() -> None:
     """Register truckflow's pipelines (each flow is imported only when its pipeline is built),
     then import the settings' extra modules, which register theirs."""
