@@ -14,8 +14,7 @@ import httpx
 import sqlalchemy as sa
 
 from truckflow.errors import TruckflowError
-from truckflow.events import Event, EventSink, LoggingSink, MultiSink
-from truckflow.notify import Notifications
+from truckflow.events import Event, EventSink
 from truckflow.notify.catalogue import model_approved, model_rejected, model_rolled_back
 from truckflow.registry import ModelRegistry, ModelVersion
 from truckflow.registry.deployments import (
@@ -32,7 +31,6 @@ from truckflow.store import Database
 __all__ = [
     "ReleaseError",
     "approve_version",
-    "event_sink",
     "move_stage",
     "reject_version",
     "reload_servers",
@@ -44,11 +42,6 @@ log = logging.getLogger(__name__)
 
 class ReleaseError(TruckflowError):
     """A release, promotion or rollback could not be carried out."""
-
-
-def event_sink(settings: Settings, db: Database) -> EventSink:
-    """The sink a step uses when it has no runtime: the log and the notification outbox."""
-    return MultiSink(LoggingSink(), Notifications.open(settings, db).sink)
 
 
 def reload_servers(settings: Settings) -> list[str]:

@@ -24,6 +24,7 @@ from truckflow.pipeline import (
     Condition,
     ConditionStep,
     FailStep,
+    FunctionStep,
     Parameter,
     Pipeline,
     StepContext,
@@ -248,8 +249,8 @@ def register(
     return registered
 
 
-def training_pipeline() -> Pipeline:
-    p = {
+def _parameters() -> dict[str, Parameter]:
+    return {
         "window_start": Parameter(
             "window_start",
             "string",
@@ -306,7 +307,11 @@ def training_pipeline() -> Pipeline:
         ),
         "feature_version": Parameter("feature_version", "string", default=FEATURE_SET_VERSION),
     }
-    trains = [
+
+
+def _trains(p: dict[str, Parameter]) -> list[FunctionStep]:
+    """One training step per family (a family not asked for skips itself)."""
+    return [
         train.as_step(
             f"train_{family}",
             family=family,
@@ -321,6 +326,36 @@ def training_pipeline() -> Pipeline:
         )
         for family in FAMILIES
     ]
+
+
+def _register_or_refuse(p: dict[str, Parameter]) -> ConditionStep:
+    return ConditionStep(
+        "passed",
+        # Through the tracking step: a refused training is in MLflow before it ends.
+        Condition.eq(ref("track")["gate"], "passed"),
+        if_steps=[
+            register.as_step(
+                best=ref("select"),
+                evaluation=ref("evaluate"),
+                calibration=ref("calibrate"),
+                window=ref("load_window")["window"],
+                feature_version=p["feature_version"],
+            ),
+        ],
+        else_steps=[
+            FailStep(
+                "gate_failed",
+                "the model is not registered: {reason}",
+                severity="warning",  # the gate refusing a model is its job, no error
+                reason=ref("gate")["message"],
+            )
+        ],
+    )
+
+
+def training_pipeline() -> Pipeline:
+    p = _parameters()
+    trains = _trains(p)
     return Pipeline(
         "training",
         description="Train, tune and evaluate candidates on the feature table; register the best if it passes the gate.",
@@ -358,27 +393,6 @@ def training_pipeline() -> Pipeline:
                 evaluation=ref("evaluate"),
                 gate=ref("gate"),
             ),
-            ConditionStep(
-                "passed",
-                # Through the tracking step: a refused training is in MLflow before it ends.
-                Condition.eq(ref("track")["gate"], "passed"),
-                if_steps=[
-                    register.as_step(
-                        best=ref("select"),
-                        evaluation=ref("evaluate"),
-                        calibration=ref("calibrate"),
-                        window=ref("load_window")["window"],
-                        feature_version=p["feature_version"],
-                    ),
-                ],
-                else_steps=[
-                    FailStep(
-                        "gate_failed",
-                        "the model is not registered: {reason}",
-                        severity="warning",  # the gate refusing a model is its job, no error
-                        reason=ref("gate")["message"],
-                    )
-                ],
-            ),
+            _register_or_refuse(p),
         ],
     )
