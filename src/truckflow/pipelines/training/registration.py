@@ -1,9 +1,9 @@
 """The training pipeline's steps that reach the model registry, as JSON-in/JSON-out functions.
 
-The other step bodies are in ``steps.py`` beside it (the ML package ``truckflow.training`` holds
-the pieces they use and does not import the registry). Here: scoring the production model on
-the candidate's test set (for the gate), tracking the run in MLflow, and registering the
-candidate with its metrics, plots and lineage tags, then telling it.
+The other step bodies are in ``steps.py`` beside it, built on the ML package
+``truckflow.training``. Here: scoring the production model on the candidate's test set (for
+the gate), tracking the run in MLflow, and registering the candidate with its metrics, plots
+and lineage tags, then telling it.
 """
 
 from __future__ import annotations
