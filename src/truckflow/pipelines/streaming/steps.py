@@ -163,6 +163,16 @@ def fill_day_features(rt: Runtime, first_day: dt.date, day: dt.date) -> dict[str
     }
 
 
+def _predicted(db: Database, start: dt.datetime, end: dt.datetime) -> set[tuple[int, pd.Timestamp]]:
+    """The trips departing in [start, end) that have a stored prediction."""
+    bp = batch_predictions
+    query = sa.select(bp.c.truck_id, bp.c.departure_date).where(
+        bp.c.departure_date >= start, bp.c.departure_date < end
+    )
+    with db.engine.connect() as conn:
+        return {(int(t), pd.Timestamp(d)) for t, d in conn.execute(query)}
+
+
 def predict_day(rt: Runtime, first_day: dt.date, day: dt.date) -> dict[str, Any]:
     """Predict, with the production model, every trip departed by ``day`` that has stored
     features and no prediction yet; each prediction keeps the model version that made it and
@@ -171,16 +181,7 @@ def predict_day(rt: Runtime, first_day: dt.date, day: dt.date) -> dict[str, Any]
     end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
     db = rt.db
     features = load_features(db, start, end, with_missing=True)
-    with db.engine.connect() as conn:
-        done = {
-            (int(t), pd.Timestamp(d))
-            for t, d in conn.execute(
-                sa.select(batch_predictions.c.truck_id, batch_predictions.c.departure_date).where(
-                    batch_predictions.c.departure_date >= start,
-                    batch_predictions.c.departure_date < end,
-                )
-            )
-        }
+    done = _predicted(db, start, end)
     keys = zip(features["truck_id"], features["departure_date"], strict=True)
     fresh = features[[(int(t), pd.Timestamp(d)) not in done for t, d in keys]]
     empty = {"predicted": 0, "model_version": None, "on_time": 0, "late": 0, "partial": 0}
