@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from engine_helpers import local_runner
 from engine_steps import add, failing_pipeline, wait_for
 
+from truckflow.clock import utcnow
 from truckflow.pipeline import (
     DefinitionError,
     Limits,
@@ -26,7 +27,6 @@ from truckflow.pipeline import (
     get_pipeline,
     request_stop,
 )
-from truckflow.pipeline.recorder import utcnow
 from truckflow.pipeline.records import pipeline_executions, step_executions
 from truckflow.settings import Settings
 from truckflow.store import Database, connect

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from truckflow.cli.context import state
 from truckflow.cli.output import JSON_OPTION, console, emit, fail_on_errors
+from truckflow.registry import Stage
 
 __all__ = ["app"]
 
@@ -120,7 +121,7 @@ def rollback(
         None, "--to", help="Version to go back to (default: the one production served before)."
     ),
     reason: str = typer.Option("manual rollback", "--reason", help="Why, for the history."),
-    stage: str = typer.Option("production", "--stage", help="Stage alias to roll back."),
+    stage: str = typer.Option(Stage.PRODUCTION.value, "--stage", help="Stage alias to roll back."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Roll a stage back to an earlier version by hand, recorded in the deployment history.

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from truckflow.clock import utcnow
 from truckflow.events import Event, Severity
 from truckflow.pipeline.artifacts import ArtifactStore
 from truckflow.pipeline.cache import CacheKey, cache_key, lookup
@@ -25,7 +26,7 @@ from truckflow.pipeline.context import StepContext, StepOutcome
 from truckflow.pipeline.definition import Pipeline
 from truckflow.pipeline.errors import PipelineError, StepTimeoutError
 from truckflow.pipeline.executors import Executor
-from truckflow.pipeline.jobs import Reused, Running, iso_now, key_values
+from truckflow.pipeline.jobs import Reused, Running, key_values
 from truckflow.pipeline.limits import Limits
 from truckflow.pipeline.outcome import Outcome
 from truckflow.pipeline.recorder import Recorder
@@ -278,7 +279,7 @@ class Coordinator:
             self.work_root,
             self.resources,
         )
-        job.started = iso_now()
+        job.started = utcnow().isoformat()
         job.deadline = time.monotonic() + job.step.timeout_s if job.step.timeout_s else None
         alone = not self.running and not self.retry_at and not self.ready
         if alone and job.deadline is None and self.executor.can_run_inline:
@@ -294,7 +295,7 @@ class Coordinator:
             {
                 "attempt": job.attempt,
                 "started_at": job.started,
-                "finished_at": iso_now(),
+                "finished_at": utcnow().isoformat(),
                 "error": outcome.error,
             }
         )

@@ -4,13 +4,12 @@ execution."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from truckflow.pipeline.cache import CacheKey
 from truckflow.pipeline.steps import FunctionStep
 
-__all__ = ["Reused", "Running", "iso_now", "key_values"]
+__all__ = ["Reused", "Running", "key_values"]
 
 
 @dataclass(frozen=True)
@@ -19,10 +18,6 @@ class Reused:
 
     outputs: dict[str, Any]
     source_execution_id: str
-
-
-def iso_now() -> str:
-    return datetime.now(UTC).replace(tzinfo=None).isoformat()
 
 
 @dataclass

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -19,6 +18,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from truckflow.clock import naive_utc, utcnow
 from truckflow.serving.answers import Answer, batch_answer, compact_answer, flags, single_answer
 from truckflow.serving.batch_body import read_batch
 from truckflow.serving.capture import CaptureBatch, CaptureWriter
@@ -45,10 +45,6 @@ __all__ = ["Predictor", "prediction_router"]
 def _new_ids(n: int) -> list[str]:
     raw = os.urandom(16 * n).hex()  # one system call for the whole batch
     return [raw[i * 32 : (i + 1) * 32] for i in range(n)]
-
-
-def _naive_utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 @dataclass
@@ -150,7 +146,7 @@ class Predictor:
                 decisions=decisions,
                 model_version=served.version,
                 stage=served.stage,
-                created_at=datetime.now(UTC).replace(tzinfo=None),
+                created_at=utcnow(),
                 source=source,
                 inputs=inputs,
             )
@@ -211,7 +207,7 @@ class Predictor:
 
 
 def _trip(t: TripIn) -> Trip:
-    return Trip(truck_id=t.truck_id, route_id=t.route_id, departure=_naive_utc(t.departure))
+    return Trip(truck_id=t.truck_id, route_id=t.route_id, departure=naive_utc(t.departure))
 
 
 def _trip_inputs(trips: list[Trip]) -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from truckflow.features import FEATURE_COLUMNS
 from truckflow.features.loading import features_for_trip
 from truckflow.features.store import trip_features
-from truckflow.registry import ModelRegistry, load_stage
+from truckflow.registry import ModelRegistry, Stage, load_stage
 from truckflow.serving.errors import ForecastsNotArrivedError, NoModelDeployedError, ServingError
 from truckflow.store import Database
 from truckflow.store.schema import truck_schedule
@@ -32,7 +32,7 @@ class StageModel:
     """The estimator behind a stage's alias, with its version, features and threshold."""
 
     version: str
-    stage: str
+    stage: Stage
     estimator: Any
     feature_names: Sequence[str]
     threshold: float
@@ -64,11 +64,12 @@ class TripPrediction:
         }
 
 
-def load_stage_model(registry: ModelRegistry, stage: str) -> StageModel:
+def load_stage_model(registry: ModelRegistry, stage: Stage | str) -> StageModel:
     """The version behind the stage's alias, loaded and checksum-verified by the registry."""
+    stage = Stage.parse(stage)
     loaded = load_stage(registry, stage)
     if loaded is None:
-        raise NoModelDeployedError(registry.model_name, stage, "no version has that alias yet")
+        raise NoModelDeployedError(registry.model_name, str(stage), "no version has that alias yet")
     names = getattr(loaded.model, "feature_names_in_", None)
     if loaded.contract is not None:
         names = loaded.contract.names

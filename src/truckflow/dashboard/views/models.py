@@ -82,10 +82,10 @@ def _row(v: ModelVersion) -> dict[str, object]:
         "approval": v.approval_status,
         "aliases": ", ".join(v.aliases),
         "test F1": metrics.get("test_f1"),
-        "family": v.tags.get("family", ""),
-        "data window": v.tags.get("data_window", ""),
+        "family": v.metadata.family,
+        "data window": v.metadata.data_window,
         "registered": when(v.created_at),
-        "comment": v.tags.get("approval_comment", ""),
+        "comment": v.approval_comment,
     }
 
 

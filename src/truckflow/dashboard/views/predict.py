@@ -9,6 +9,7 @@ import streamlit as st
 
 from truckflow.dashboard.context import runtime, stage_model
 from truckflow.errors import TruckflowError
+from truckflow.registry import Stage
 from truckflow.serving.errors import NoModelDeployedError
 from truckflow.serving.single import predict_trip, scheduled_trips
 
@@ -55,7 +56,7 @@ def render() -> None:
             st.error(f"Departure {departure!r} is not a date and time like 2019-02-14 07:00.")
             return
     try:
-        model = stage_model("production")
+        model = stage_model(Stage.PRODUCTION)
         result = predict_trip(runtime().db, model, int(truck_id), moment)
     except TruckflowError as exc:
         st.error(str(exc))

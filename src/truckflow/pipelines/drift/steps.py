@@ -32,9 +32,10 @@ from truckflow.notify import catalogue
 from truckflow.pipelines.runtime import Runtime
 from truckflow.pipelines.shared.deploy import approve_version
 from truckflow.pipelines.shared.estimate import warn_estimated_drop, weekly_estimate
-from truckflow.pipelines.shared.models import ProductionModel, load_production
+from truckflow.pipelines.shared.models import load_production
 from truckflow.pipelines.shared.promotion import promotion_check, split_from_data
 from truckflow.pipelines.shared.releases import release_model
+from truckflow.registry import LoadedVersion
 from truckflow.store import Database
 from truckflow.streaming import StreamingError
 from truckflow.streaming.tables import batch_predictions, streaming_weeks
@@ -124,7 +125,7 @@ class _Week:
     start: dt.date
     first: dt.date
     reference_window: Window
-    production: ProductionModel
+    production: LoadedVersion
 
 
 def _judge(

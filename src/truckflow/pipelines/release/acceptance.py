@@ -22,14 +22,12 @@ import sqlalchemy as sa
 from truckflow.features.definition import LABEL
 from truckflow.features.fill import load_features
 from truckflow.features.store import trip_features
-from truckflow.registry import ModelRegistry, load_version
+from truckflow.registry import ModelRegistry, Stage, load_version
 from truckflow.settings import Settings
 from truckflow.store import Database
 from truckflow.store import schema as s
 
 __all__ = ["Check", "model_frame", "score_metrics", "shadow_evaluation", "smoke_checks"]
-
-THRESHOLD_TAG = "decision_threshold"
 
 
 @dataclass(frozen=True)
@@ -49,7 +47,7 @@ class Check:
 def _client(settings: Settings, db: Database, stage: str) -> Iterator[Any]:
     import httpx
 
-    if stage == "staging" and settings.release_staging_url:
+    if stage == Stage.STAGING and settings.release_staging_url:
         with httpx.Client(base_url=settings.release_staging_url, timeout=30) as client:
             yield client
         return
@@ -191,7 +189,7 @@ def _decisions(registry: ModelRegistry, version: str, frame: pd.DataFrame) -> tu
 def shadow_evaluation(settings: Settings, db: Database, version: str) -> Check:
     """Both models on the same recent labelled trips: metrics side by side, agreement rate."""
     registry = ModelRegistry.from_settings(settings)
-    production = registry.get_alias("production")
+    production = registry.get_alias(Stage.PRODUCTION)
     if production is None:
         return Check("shadow", True, "no production model yet: nothing to compare against")
     if production.version == version:
@@ -217,8 +215,8 @@ def shadow_evaluation(settings: Settings, db: Database, version: str) -> Check:
         message,
         {
             "trips": len(y),
-            "staging": {"version": version, **new},
-            "production": {"version": production.version, **old},
+            Stage.STAGING: {"version": version, **new},
+            Stage.PRODUCTION: {"version": production.version, **old},
             "agreement_rate": agreement,
             "tolerance": tolerance,
         },

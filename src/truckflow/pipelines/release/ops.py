@@ -8,7 +8,7 @@ import getpass
 
 from truckflow.pipelines.runtime import Runtime
 from truckflow.pipelines.shared.deploy import approve_version, reject_version, rollback_stage
-from truckflow.registry import ModelRegistry, ModelVersion
+from truckflow.registry import ModelRegistry, ModelVersion, Stage
 from truckflow.registry.deployments import Deployment, list_deployments
 
 __all__ = ["approve_model", "deployment_history", "reject_model", "rollback_model", "who"]
@@ -49,7 +49,7 @@ def rollback_model(
     *,
     to: str | None = None,
     reason: str = "manual rollback",
-    stage: str = "production",
+    stage: Stage | str = Stage.PRODUCTION,
     by: str | None = None,
 ) -> Deployment | None:
     """Put ``stage`` back on ``to`` (default: the version it served before)."""

@@ -40,7 +40,7 @@ from truckflow.pipelines.shared.deploy import (
     rollback_stage,
 )
 from truckflow.pipelines.shared.releases import ReleaseResult, ReleaseStatus, release_model
-from truckflow.registry import APPROVED, REJECTED, ModelRegistry
+from truckflow.registry import APPROVED, REJECTED, ModelRegistry, Stage
 from truckflow.settings import Settings
 from truckflow.store import Database
 
@@ -66,32 +66,32 @@ def deploy_staging(version: str, context: StepContext) -> dict[str, Any]:
         "reasons": [],
     }
     if target.approval_status == REJECTED:
-        comment = target.tags.get("approval_comment", "")
+        comment = target.approval_comment
         return {
             **out,
             "status": "rejected",
             "reasons": [f"version {version} was rejected: {comment}"],
         }
-    production = registry.get_alias("production")
+    production = registry.get_alias(Stage.PRODUCTION)
     if production is not None and production.version == target.version:
         return {
             **out,
             "status": "promoted",
             "reasons": [f"version {version} is already production"],
         }
-    staging = registry.get_alias("staging")
+    staging = registry.get_alias(Stage.STAGING)
     if staging is None or staging.version != target.version:
 
         def event(previous: str | None) -> Event:
             return model_promoted(
-                registry.model_name, target.version, stage="staging", previous=previous
+                registry.model_name, target.version, stage=Stage.STAGING, previous=previous
             )
 
         move_stage(
             settings,
             rt.db,
             rt.sink,
-            stage="staging",
+            stage=Stage.STAGING,
             version=target.version,
             action="deploy",
             reason="release: deployed for acceptance and user testing",
@@ -106,7 +106,7 @@ def acceptance(deploy: dict[str, Any], context: StepContext) -> dict[str, Any]:
     if not deploy["proceed"]:
         return {"ran": False, "passed": False, "checks": []}
     rt = runtime_of(context)
-    smoke, latency = smoke_checks(rt.settings, rt.db, deploy["version"], "staging")
+    smoke, latency = smoke_checks(rt.settings, rt.db, deploy["version"], Stage.STAGING)
     shadow = shadow_evaluation(rt.settings, rt.db, deploy["version"])
     checks = [smoke, latency, shadow]
     return {
@@ -136,8 +136,8 @@ def decide(
             "reasons": [f"version {version} was rejected"],
         }
     if current.approval_status == APPROVED:
-        by = current.tags.get("approval_by") or "unknown"
-        comment = current.tags.get("approval_comment") or ""
+        by = current.approved_by or "unknown"
+        comment = current.approval_comment
         return {
             "decision": "approved",
             "promote": True,
@@ -204,7 +204,7 @@ def _run_hook(path: str, settings: Settings, version: str) -> list[str]:
 
 def health_problems(settings: Settings, db: Database, version: str, hook: str) -> list[str]:
     """Load the production model as a server does and predict; then the configured hook."""
-    smoke, _ = smoke_checks(settings, db, version, "production")
+    smoke, _ = smoke_checks(settings, db, version, Stage.PRODUCTION)
     problems = [] if smoke.passed else [f"smoke: {smoke.message}"]
     chosen = hook or settings.release_health_check
     if chosen:
@@ -220,16 +220,16 @@ def promote(
     settings, db = rt.settings, rt.db
     version = deploy["version"]
     registry = ModelRegistry.from_settings(settings)
-    previous = registry.get_alias("production")
+    previous = registry.get_alias(Stage.PRODUCTION)
 
     def event(prev: str | None) -> Event:
-        return model_promoted(registry.model_name, version, stage="production", previous=prev)
+        return model_promoted(registry.model_name, version, stage=Stage.PRODUCTION, previous=prev)
 
     move_stage(
         settings,
         db,
         rt.sink,
-        stage="production",
+        stage=Stage.PRODUCTION,
         version=version,
         action="promote",
         approved_by=decide.get("approved_by"),

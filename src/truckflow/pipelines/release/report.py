@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from truckflow.registry import Stage
+
 __all__ = ["write_report"]
 
 
@@ -43,9 +45,10 @@ def _html(doc: dict[str, Any]) -> str:
     ]
     shadow = next((c for c in doc["acceptance"]["checks"] if c["name"] == "shadow"), None)
     details = shadow["details"] if shadow else {}
-    if "staging" in details:
-        keys = [k for k in details["staging"] if k != "version"]
-        rows = [(k, _fmt(details["staging"][k]), _fmt(details["production"].get(k))) for k in keys]
+    if Stage.STAGING in details:
+        staging, production = details[Stage.STAGING], details[Stage.PRODUCTION]
+        keys = [k for k in staging if k != "version"]
+        rows = [(k, _fmt(staging[k]), _fmt(production.get(k))) for k in keys]
         rows.append(("agreement rate", _fmt(details["agreement_rate"]), ""))
         parts += [
             f"<h2>Shadow evaluation on {details['trips']} labelled trips</h2>",
@@ -53,8 +56,8 @@ def _html(doc: dict[str, Any]) -> str:
                 rows,
                 (
                     "metric",
-                    f"staging (v{details['staging']['version']})",
-                    f"production (v{details['production']['version']})",
+                    f"{Stage.STAGING} (v{staging['version']})",
+                    f"{Stage.PRODUCTION} (v{production['version']})",
                 ),
             ),
         ]

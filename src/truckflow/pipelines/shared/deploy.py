@@ -1,6 +1,8 @@
 """Moving a stage's alias, with its deployment record and notification, and rolling back.
 
-Each move points the registry alias first, then records the deployment and emits its event in
+Every alias move goes through here: ``move_stage`` (deploy, promote, roll back) and
+``clear_stage`` (a rejection or a rollback with nothing to go back to empties the stage). Each
+points (or removes) the registry alias first, then records the deployment and emits its event in
 one database transaction (the outbox row commits with the history row or not at all), then asks
 the configured servers to reload (they also notice by polling the alias).
 """
@@ -11,17 +13,23 @@ import logging
 from collections.abc import Callable
 
 import httpx
-import sqlalchemy as sa
 
 from truckflow.errors import TruckflowError
 from truckflow.events import Event, EventSink
-from truckflow.notify.catalogue import model_approved, model_rejected, model_rolled_back
-from truckflow.registry import ModelRegistry, ModelVersion
+from truckflow.notify.catalogue import (
+    model_approved,
+    model_promoted,
+    model_rejected,
+    model_rolled_back,
+)
+from truckflow.pipelines.runtime import Runtime
+from truckflow.registry import ModelRegistry, ModelVersion, Stage
 from truckflow.registry.deployments import (
     Deployment,
     DeploymentAction,
+    EndOutcome,
     current_deployment,
-    deployments,
+    end_deployment,
     record_deployment,
     rollback_target,
 )
@@ -31,7 +39,9 @@ from truckflow.store import Database
 __all__ = [
     "ReleaseError",
     "approve_version",
+    "clear_stage",
     "move_stage",
+    "promote_directly",
     "reject_version",
     "reload_servers",
     "rollback_stage",
@@ -70,7 +80,7 @@ def move_stage(
     db: Database,
     sink: EventSink,
     *,
-    stage: str,
+    stage: Stage | str,
     version: str,
     action: DeploymentAction,
     approved_by: str | None = None,
@@ -78,14 +88,16 @@ def move_stage(
     execution_id: str | None = None,
     event: Callable[[str | None], Event] | None = None,
 ) -> Deployment:
-    """Point ``stage`` at ``version``, record it, emit ``event(previous)`` in the same transaction."""
+    """Point ``stage`` at ``version``, record it, emit ``event(previous)`` in the same
+    transaction. Every alias move goes through here or ``clear_stage``."""
+    chosen = Stage.parse(stage)
     registry = ModelRegistry.from_settings(settings)
-    registry.set_alias(stage, version)
+    registry.set_alias(chosen, version)
     with db.begin() as conn:
         deployment = record_deployment(
             conn,
             model_name=registry.model_name,
-            stage=stage,
+            stage=chosen,
             version=version,
             action=action,
             approved_by=approved_by,
@@ -98,6 +110,62 @@ def move_stage(
     return deployment
 
 
+def promote_directly(runtime: Runtime, version: str, *, reason: str) -> Deployment:
+    """Put ``version`` in production without a release (the streaming simulation's first model,
+    the demo's fallback), through the same record and event as a release's promotion."""
+    registry = ModelRegistry.from_settings(runtime.settings)
+
+    def event(previous: str | None) -> Event:
+        return model_promoted(
+            registry.model_name, version, stage=Stage.PRODUCTION, previous=previous
+        )
+
+    return move_stage(
+        runtime.settings,
+        runtime.db,
+        runtime.sink,
+        stage=Stage.PRODUCTION,
+        version=version,
+        action="promote",
+        reason=reason,
+        event=event,
+    )
+
+
+def clear_stage(
+    settings: Settings,
+    db: Database,
+    sink: EventSink,
+    *,
+    stage: Stage | str,
+    outcome: EndOutcome,
+    event: Event,
+    reason: str | None = None,
+    by: str | None = None,
+) -> Deployment | None:
+    """Empty ``stage``: remove its alias, end its period with ``outcome`` and emit ``event`` in
+    the same transaction. None (and nothing done) when the stage is empty already."""
+    chosen = Stage.parse(stage)
+    registry = ModelRegistry.from_settings(settings)
+    current = registry.get_alias(chosen)
+    if current is None:
+        return None
+    registry.delete_alias(chosen)
+    with db.begin() as conn:
+        ended = end_deployment(
+            conn,
+            model_name=registry.model_name,
+            stage=chosen,
+            version=current.version,
+            outcome=outcome,
+            reason=reason,
+            by=by,
+        )
+        sink.emit(event, connection=conn)
+    reload_servers(settings)
+    return ended
+
+
 def rollback_stage(
     settings: Settings,
     db: Database,
@@ -105,14 +173,14 @@ def rollback_stage(
     *,
     reason: str,
     to: str | None = None,
-    stage: str = "production",
+    stage: Stage | str = Stage.PRODUCTION,
     by: str | None = None,
     execution_id: str | None = None,
 ) -> Deployment | None:
     """Put ``stage`` back on ``to`` (default: the last version it served before, never one that
-    was rolled back). With no earlier version, the alias is removed and None returned."""
+    was rolled back). With no earlier version, the stage is emptied and None returned."""
     registry = ModelRegistry.from_settings(settings)
-    current = registry.get_alias(stage)
+    current = registry.get_alias(stage := Stage.parse(stage))
     if current is None:
         raise ReleaseError(f"nothing to roll back: alias {stage} of {registry.model_name} is unset")
     with db.engine.connect() as conn:
@@ -121,7 +189,15 @@ def rollback_stage(
         raise ReleaseError(f"{stage} already serves version {current.version}")
     if target is None:
         if to is None and _has_history(db, registry.model_name, stage):
-            _retire(settings, db, sink, registry, current, stage, reason)
+            # The first version ever promoted failed: no earlier one exists.
+            gone = model_rolled_back(
+                registry.model_name,
+                stage=stage,
+                from_version=current.version,
+                to_version="none",
+                reason=reason,
+            )
+            clear_stage(settings, db, sink, stage=stage, outcome="rolled_back", event=gone)
             return None
         raise ReleaseError(
             f"no earlier {stage} version of {registry.model_name} to roll back to",
@@ -157,39 +233,6 @@ def _has_history(db: Database, model_name: str, stage: str) -> bool:
         return current_deployment(conn, model_name, stage) is not None
 
 
-def _retire(
-    settings: Settings,
-    db: Database,
-    sink: EventSink,
-    registry: ModelRegistry,
-    current: ModelVersion,
-    stage: str,
-    reason: str,
-) -> None:
-    """The first version ever promoted failed: no earlier one exists, so the stage is emptied."""
-    registry.delete_alias(stage)
-    d = deployments
-    with db.begin() as conn:
-        conn.execute(
-            d.update()
-            .where(
-                d.c.model_name == registry.model_name, d.c.stage == stage, d.c.ended_at.is_(None)
-            )
-            .values(ended_at=sa.func.now(), outcome="rolled_back")
-        )
-        sink.emit(
-            model_rolled_back(
-                registry.model_name,
-                stage=stage,
-                from_version=current.version,
-                to_version="none",
-                reason=reason,
-            ),
-            connection=conn,
-        )
-    reload_servers(settings)
-
-
 def approve_version(
     settings: Settings,
     db: Database,
@@ -213,8 +256,30 @@ def approve_version(
 def reject_version(
     settings: Settings, db: Database, sink: EventSink, version: str, *, comment: str, by: str
 ) -> ModelVersion:
+    """Reject a version (the user-feedback step) and announce it. A version on staging leaves
+    it: the stage is emptied, recorded (outcome ``rejected``) with the event."""
     registry = ModelRegistry.from_settings(settings)
     rejected = registry.reject(version, comment, by=by)
+    staging = registry.get_alias(Stage.STAGING)
+    if staging is not None and staging.version == rejected.version:
+        event = model_rejected(
+            registry.model_name,
+            rejected.version,
+            by=by,
+            reason=comment,
+            cleared_stage=Stage.STAGING,
+        )
+        clear_stage(
+            settings,
+            db,
+            sink,
+            stage=Stage.STAGING,
+            outcome="rejected",
+            event=event,
+            reason=comment,
+            by=by,
+        )
+        return rejected
     with db.begin() as conn:
         sink.emit(
             model_rejected(registry.model_name, rejected.version, by=by, reason=comment),

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from truckflow.features.fill import load_features
 from truckflow.features.store import trip_features
 from truckflow.monitoring.intervals import F1Difference, paired_f1_difference
-from truckflow.registry import THRESHOLD_TAG, ModelRegistry
+from truckflow.registry import ModelRegistry, Stage, load_version
 from truckflow.settings import Settings
 from truckflow.store import Database
 
@@ -157,9 +157,9 @@ def _window_end(tag: str) -> pd.Timestamp | None:
 
 
 def _decisions(registry: ModelRegistry, version: str, trips: pd.DataFrame) -> np.ndarray:
-    threshold = float(registry.get(version).tags.get(THRESHOLD_TAG, "0.5"))
-    scores = np.asarray(registry.load(version).predict_proba(trips)[:, 1], dtype=np.float64)
-    decided: np.ndarray = (scores >= threshold).astype(np.int64)
+    loaded = load_version(registry, version)
+    scores = np.asarray(loaded.model.predict_proba(trips)[:, 1], dtype=np.float64)
+    decided: np.ndarray = (scores >= loaded.threshold).astype(np.int64)
     return decided
 
 
@@ -192,7 +192,7 @@ def promotion_check(
     after the champion's data window): at least the minimum count, and the paired bootstrap
     interval of the F1 difference not below minus the tolerance."""
     registry = ModelRegistry.from_settings(settings)
-    champion = registry.get_alias("production")
+    champion = registry.get_alias(Stage.PRODUCTION)
     min_trips, tolerance = settings.promotion_min_trips, settings.promotion_tolerance
     if champion is None:
         return PromotionCheck(
@@ -205,7 +205,7 @@ def promotion_check(
             tolerance=tolerance,
         )
     start = pd.Timestamp(window["validation_end"])
-    seen = _window_end(champion.tags.get("data_window", ""))
+    seen = _window_end(champion.metadata.data_window)
     if seen is not None and seen > start:
         start = seen
     trips = _unseen_trips(db, start, pd.Timestamp(window["window_end"]))

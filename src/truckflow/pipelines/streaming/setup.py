@@ -12,6 +12,7 @@ from typing import Any
 from truckflow.data.ingest import course_files, ingest_directory
 from truckflow.features.fill import fill_features
 from truckflow.pipelines.runtime import Runtime
+from truckflow.pipelines.shared.deploy import promote_directly
 from truckflow.pipelines.streaming.steps import LOOKBACK
 from truckflow.registry import ModelRegistry
 from truckflow.streaming import StreamingError
@@ -62,7 +63,7 @@ def prepare_history(
     version = str(result.outputs["register"]["version"])
     registry = ModelRegistry.from_settings(runtime.settings)
     registry.approve(version, comment="initial model of the streaming simulation")
-    registry.set_alias("production", version)
+    promote_directly(runtime, version, reason="initial model of the streaming simulation")
     return PreparedHistory(
         ingested_rows=sum(s.inserted for s in report.sources),
         features=filled.computed + filled.partial,

@@ -20,7 +20,13 @@ import pandas as pd
 from truckflow.notify.catalogue import model_registered
 from truckflow.pipelines.runtime import Runtime
 from truckflow.pipelines.training.steps import score_model
-from truckflow.registry import THRESHOLD_TAG, FeatureContract, ModelRegistry, load_stage
+from truckflow.registry import (
+    FeatureContract,
+    ModelRegistry,
+    Stage,
+    VersionMetadata,
+    load_stage,
+)
 from truckflow.registry.tracking import (
     GATE_TAG,
     find_parent_run,
@@ -29,10 +35,8 @@ from truckflow.registry.tracking import (
     start_parent_run,
     tag_run,
 )
-from truckflow.training.calibration import CALIBRATION_TAG
 
 __all__ = [
-    "THRESHOLD_TAG",
     "announce_registered",
     "production_score",
     "register_candidate",
@@ -45,7 +49,7 @@ _HEADLINE = ("f1", "precision", "recall", "roc_auc", "pr_auc", "brier")
 def production_score(registry: ModelRegistry, test_path: str) -> dict[str, Any]:
     """F1 of the model under the ``production`` alias on ``test_path`` at its own threshold;
     ``{"version": None, "f1": None}`` when there is no production model yet."""
-    production = load_stage(registry, "production")
+    production = load_stage(registry, Stage.PRODUCTION)
     if production is None:
         return {"version": None, "f1": None}
     threshold = production.threshold
@@ -75,11 +79,11 @@ def register_candidate(
             "validation_roc_auc": float(candidate["validation_roc_auc"]),
             **_calibration_metrics(candidate.get("calibration")),
         },
-        tags={
-            THRESHOLD_TAG: f"{candidate['threshold']:.6f}",
-            "family": candidate["family"],
-            **_calibration_tag(candidate.get("calibration")),
-        },
+        metadata=VersionMetadata(
+            threshold=float(candidate["threshold"]),
+            family=str(candidate["family"]),
+            calibration=_calibration_json(candidate.get("calibration")),
+        ),
         params={
             **candidate["params"],
             "trials": candidate["trials"],
@@ -114,9 +118,9 @@ def _calibration_metrics(calibration: dict[str, Any] | None) -> dict[str, float]
     return {k: float(calibration[k]) for k in keys if calibration.get(k) is not None}
 
 
-def _calibration_tag(calibration: dict[str, Any] | None) -> dict[str, str]:
+def _calibration_json(calibration: dict[str, Any] | None) -> str:
     """The calibration map, read back by ``truckflow.training.calibration.from_tags``."""
-    return {CALIBRATION_TAG: calibration["tag"]} if calibration and calibration["tag"] else {}
+    return str(calibration["tag"]) if calibration and calibration["tag"] else ""
 
 
 def _registration_key(model_path: str, data_window: str, feature_version: str) -> str:
