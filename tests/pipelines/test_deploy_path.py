@@ -12,10 +12,10 @@ import sqlalchemy as sa
 from release_helpers import describe, register_tiny, seed_mlflow
 
 from truckflow.notify.schema import notify_outbox as outbox
-from truckflow.pipelines.deploy import ReleaseError, promote_directly
-from truckflow.pipelines.release import release_model
-from truckflow.pipelines.release_ops import reject_model, rollback_model
+from truckflow.pipelines.release.ops import reject_model, rollback_model
+from truckflow.pipelines.release.pipeline import release_model
 from truckflow.pipelines.runtime import Runtime
+from truckflow.pipelines.shared.deploy import ReleaseError, promote_directly
 from truckflow.registry import REJECTED, ModelRegistry, Stage
 from truckflow.registry.deployments import list_deployments
 from truckflow.settings import Settings

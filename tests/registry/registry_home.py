@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from synthetic_features import feature_frame
 from truckflow.events import Event
 from truckflow.features.fill import register_feature_set, store_features
-from truckflow.pipeline import LocalRunner
-from truckflow.pipelines.training import training_pipeline
+from truckflow.pipelines.runtime import Runtime
+from truckflow.pipelines.training.pipeline import training_pipeline
 from truckflow.registry import ModelRegistry
 from truckflow.settings import Settings
 from truckflow.store import connect
@@ -39,7 +39,7 @@ def train(home: Path) -> Trained:
         upgrade(db)
         register_feature_set(db)
         store_features(db, feature_frame())
-        with LocalRunner(settings, db=db) as runner:
+        with Runtime.on(settings, db).runner() as runner:
             result = runner.run(training_pipeline(), FAST)
     finally:
         db.dispose()

@@ -305,8 +305,8 @@ def pipeline_model(
     slice ingested into SQLite, features stored for January, behind ``production``."""
     from truckflow.data.ingest import ingest_directory
     from truckflow.features.fill import fill_features, register_feature_set
-    from truckflow.pipeline import LocalRunner
-    from truckflow.pipelines.training import training_pipeline
+    from truckflow.pipelines.runtime import Runtime
+    from truckflow.pipelines.training.pipeline import training_pipeline
     from truckflow.registry import ModelRegistry
     from truckflow.store import connect
     from truckflow.store.migrate import upgrade
@@ -324,7 +324,7 @@ def pipeline_model(
         "train_end": "2019-01-04",
         "validation_end": "2019-01-07",
     }
-    with LocalRunner(settings, db=db) as runner:
+    with Runtime.on(settings, db).runner() as runner:
         result = runner.run(training_pipeline(), parameters)
     assert result.status == "succeeded", result.error
     registry = ModelRegistry.from_settings(settings)

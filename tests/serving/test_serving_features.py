@@ -111,7 +111,7 @@ def test_trip_without_forecasts_answers_409(client: TestClient, course_sample_di
 def test_release_of_the_trained_model_smokes_real_trips(served: dict) -> None:
     """The release flow on the model the training pipeline registered: smoke requests look
     real scheduled trips up through /predict; production is already this version."""
-    from truckflow.pipelines.release import release_model
+    from truckflow.pipelines.release.pipeline import release_model
     from truckflow.pipelines.runtime import Runtime
     from truckflow.registry.deployments import list_deployments
 

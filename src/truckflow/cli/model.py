@@ -89,7 +89,7 @@ def approve(
 
     Example: [bold]truckflow model approve 3 --comment "checked the late-trip recall"[/]
     """
-    from truckflow.pipelines.release_ops import approve_model
+    from truckflow.pipelines.release.ops import approve_model
     from truckflow.pipelines.runtime import Runtime
 
     with fail_on_errors(as_json), Runtime.open(state.settings()) as runtime:
@@ -107,7 +107,7 @@ def reject(
 
     Example: [bold]truckflow model reject 3 --comment "recall on long trips too low"[/]
     """
-    from truckflow.pipelines.release_ops import reject_model
+    from truckflow.pipelines.release.ops import reject_model
     from truckflow.pipelines.runtime import Runtime
 
     with fail_on_errors(as_json), Runtime.open(state.settings()) as runtime:
@@ -128,7 +128,7 @@ def rollback(
 
     Example: [bold]truckflow model rollback --to 2 --reason "complaints about version 3"[/]
     """
-    from truckflow.pipelines.release_ops import rollback_model
+    from truckflow.pipelines.release.ops import rollback_model
     from truckflow.pipelines.runtime import Runtime
 
     with fail_on_errors(as_json), Runtime.open(state.settings()) as runtime:

@@ -10,7 +10,7 @@ from truckflow.demo.model import DemoOptions, DemoProgress, DemoSummary
 from truckflow.demo.report import write_report
 from truckflow.demo.results import daily_points, drift_weeks, model_history, notification_counts
 from truckflow.notify.config import DEFAULT_FILE_NAME
-from truckflow.pipelines.release_ops import deployment_history
+from truckflow.pipelines.release.ops import deployment_history
 from truckflow.pipelines.runtime import Runtime
 from truckflow.registry import ModelRegistry, Stage
 from truckflow.settings import Settings

@@ -16,8 +16,8 @@ import pandas as pd
 import sqlalchemy as sa
 
 from truckflow.demo.model import DemoError, DemoOptions, DemoProgress, StageOutcome, StageStatus
-from truckflow.pipelines.deploy import promote_directly
 from truckflow.pipelines.runtime import Runtime
+from truckflow.pipelines.shared.deploy import promote_directly
 from truckflow.registry import ModelRegistry, Stage
 from truckflow.store import schema
 
@@ -201,7 +201,7 @@ def ingest_stage(ctx: DemoContext) -> tuple[StageStatus, str]:
 def feature_stage(ctx: DemoContext) -> tuple[StageStatus, str]:
     from truckflow.features.fill import fill_features
     from truckflow.features.store import trip_features
-    from truckflow.pipelines.daily_steps import LOOKBACK
+    from truckflow.pipelines.streaming.steps import LOOKBACK
 
     if _count(ctx, trip_features) > 0:
         return "existing", f"{_count(ctx, trip_features):,} trips' features already stored"
@@ -251,7 +251,7 @@ def training_stage(ctx: DemoContext) -> tuple[StageStatus, str]:
 
 
 def release_stage(ctx: DemoContext) -> tuple[StageStatus, str]:
-    from truckflow.pipelines.release import release_model
+    from truckflow.pipelines.release.pipeline import release_model
 
     current = _registry(ctx).get_alias(Stage.PRODUCTION)
     if current is not None:
@@ -282,7 +282,7 @@ def _promote_directly(ctx: DemoContext, version: str | None) -> str:
 
 
 def replay_stage(ctx: DemoContext) -> tuple[StageStatus, str]:
-    from truckflow.pipelines.stream import replay, stream_status
+    from truckflow.pipelines.streaming.driver import replay, stream_status
 
     before = stream_status(ctx.runtime, ctx.data_dir)
     if before.finished:

@@ -352,7 +352,7 @@ class ModelRegistry:
 
     def set_alias(self, stage: Stage | str, version: str | int) -> ModelVersion:
         """Point a stage's alias at a version. Only the deployment path
-        (``truckflow.pipelines.deploy.move_stage``) calls this: it records the move."""
+        (``truckflow.pipelines.shared.deploy.move_stage``) calls this: it records the move."""
         alias = Stage.parse(stage)
         target = self.get(version)
         with _wrapped(f"pointing alias {alias} at {self.model_name} version {target.version}"):

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import getpass
 
-from truckflow.pipelines.deploy import approve_version, reject_version, rollback_stage
 from truckflow.pipelines.runtime import Runtime
+from truckflow.pipelines.shared.deploy import approve_version, reject_version, rollback_stage
 from truckflow.registry import ModelRegistry, ModelVersion, Stage
 from truckflow.registry.deployments import Deployment, list_deployments
 

@@ -16,10 +16,8 @@ crash in its middle, ends with the tables one clean run gives.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from truckflow.faults import fault_point
 from truckflow.pipeline import (
@@ -28,25 +26,15 @@ from truckflow.pipeline import (
     Pipeline,
     StepContext,
     ref,
-    register_pipeline,
     step,
 )
-from truckflow.pipelines import daily_steps, estimate_steps
-from truckflow.store import Database, connect
+from truckflow.pipelines.runtime import runtime_of
+from truckflow.pipelines.shared import estimate as estimates
+from truckflow.pipelines.streaming import steps
+from truckflow.store import Database
 from truckflow.streaming import StreamingClock, StreamingError
 
 __all__ = ["daily_pipeline"]
-
-T = TypeVar("T")
-
-
-@contextmanager
-def _db(context: StepContext) -> Iterator[Database]:
-    db = connect(context.settings)
-    try:
-        yield db
-    finally:
-        db.dispose()
 
 
 def _day(text: str) -> dt.date:
@@ -59,27 +47,19 @@ def _on_day(db: Database, day: str) -> None:
         raise StreamingError(f"daily pipeline for {day}: the streaming clock is at {current}")
 
 
-def _with_db(context: StepContext, work: Callable[[Database], T]) -> T:
-    with _db(context) as db:
-        return work(db)
-
-
 @step(cache=False)
 def ingest(day: str, first_day: str, data: str, context: StepContext) -> dict[str, Any]:
-    with _db(context) as db:
-        _on_day(db, day)
-        state = StreamingClock(db).status()
-        return daily_steps.ingest_day(db, context.settings, Path(data), state, _day(first_day))
+    rt = runtime_of(context)
+    _on_day(rt.db, day)
+    state = StreamingClock(rt.db).status()
+    return steps.ingest_day(rt, Path(data), state, _day(first_day))
 
 
 @step(cache=False)
 def features(
     day: str, first_day: str, ingested: dict[str, Any], context: StepContext
 ) -> dict[str, Any]:
-    out = _with_db(
-        context,
-        lambda db: daily_steps.fill_day_features(db, context.settings, _day(first_day), _day(day)),
-    )
+    out = steps.fill_day_features(runtime_of(context), _day(first_day), _day(day))
     fault_point("day.after_features")
     return out
 
@@ -88,31 +68,25 @@ def features(
 def predict(
     day: str, first_day: str, features: dict[str, Any], context: StepContext
 ) -> dict[str, Any]:
-    out = _with_db(
-        context,
-        lambda db: daily_steps.predict_day(db, context.settings, _day(first_day), _day(day)),
-    )
+    out = steps.predict_day(runtime_of(context), _day(first_day), _day(day))
     fault_point("day.after_predictions")
     return out
 
 
 @step(cache=False)
 def labels(predicted: dict[str, Any], context: StepContext) -> dict[str, Any]:
-    return _with_db(context, daily_steps.join_labels)
+    return steps.join_labels(runtime_of(context).db)
 
 
 @step(cache=False)
 def metrics(day: str, labels: dict[str, Any], context: StepContext) -> dict[str, Any]:
     yesterday = _day(day) - dt.timedelta(days=1)
-    found = _with_db(context, lambda db: daily_steps.daily_quality(db, yesterday, context.settings))
-    return {"metrics": found}
+    return {"metrics": steps.daily_quality(runtime_of(context), yesterday)}
 
 
 @step(cache=False)
 def estimate(day: str, labels: dict[str, Any], context: StepContext) -> dict[str, Any]:
-    return _with_db(
-        context, lambda db: estimate_steps.estimate_day(db, context.settings, _day(day))
-    )
+    return estimates.estimate_day(runtime_of(context), _day(day))
 
 
 @step(cache=False)
@@ -138,9 +112,7 @@ def close(
         "labels": labels,
         "metrics": metrics["metrics"],
     }
-    closed = _with_db(
-        context, lambda db: daily_steps.close_day(db, context.settings, _day(day), summary)
-    )
+    closed = steps.close_day(runtime_of(context), _day(day), summary)
     return {"summary": summary, **closed}
 
 
@@ -176,6 +148,3 @@ def daily_pipeline() -> Pipeline:
             ),
         ],
     )
-
-
-register_pipeline("daily", daily_pipeline)

@@ -24,14 +24,16 @@ from truckflow.pipeline import (
     Condition,
     ConditionStep,
     FailStep,
+    FunctionStep,
     Parameter,
     Pipeline,
     StepContext,
     ref,
-    register_pipeline,
     step,
 )
-from truckflow.pipelines.training_steps import (
+from truckflow.pipelines.runtime import runtime_of
+from truckflow.pipelines.training import steps as stages
+from truckflow.pipelines.training.registration import (
     announce_registered,
     production_score,
     register_candidate,
@@ -39,14 +41,14 @@ from truckflow.pipelines.training_steps import (
 )
 from truckflow.registry import ModelRegistry
 from truckflow.settings import Settings
-from truckflow.training import DEFAULT_TRAIN_END, DEFAULT_VALIDATION_END, FAMILIES, stages
+from truckflow.training import DEFAULT_TRAIN_END, DEFAULT_VALIDATION_END, FAMILIES
 from truckflow.training.calibration import calibrate_candidate
 
 __all__ = ["training_pipeline"]
 
 
 def _settings(context: StepContext) -> Settings:
-    return context.settings
+    return runtime_of(context).settings
 
 
 def _file(context: StepContext, artifact: Any, name: str) -> str:
@@ -58,7 +60,7 @@ def load_window(
     window_start: str, window_end: str, feature_version: str, context: StepContext
 ) -> dict[str, Any]:
     out = stages.load_feature_window(
-        _settings(context).db_url,
+        runtime_of(context).db,
         window_start or None,
         window_end or None,
         str(context.work_dir),
@@ -242,13 +244,13 @@ def register(
         feature_version=feature_version,
         execution_id=context.execution_id,
     )
-    announce_registered(settings, registry.model_name, registered)
+    announce_registered(runtime_of(context), registry.model_name, registered)
     fault_point("training.after_register")
     return registered
 
 
-def training_pipeline() -> Pipeline:
-    p = {
+def _parameters() -> dict[str, Parameter]:
+    return {
         "window_start": Parameter(
             "window_start",
             "string",
@@ -305,7 +307,11 @@ def training_pipeline() -> Pipeline:
         ),
         "feature_version": Parameter("feature_version", "string", default=FEATURE_SET_VERSION),
     }
-    trains = [
+
+
+def _trains(p: dict[str, Parameter]) -> list[FunctionStep]:
+    """One training step per family (a family not asked for skips itself)."""
+    return [
         train.as_step(
             f"train_{family}",
             family=family,
@@ -320,6 +326,36 @@ def training_pipeline() -> Pipeline:
         )
         for family in FAMILIES
     ]
+
+
+def _register_or_refuse(p: dict[str, Parameter]) -> ConditionStep:
+    return ConditionStep(
+        "passed",
+        # Through the tracking step: a refused training is in MLflow before it ends.
+        Condition.eq(ref("track")["gate"], "passed"),
+        if_steps=[
+            register.as_step(
+                best=ref("select"),
+                evaluation=ref("evaluate"),
+                calibration=ref("calibrate"),
+                window=ref("load_window")["window"],
+                feature_version=p["feature_version"],
+            ),
+        ],
+        else_steps=[
+            FailStep(
+                "gate_failed",
+                "the model is not registered: {reason}",
+                severity="warning",  # the gate refusing a model is its job, no error
+                reason=ref("gate")["message"],
+            )
+        ],
+    )
+
+
+def training_pipeline() -> Pipeline:
+    p = _parameters()
+    trains = _trains(p)
     return Pipeline(
         "training",
         description="Train, tune and evaluate candidates on the feature table; register the best if it passes the gate.",
@@ -357,30 +393,6 @@ def training_pipeline() -> Pipeline:
                 evaluation=ref("evaluate"),
                 gate=ref("gate"),
             ),
-            ConditionStep(
-                "passed",
-                # Through the tracking step: a refused training is in MLflow before it ends.
-                Condition.eq(ref("track")["gate"], "passed"),
-                if_steps=[
-                    register.as_step(
-                        best=ref("select"),
-                        evaluation=ref("evaluate"),
-                        calibration=ref("calibrate"),
-                        window=ref("load_window")["window"],
-                        feature_version=p["feature_version"],
-                    ),
-                ],
-                else_steps=[
-                    FailStep(
-                        "gate_failed",
-                        "the model is not registered: {reason}",
-                        severity="warning",  # the gate refusing a model is its job, no error
-                        reason=ref("gate")["message"],
-                    )
-                ],
-            ),
+            _register_or_refuse(p),
         ],
     )
-
-
-register_pipeline("training", training_pipeline)

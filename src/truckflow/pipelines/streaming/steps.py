@@ -24,10 +24,9 @@ from truckflow.features.fill import MISSING, fill_features, load_features, updat
 from truckflow.monitoring.intervals import f1_interval
 from truckflow.monitoring.quality import model_quality
 from truckflow.notify import catalogue
-from truckflow.notify.service import Notifications
-from truckflow.pipelines.daily_record import close_day, day_line
-from truckflow.registry import LoadedVersion, ModelRegistry, Stage, load_stage
-from truckflow.settings import Settings
+from truckflow.pipelines.runtime import Runtime
+from truckflow.pipelines.shared.models import load_production
+from truckflow.pipelines.streaming.record import close_day, day_line
 from truckflow.store import Database
 from truckflow.store.schema import truck_schedule
 from truckflow.streaming import ClockState, StreamingError, day_batch
@@ -42,7 +41,6 @@ __all__ = [
     "fill_day_features",
     "ingest_day",
     "join_labels",
-    "load_production",
     "predict_day",
     "read_sources",
 ]
@@ -75,14 +73,12 @@ def _history_part(sources: StreamingSources, boundary: dt.date) -> dict[str, pd.
     }
 
 
-def ingest_day(
-    db: Database, settings: Settings, folder: Path, state: ClockState, first_day: dt.date
-) -> dict[str, Any]:
+def ingest_day(rt: Runtime, folder: Path, state: ClockState, first_day: dt.date) -> dict[str, Any]:
     """The day's schedules (labels withheld), forecasts on week starts, then yesterday's labels.
 
     On the first day, what the streaming files hold from before the boundary (trips departing
     earlier, with their labels, and their weather and traffic) comes in first, as history."""
-    day = state.current_day
+    day, db = state.current_day, rt.db
     if day is None:
         raise StreamingError("the streaming clock has not been started")
     sources = read_sources(folder, with_forecasts=state.is_week_start or day == first_day)
@@ -109,8 +105,9 @@ def ingest_day(
             "traffic": batch.traffic,
         }
     # Rows the day's batch had wrong are told (data_quality.failed) with their quarantine.
-    sink = Notifications.open(settings, db).sink
-    report = ingest_frames(db, frames, source=f"stream {day.isoformat()}", sink=sink)
+    report = ingest_frames(
+        db, frames, source=f"stream {day.isoformat()}", sink=rt.notifications.sink
+    )
     fault_point("day.after_ingest")
     labels = apply_ground_truth(
         db,
@@ -135,9 +132,7 @@ def ingest_day(
 LOOKBACK = dt.timedelta(days=7)
 
 
-def fill_day_features(
-    db: Database, settings: Settings, first_day: dt.date, day: dt.date
-) -> dict[str, Any]:
+def fill_day_features(rt: Runtime, first_day: dt.date, day: dt.date) -> dict[str, Any]:
     """Features of every trip departed by ``day`` not stored yet, and of those stored
     incomplete (completed when their data has come); labels brought up to date.
 
@@ -145,12 +140,13 @@ def fill_day_features(
     come is stored with what is known: what is missing is left blank and named."""
     start = dt.datetime.combine(first_day, dt.time()) - LOOKBACK
     end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
-    deadline = end - dt.timedelta(days=settings.streaming_prediction_deadline_days)
+    deadline = end - dt.timedelta(days=rt.settings.streaming_prediction_deadline_days)
+    db = rt.db
     result = fill_features(db, start, end, version=FEATURE_SET_VERSION, deadline=deadline)
     waiting = len(result.waiting)
     if waiting:
         with db.begin() as conn:
-            Notifications.open(settings, db).sink.emit(
+            rt.notifications.sink.emit(
                 catalogue.features_waiting(day.isoformat(), trips=waiting), connection=conn
             )
     return {
@@ -167,36 +163,31 @@ def fill_day_features(
     }
 
 
-def load_production(settings: Settings) -> LoadedVersion | None:
-    """The model under the ``production`` alias, checksum-verified; None when there is none."""
-    return load_stage(ModelRegistry.from_settings(settings), Stage.PRODUCTION)
+def _predicted(db: Database, start: dt.datetime, end: dt.datetime) -> set[tuple[int, pd.Timestamp]]:
+    """The trips departing in [start, end) that have a stored prediction."""
+    bp = batch_predictions
+    query = sa.select(bp.c.truck_id, bp.c.departure_date).where(
+        bp.c.departure_date >= start, bp.c.departure_date < end
+    )
+    with db.engine.connect() as conn:
+        return {(int(t), pd.Timestamp(d)) for t, d in conn.execute(query)}
 
 
-def predict_day(
-    db: Database, settings: Settings, first_day: dt.date, day: dt.date
-) -> dict[str, Any]:
+def predict_day(rt: Runtime, first_day: dt.date, day: dt.date) -> dict[str, Any]:
     """Predict, with the production model, every trip departed by ``day`` that has stored
     features and no prediction yet; each prediction keeps the model version that made it and
     whether its features were complete (which groups were missing when not)."""
     start = dt.datetime.combine(first_day, dt.time())
     end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
+    db = rt.db
     features = load_features(db, start, end, with_missing=True)
-    with db.engine.connect() as conn:
-        done = {
-            (int(t), pd.Timestamp(d))
-            for t, d in conn.execute(
-                sa.select(batch_predictions.c.truck_id, batch_predictions.c.departure_date).where(
-                    batch_predictions.c.departure_date >= start,
-                    batch_predictions.c.departure_date < end,
-                )
-            )
-        }
+    done = _predicted(db, start, end)
     keys = zip(features["truck_id"], features["departure_date"], strict=True)
     fresh = features[[(int(t), pd.Timestamp(d)) not in done for t, d in keys]]
     empty = {"predicted": 0, "model_version": None, "on_time": 0, "late": 0, "partial": 0}
     if fresh.empty:
         return empty
-    production = load_production(settings)
+    production = load_production(rt.settings)
     if production is None:
         return {**empty, "note": "no production model"}
     scores = np.asarray(production.model.predict_proba(fresh)[:, 1], dtype=np.float64)
@@ -266,9 +257,7 @@ def join_labels(db: Database) -> dict[str, Any]:
     return {"features_labelled": features_updated, "predictions_labelled": len(pairs)}
 
 
-def daily_quality(
-    db: Database, arrival_day: dt.date, settings: Settings | None = None
-) -> dict[str, Any] | None:
+def daily_quality(rt: Runtime, arrival_day: dt.date) -> dict[str, Any] | None:
     """Accuracy, precision, recall, F1 and count of the predictions of trips that arrived on
     ``arrival_day`` and have their label, F1 with its bootstrap interval (a day's F1 swings
     with the mix of trips that arrive: the count and the interval say how much it can tell);
@@ -280,14 +269,14 @@ def daily_quality(
         bp.c.estimated_arrival < start + dt.timedelta(days=1),
         bp.c.delay.is_not(None),
     )
-    with db.engine.connect() as conn:
+    with rt.db.engine.connect() as conn:
         rows = conn.execute(query).all()
     if not rows:
         return None
     truth, decided = [r[0] for r in rows], [r[1] for r in rows]
     quality = model_quality(truth, decided)
     versions = pd.Series([r[2] for r in rows]).value_counts()
-    settings = settings or Settings()
+    settings = rt.settings
     low, high = f1_interval(
         truth,
         decided,

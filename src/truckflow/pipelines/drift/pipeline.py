@@ -12,8 +12,6 @@ back the version it registered before, and promoting that version again changes 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from truckflow.pipeline import (
@@ -24,36 +22,24 @@ from truckflow.pipeline import (
     Pipeline,
     StepContext,
     ref,
-    register_pipeline,
     step,
 )
-from truckflow.pipelines import drift_steps
-from truckflow.store import Database, connect
+from truckflow.pipelines.drift import steps
+from truckflow.pipelines.runtime import runtime_of
 
 __all__ = ["drift_pipeline"]
 
 
-@contextmanager
-def _db(context: StepContext) -> Iterator[Database]:
-    db = connect(context.settings)
-    try:
-        yield db
-    finally:
-        db.dispose()
-
-
 @step(cache=False)
 def check(week_start: str, context: StepContext) -> dict[str, Any]:
-    with _db(context) as db:
-        return drift_steps.check_drift(db, context.settings, dt.date.fromisoformat(week_start))
+    return steps.check_drift(runtime_of(context), dt.date.fromisoformat(week_start))
 
 
 @step(cache=False)
 def retrain(
     week_start: str, seed: int, check: dict[str, Any], context: StepContext
 ) -> dict[str, Any]:
-    with _db(context) as db:
-        return drift_steps.retrain(db, context.settings, dt.date.fromisoformat(week_start), seed)
+    return steps.retrain(runtime_of(context), dt.date.fromisoformat(week_start), seed)
 
 
 @step(cache=False)
@@ -62,7 +48,7 @@ def release(training: dict[str, Any], auto_approve: bool, context: StepContext) 
         if training.get("status") == "skipped":
             return {"status": "skipped", "version": None, "reason": training["reason"]}
         return {"status": "not_registered", "version": None, "reason": training["error"]}
-    return drift_steps.release_version(context.settings, training, auto_approve=auto_approve)
+    return steps.release_version(runtime_of(context), training, auto_approve=auto_approve)
 
 
 @step(cache=False)
@@ -73,10 +59,9 @@ def record(
     release: dict[str, Any] | None,
     context: StepContext,
 ) -> dict[str, Any]:
-    with _db(context) as db:
-        return drift_steps.record_week(
-            db, context.settings, dt.date.fromisoformat(week_start), check, training, release
-        )
+    return steps.record_week(
+        runtime_of(context), dt.date.fromisoformat(week_start), check, training, release
+    )
 
 
 def drift_pipeline() -> Pipeline:
@@ -125,6 +110,3 @@ def drift_pipeline() -> Pipeline:
             ),
         ],
     )
-
-
-register_pipeline("drift", drift_pipeline)

@@ -15,8 +15,7 @@ from collections.abc import Callable
 import httpx
 
 from truckflow.errors import TruckflowError
-from truckflow.events import Event, EventSink, LoggingSink, MultiSink
-from truckflow.notify import Notifications
+from truckflow.events import Event, EventSink
 from truckflow.notify.catalogue import (
     model_approved,
     model_promoted,
@@ -41,7 +40,6 @@ __all__ = [
     "ReleaseError",
     "approve_version",
     "clear_stage",
-    "event_sink",
     "move_stage",
     "promote_directly",
     "reject_version",
@@ -54,11 +52,6 @@ log = logging.getLogger(__name__)
 
 class ReleaseError(TruckflowError):
     """A release, promotion or rollback could not be carried out."""
-
-
-def event_sink(settings: Settings, db: Database) -> EventSink:
-    """The sink a step uses when it has no runtime: the log and the notification outbox."""
-    return MultiSink(LoggingSink(), Notifications.open(settings, db).sink)
 
 
 def reload_servers(settings: Settings) -> list[str]:

@@ -11,9 +11,9 @@ from typing import Any
 
 from truckflow.data.ingest import course_files, ingest_directory
 from truckflow.features.fill import fill_features
-from truckflow.pipelines.daily_steps import LOOKBACK
-from truckflow.pipelines.deploy import promote_directly
 from truckflow.pipelines.runtime import Runtime
+from truckflow.pipelines.shared.deploy import promote_directly
+from truckflow.pipelines.streaming.steps import LOOKBACK
 from truckflow.registry import ModelRegistry
 from truckflow.streaming import StreamingError
 

@@ -17,16 +17,14 @@ from truckflow.features.store import trip_features
 from truckflow.monitoring.quality import ModelQuality
 from truckflow.monitoring.store import save_daily_metrics
 from truckflow.notify import catalogue
-from truckflow.notify.service import Notifications
-from truckflow.settings import Settings
-from truckflow.store import Database
+from truckflow.pipelines.runtime import Runtime
 from truckflow.store.schema import truck_schedule
 from truckflow.streaming import StreamingClock
 from truckflow.streaming.tables import batch_predictions, streaming_days
 
 __all__ = ["close_day", "day_facts", "day_line"]
 
-log = logging.getLogger("truckflow.pipelines.daily_steps")
+log = logging.getLogger("truckflow.pipelines.streaming.steps")
 
 
 def day_facts(conn: sa.Connection, first_day: dt.date, day: dt.date) -> dict[str, Any]:
@@ -112,10 +110,9 @@ def day_line(record: dict[str, Any], summary: dict[str, Any]) -> str:
     )
 
 
-def close_day(
-    db: Database, settings: Settings, day: dt.date, summary: dict[str, Any]
-) -> dict[str, Any]:
+def close_day(rt: Runtime, day: dt.date, summary: dict[str, Any]) -> dict[str, Any]:
     """Store yesterday's metrics and the day's record, and advance the clock: one transaction."""
+    db = rt.db
     clock = StreamingClock(db)
     metrics = summary.get("metrics")
     with db.begin() as conn:
@@ -152,7 +149,7 @@ def close_day(
             clock.record_processed(source, int(count), connection=conn)
         after = clock.advance(connection=conn)
         if metrics:
-            Notifications.open(settings, db).sink.emit(
+            rt.notifications.sink.emit(
                 catalogue.metrics_daily(
                     metrics["day"],
                     {

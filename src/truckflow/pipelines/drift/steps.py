@@ -10,26 +10,32 @@ and its JSON twin under ``home/reports/drift/<week>/``.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from truckflow.events import LoggingSink, MultiSink
 from truckflow.features.definition import CATEGORICAL_FEATURES, FEATURE_COLUMNS
 from truckflow.features.fill import load_features
 from truckflow.monitoring.config import DriftConfig
-from truckflow.monitoring.report import Window, build_report, write_report
+from truckflow.monitoring.report import (
+    DriftReport,
+    ReportPaths,
+    Window,
+    build_report,
+    write_report,
+)
 from truckflow.monitoring.store import save_drift_run
 from truckflow.notify import catalogue
-from truckflow.notify.service import Notifications
-from truckflow.pipeline import run_pipeline
-from truckflow.pipelines.daily_steps import load_production
-from truckflow.pipelines.deploy import approve_version, event_sink
-from truckflow.pipelines.estimate_steps import warn_estimated_drop, weekly_estimate
-from truckflow.pipelines.promotion import promotion_check, split_from_data
-from truckflow.settings import Settings
+from truckflow.pipelines.runtime import Runtime
+from truckflow.pipelines.shared.deploy import approve_version
+from truckflow.pipelines.shared.estimate import warn_estimated_drop, weekly_estimate
+from truckflow.pipelines.shared.models import load_production
+from truckflow.pipelines.shared.promotion import promotion_check, split_from_data
+from truckflow.pipelines.shared.releases import release_model
+from truckflow.registry import LoadedVersion
 from truckflow.store import Database
 from truckflow.streaming import StreamingError
 from truckflow.streaming.tables import batch_predictions, streaming_weeks
@@ -40,7 +46,6 @@ __all__ = [
     "release_version",
     "retrain",
     "training_window",
-    "week_done",
 ]
 
 _WEEK = dt.timedelta(days=7)
@@ -48,15 +53,6 @@ _WEEK = dt.timedelta(days=7)
 
 def _midnight(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time())
-
-
-def week_done(db: Database, week_start: dt.date) -> dict[str, Any] | None:
-    """The recorded outcome of the week's drift pipeline, or None when it has not finished."""
-    with db.engine.connect() as conn:
-        row = conn.execute(
-            sa.select(streaming_weeks.c.summary).where(streaming_weeks.c.week_start == week_start)
-        ).first()
-    return None if row is None else dict(row[0])
 
 
 def _parse_window(tag: str) -> tuple[dt.date, dt.date]:
@@ -80,9 +76,29 @@ def _predictions(db: Database, start: dt.datetime, end: dt.datetime, by: str) ->
     return pd.DataFrame(rows, columns=["probability", "decision", "delay", "model_version"])
 
 
-def check_drift(db: Database, settings: Settings, week_start: dt.date) -> dict[str, Any]:
+def _no_trips(week_start: dt.date, version: str) -> dict[str, Any]:
+    """The tail of the streaming period: arrivals still come in, no trips depart any more."""
+    return {
+        "week_start": week_start.isoformat(),
+        "model_version": version,
+        "drift_detected": False,
+        "dataset_drift": False,
+        "share_drifted": 0.0,
+        "drifted_columns": [],
+        "prediction_drift": False,
+        "model_drift": False,
+        "f1": None,
+        "labelled": 0,
+        "report_html": None,
+        "report_json": None,
+        "note": "no trips departed in the week: nothing to check",
+    }
+
+
+def check_drift(rt: Runtime, week_start: dt.date) -> dict[str, Any]:
     """Data drift, prediction drift and model quality of the week before ``week_start``."""
-    production = load_production(settings)
+    db = rt.db
+    production = load_production(rt.settings)
     if production is None:
         raise StreamingError(f"drift check of week {week_start}: no production model")
     ref_first, ref_last = _parse_window(production.data_window)
@@ -94,31 +110,34 @@ def check_drift(db: Database, settings: Settings, week_start: dt.date) -> dict[s
     cur_first = week_start - _WEEK
     current = load_features(db, _midnight(cur_first), _midnight(week_start))
     if current.empty:
-        # The tail of the streaming period: arrivals still come in, no trips depart any more.
-        return {
-            "week_start": week_start.isoformat(),
-            "model_version": production.version,
-            "drift_detected": False,
-            "dataset_drift": False,
-            "share_drifted": 0.0,
-            "drifted_columns": [],
-            "prediction_drift": False,
-            "model_drift": False,
-            "f1": None,
-            "labelled": 0,
-            "report_html": None,
-            "report_json": None,
-            "note": "no trips departed in the week: nothing to check",
-        }
+        return _no_trips(week_start, production.version)
     if reference.empty:
         raise StreamingError(
             f"drift check of week {week_start}: {len(reference)} reference and "
             f"{len(current)} current trips; both are needed"
         )
+    week = _Week(week_start, cur_first, Window(start=ref_first, end=ref_last), production)
+    return _judge(rt, week, reference, current)
+
+
+@dataclass(frozen=True)
+class _Week:
+    start: dt.date
+    first: dt.date
+    reference_window: Window
+    production: LoadedVersion
+
+
+def _judge(
+    rt: Runtime, week: _Week, reference: pd.DataFrame, current: pd.DataFrame
+) -> dict[str, Any]:
+    """Build the report of the week, write it, store and tell what it found."""
+    db, settings, production = rt.db, rt.settings, week.production
     columns = list(FEATURE_COLUMNS)
     ref_scores = np.asarray(production.model.predict_proba(reference)[:, 1], dtype=np.float64)
-    cur_pred = _predictions(db, _midnight(cur_first), _midnight(week_start), "departure_date")
-    arrived = _predictions(db, _midnight(cur_first), _midnight(week_start), "estimated_arrival")
+    start, end = _midnight(week.first), _midnight(week.start)
+    cur_pred = _predictions(db, start, end, "departure_date")
+    arrived = _predictions(db, start, end, "estimated_arrival")
     labelled = arrived[arrived["delay"].notna()]
     # A week with few labelled arrivals says little about F1: not judged rather than noise.
     judged = len(labelled) >= settings.monitoring_min_quality_trips
@@ -137,61 +156,73 @@ def check_drift(db: Database, settings: Settings, week_start: dt.date) -> dict[s
         if judged
         else None,
         config=config,
-        reference_window=Window(start=ref_first, end=ref_last),
-        current_window=Window(start=cur_first, end=week_start - dt.timedelta(days=1)),
+        reference_window=week.reference_window,
+        current_window=Window(start=week.first, end=week.start - dt.timedelta(days=1)),
         estimate=weekly_estimate(settings, cur_pred, config),
     )
-    folder = settings.home / "reports" / "drift" / week_start.isoformat()
+    folder = settings.home / "reports" / "drift" / week.start.isoformat()
     paths = write_report(
         report, reference[columns], current[columns], folder, predictions=predictions
     )
-    drifted = report.data.drifted_columns
-    with db.begin() as conn:
+    _store_and_tell(rt, week, report, paths, config.drift_share)
+    return _summary(rt, week, report, paths, len(labelled), judged)
+
+
+def _store_and_tell(
+    rt: Runtime, week: _Week, report: DriftReport, paths: ReportPaths, threshold: float
+) -> None:
+    """The drift run stored, and its events told, in one transaction."""
+    version = week.production.version
+    with rt.db.begin() as conn:
         save_drift_run(
             conn,
-            week_start,
+            week.start,
             report,
-            model_version=production.version,
+            model_version=version,
             html_path=paths.html,
             json_path=paths.json,
         )
         if report.drift_detected:
-            scores = {c: report.data.column(c).score for c in drifted}
+            scores = {c: report.data.column(c).score for c in report.data.drifted_columns}
             if report.model_drift and report.quality is not None:
                 scores["f1"] = report.quality.f1
-            Notifications.open(settings, db).sink.emit(
+            rt.notifications.sink.emit(
                 catalogue.drift_detected(
                     scores,
-                    threshold=config.drift_share,
+                    threshold=threshold,
                     report=str(paths.html),
-                    model=f"{settings.model_name} v{production.version}",
-                    key=f"drift.detected:{week_start.isoformat()}",
+                    model=f"{rt.settings.model_name} v{version}",
+                    key=f"drift.detected:{week.start.isoformat()}",
                 ),
                 connection=conn,
             )
         if report.estimate is not None and report.estimate.dropped:
-            warn_estimated_drop(
-                settings, db, conn, report, week_start, production.version, paths.html
-            )
+            warn_estimated_drop(rt, conn, report, week.start, version, paths.html)
+
+
+def _summary(
+    rt: Runtime, week: _Week, report: DriftReport, paths: ReportPaths, labelled: int, judged: bool
+) -> dict[str, Any]:
+    least = rt.settings.monitoring_min_quality_trips
     return {
-        "week_start": week_start.isoformat(),
-        "model_version": production.version,
+        "week_start": week.start.isoformat(),
+        "model_version": week.production.version,
         "drift_detected": report.drift_detected,
         "dataset_drift": report.data.dataset_drift,
         "share_drifted": report.data.share_drifted,
-        "drifted_columns": drifted,
+        "drifted_columns": report.data.drifted_columns,
         "prediction_drift": report.prediction_drift,
         "model_drift": report.model_drift,
         "f1": None if report.quality is None else report.quality.f1,
         "drift_profile": report.data.profile,
         "estimated_f1": None if report.estimate is None else report.estimate.estimated.f1,
         "estimated_drop": report.estimated_drop,
-        "labelled": len(labelled),
+        "labelled": labelled,
         "quality_judged": judged,
         "quality_note": None
         if judged
-        else f"{len(labelled)} labelled trips in the week, fewer than the "
-        f"{settings.monitoring_min_quality_trips} the model-quality check needs: not judged",
+        else f"{labelled} labelled trips in the week, fewer than the "
+        f"{least} the model-quality check needs: not judged",
         "report_html": str(paths.html),
         "report_json": str(paths.json),
     }
@@ -211,11 +242,12 @@ def training_window(week_start: dt.date, holdout_days: int = 2) -> dict[str, str
     }
 
 
-def retrain(db: Database, settings: Settings, week_start: dt.date, seed: int = 0) -> dict[str, Any]:
+def retrain(rt: Runtime, week_start: dt.date, seed: int = 0) -> dict[str, Any]:
     """Run the ``training`` pipeline on the data up to ``week_start``, recent rows weighted up,
     split from the labelled trips that exist; skipped, with the reason, when they are too few."""
+    settings = rt.settings
     split = split_from_data(
-        db,
+        rt.db,
         week_start,
         min_trips=settings.streaming_retrain_min_trips,
         test_min=max(settings.streaming_retrain_min_trips, settings.promotion_min_trips),
@@ -241,8 +273,8 @@ def retrain(db: Database, settings: Settings, week_start: dt.date, seed: int = 0
             "split": split.to_dict(),
             "parameters": params,
         }
-    sink = MultiSink(LoggingSink(), Notifications.open(settings, db).sink)
-    result = run_pipeline("training", params, settings=settings, sink=sink)
+    # Nested in this step: the outer run delivers the notifications.
+    result = rt.run("training", params, dispatch=False)
     registered = result.outputs.get("register")
     return {
         "execution_id": result.execution_id,
@@ -255,38 +287,32 @@ def retrain(db: Database, settings: Settings, week_start: dt.date, seed: int = 0
     }
 
 
-def release_version(
-    settings: Settings, training: dict[str, Any], *, auto_approve: bool
-) -> dict[str, Any]:
+def release_version(rt: Runtime, training: dict[str, Any], *, auto_approve: bool) -> dict[str, Any]:
     """The promotion check first (champion and challenger on the trips neither trained on);
     then the release flow: in continuous mode a version that passed is approved with the
     check's figures and promoted (if it passes the release's acceptance checks); one that did
     not stays pending. Without auto-approval the version waits for approval either way."""
-    from truckflow.pipelines.release import release_model
-    from truckflow.pipelines.runtime import Runtime
-
-    version = str(training["version"])
-    with Runtime.open(settings) as runtime:
-        check = promotion_check(settings, runtime.db, version, training["parameters"])
-        if auto_approve and not check.passed:
-            return {
-                "status": "not_promoted",
-                "version": version,
-                "reasons": [check.reason],
-                "report": None,
-                "execution_id": None,
-                "promotion": check.to_dict(),
-            }
-        if auto_approve and check.champion is not None:
-            approve_version(
-                settings,
-                runtime.db,
-                event_sink(settings, runtime.db),
-                version,
-                comment=f"promotion check: {check.reason}",
-                by="auto",
-            )
-        result = release_model(runtime, version, auto_approve=auto_approve)
+    version, settings = str(training["version"]), rt.settings
+    check = promotion_check(settings, rt.db, version, training["parameters"])
+    if auto_approve and not check.passed:
+        return {
+            "status": "not_promoted",
+            "version": version,
+            "reasons": [check.reason],
+            "report": None,
+            "execution_id": None,
+            "promotion": check.to_dict(),
+        }
+    if auto_approve and check.champion is not None:
+        approve_version(
+            settings,
+            rt.db,
+            rt.sink,
+            version,
+            comment=f"promotion check: {check.reason}",
+            by="auto",
+        )
+    result = release_model(rt, version, auto_approve=auto_approve)
     return {
         "status": str(result.status),
         "version": result.version,
@@ -318,8 +344,7 @@ def _retraining_metrics(
 
 
 def record_week(
-    db: Database,
-    settings: Settings,
+    rt: Runtime,
     week_start: dt.date,
     check: dict[str, Any],
     training: dict[str, Any] | None,
@@ -329,7 +354,8 @@ def record_week(
     summary = {"check": check, "training": training, "release": release}
     version = None if training is None else training.get("version")
     status = None if release is None else release.get("status")
-    with db.begin() as conn:
+    settings = rt.settings
+    with rt.db.begin() as conn:
         conn.execute(streaming_weeks.delete().where(streaming_weeks.c.week_start == week_start))
         conn.execute(
             streaming_weeks.insert().values(
@@ -341,7 +367,7 @@ def record_week(
             )
         )
         if version is not None:
-            Notifications.open(settings, db).sink.emit(
+            rt.notifications.sink.emit(
                 catalogue.retraining_done(
                     settings.model_name,
                     version,

@@ -15,8 +15,8 @@ VERSION`` carry it to production. ``release_model`` runs it and says how it ende
 from __future__ import annotations
 
 import importlib
-from dataclasses import asdict, dataclass, field
-from typing import Any, Literal, cast
+from dataclasses import asdict
+from typing import Any
 
 from truckflow.events import Event
 from truckflow.notify.catalogue import model_promoted
@@ -27,52 +27,30 @@ from truckflow.pipeline import (
     Pipeline,
     StepContext,
     ref,
-    register_pipeline,
     step,
 )
-from truckflow.pipelines.acceptance import shadow_evaluation, smoke_checks
-from truckflow.pipelines.deploy import (
+from truckflow.pipelines.release.acceptance import shadow_evaluation, smoke_checks
+from truckflow.pipelines.release.outcome import release_outcome
+from truckflow.pipelines.release.report import write_report
+from truckflow.pipelines.runtime import runtime_of
+from truckflow.pipelines.shared.deploy import (
     ReleaseError,
     approve_version,
-    event_sink,
     move_stage,
     rollback_stage,
 )
-from truckflow.pipelines.release_outcome import release_outcome
-from truckflow.pipelines.release_report import write_report
-from truckflow.pipelines.runtime import Runtime
+from truckflow.pipelines.shared.releases import ReleaseResult, ReleaseStatus, release_model
 from truckflow.registry import APPROVED, REJECTED, ModelRegistry, Stage
 from truckflow.settings import Settings
-from truckflow.store import Database, connect
+from truckflow.store import Database
 
 __all__ = ["ReleaseResult", "ReleaseStatus", "release_model", "release_pipeline"]
-
-ReleaseStatus = Literal["promoted", "pending_approval", "rejected", "rolled_back", "failed"]
-
-
-@dataclass(frozen=True)
-class ReleaseResult:
-    """How a release ended: ``status``, the reasons, and the report it wrote."""
-
-    version: str | None
-    status: ReleaseStatus
-    reasons: list[str] = field(default_factory=list)
-    report: str | None = None
-    report_html: str | None = None
-    execution_id: str | None = None
-    acceptance: list[dict[str, Any]] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def _db(context: StepContext) -> Database:
-    return connect(context.settings)
 
 
 @step
 def deploy_staging(version: str, context: StepContext) -> dict[str, Any]:
-    settings = context.settings
+    rt = runtime_of(context)
+    settings = rt.settings
     registry = ModelRegistry.from_settings(settings)
     if not version:
         versions = registry.list_versions()
@@ -103,27 +81,23 @@ def deploy_staging(version: str, context: StepContext) -> dict[str, Any]:
         }
     staging = registry.get_alias(Stage.STAGING)
     if staging is None or staging.version != target.version:
-        db = _db(context)
-        try:
 
-            def event(previous: str | None) -> Event:
-                return model_promoted(
-                    registry.model_name, target.version, stage=Stage.STAGING, previous=previous
-                )
-
-            move_stage(
-                settings,
-                db,
-                event_sink(settings, db),
-                stage=Stage.STAGING,
-                version=target.version,
-                action="deploy",
-                reason="release: deployed for acceptance and user testing",
-                execution_id=context.execution_id,
-                event=event,
+        def event(previous: str | None) -> Event:
+            return model_promoted(
+                registry.model_name, target.version, stage=Stage.STAGING, previous=previous
             )
-        finally:
-            db.dispose()
+
+        move_stage(
+            settings,
+            rt.db,
+            rt.sink,
+            stage=Stage.STAGING,
+            version=target.version,
+            action="deploy",
+            reason="release: deployed for acceptance and user testing",
+            execution_id=context.execution_id,
+            event=event,
+        )
     return {**out, "proceed": True, "status": "staged"}
 
 
@@ -131,12 +105,9 @@ def deploy_staging(version: str, context: StepContext) -> dict[str, Any]:
 def acceptance(deploy: dict[str, Any], context: StepContext) -> dict[str, Any]:
     if not deploy["proceed"]:
         return {"ran": False, "passed": False, "checks": []}
-    db = _db(context)
-    try:
-        smoke, latency = smoke_checks(context.settings, db, deploy["version"], Stage.STAGING)
-        shadow = shadow_evaluation(context.settings, db, deploy["version"])
-    finally:
-        db.dispose()
+    rt = runtime_of(context)
+    smoke, latency = smoke_checks(rt.settings, rt.db, deploy["version"], Stage.STAGING)
+    shadow = shadow_evaluation(rt.settings, rt.db, deploy["version"])
     checks = [smoke, latency, shadow]
     return {
         "ran": True,
@@ -155,8 +126,8 @@ def decide(
     if not acceptance["passed"]:
         failed = [f"{c['name']}: {c['message']}" for c in acceptance["checks"] if not c["passed"]]
         return {"decision": "failed", "promote": False, "reasons": ["acceptance failed", *failed]}
-    settings = context.settings
-    registry = ModelRegistry.from_settings(settings)
+    rt = runtime_of(context)
+    registry = ModelRegistry.from_settings(rt.settings)
     current = registry.get(version)
     if current.approval_status == REJECTED:
         return {
@@ -175,18 +146,14 @@ def decide(
             "reasons": [],
         }
     if auto_approve:
-        db = _db(context)
-        try:
-            approve_version(
-                settings,
-                db,
-                event_sink(settings, db),
-                version,
-                comment=f"acceptance passed (release execution {context.execution_id})",
-                by="auto",
-            )
-        finally:
-            db.dispose()
+        approve_version(
+            rt.settings,
+            rt.db,
+            rt.sink,
+            version,
+            comment=f"acceptance passed (release execution {context.execution_id})",
+            by="auto",
+        )
         return {"decision": "approved", "promote": True, "approved_by": "auto", "reasons": []}
     how = (
         f"version {version} passed acceptance and waits for manual approval: "
@@ -202,14 +169,11 @@ def report(
 ) -> dict[str, Any]:
     from truckflow.serving import feedback_summary
 
-    settings = context.settings
+    rt = runtime_of(context)
+    settings = rt.settings
     registry = ModelRegistry.from_settings(settings)
     version = registry.get(deploy["version"])
-    db = _db(context)
-    try:
-        feedback = feedback_summary(db, version.version)
-    finally:
-        db.dispose()
+    feedback = feedback_summary(rt.db, version.version)
     doc = {
         "model": registry.model_name,
         "version": version.version,
@@ -252,47 +216,41 @@ def health_problems(settings: Settings, db: Database, version: str, hook: str) -
 def promote(
     deploy: dict[str, Any], decide: dict[str, Any], health_check: str, context: StepContext
 ) -> dict[str, Any]:
-    settings = context.settings
+    rt = runtime_of(context)
+    settings, db = rt.settings, rt.db
     version = deploy["version"]
     registry = ModelRegistry.from_settings(settings)
     previous = registry.get_alias(Stage.PRODUCTION)
-    db = _db(context)
-    try:
-        sink = event_sink(settings, db)
 
-        def event(prev: str | None) -> Event:
-            return model_promoted(
-                registry.model_name, version, stage=Stage.PRODUCTION, previous=prev
-            )
+    def event(prev: str | None) -> Event:
+        return model_promoted(registry.model_name, version, stage=Stage.PRODUCTION, previous=prev)
 
-        move_stage(
-            settings,
-            db,
-            sink,
-            stage=Stage.PRODUCTION,
-            version=version,
-            action="promote",
-            approved_by=decide.get("approved_by"),
-            reason=f"release: acceptance passed, approved by {decide.get('approved_by')}"
-            + (f" ({decide['approval_comment']})" if decide.get("approval_comment") else ""),
-            execution_id=context.execution_id,
-            event=event,
-        )
-        problems = health_problems(settings, db, version, health_check)
-        if not problems:
-            return {"status": "promoted", "health": {"passed": True, "problems": []}}
-        reason = "post-deployment health check failed: " + "; ".join(problems)
-        rollback_stage(
-            settings,
-            db,
-            sink,
-            reason=reason,
-            to=None if previous is None else previous.version,
-            by="auto",
-            execution_id=context.execution_id,
-        )
-    finally:
-        db.dispose()
+    move_stage(
+        settings,
+        db,
+        rt.sink,
+        stage=Stage.PRODUCTION,
+        version=version,
+        action="promote",
+        approved_by=decide.get("approved_by"),
+        reason=f"release: acceptance passed, approved by {decide.get('approved_by')}"
+        + (f" ({decide['approval_comment']})" if decide.get("approval_comment") else ""),
+        execution_id=context.execution_id,
+        event=event,
+    )
+    problems = health_problems(settings, db, version, health_check)
+    if not problems:
+        return {"status": "promoted", "health": {"passed": True, "problems": []}}
+    reason = "post-deployment health check failed: " + "; ".join(problems)
+    rollback_stage(
+        settings,
+        db,
+        rt.sink,
+        reason=reason,
+        to=None if previous is None else previous.version,
+        by="auto",
+        execution_id=context.execution_id,
+    )
     return {"status": "rolled_back", "health": {"passed": False, "problems": problems}}
 
 
@@ -338,45 +296,3 @@ def release_pipeline() -> Pipeline:
         ],
         outcome=release_outcome,
     )
-
-
-register_pipeline("release", release_pipeline)
-
-
-def release_model(
-    runtime: Runtime,
-    version: str | None = None,
-    *,
-    auto_approve: bool = False,
-    health_check: str | None = None,
-) -> ReleaseResult:
-    """Run the ``release`` pipeline for ``version`` (default the newest) and say how it ended."""
-    result = runtime.run(
-        "release",
-        {
-            "version": version or "",
-            "auto_approve": auto_approve,
-            "health_check": health_check or "",
-        },
-    )
-    outputs = result.outputs
-    deployed = outputs.get("deploy_staging", {})
-    reports = outputs.get("report", {})
-    common: dict[str, Any] = {
-        "version": deployed.get("version", version),
-        "report": reports.get("json"),
-        "report_html": reports.get("html"),
-        "execution_id": result.execution_id,
-        "acceptance": outputs.get("acceptance", {}).get("checks", []),
-    }
-    if not result.ok:
-        return ReleaseResult(status="failed", reasons=[result.error or result.status], **common)
-    decided = outputs["decide"]
-    if "promote" in outputs:
-        promoted = outputs["promote"]
-        return ReleaseResult(
-            status=promoted["status"], reasons=list(promoted["health"]["problems"]), **common
-        )
-    # The execution's recorded outcome: what `pipeline executions` and the dashboard show.
-    status = cast(ReleaseStatus, result.outcome or decided["decision"])
-    return ReleaseResult(status=status, reasons=list(decided["reasons"]), **common)

@@ -1,8 +1,9 @@
 """The training pipeline's steps that reach the model registry, as JSON-in/JSON-out functions.
 
-The other steps are ``truckflow.training.stages``; these two sit here because the ML layer does
-not import the registry: scoring the production model on the candidate's test set (for the
-gate), and registering the candidate with its metrics, plots and lineage tags.
+The other step bodies are in ``steps.py`` beside it, built on the ML package
+``truckflow.training``. Here: scoring the production model on the candidate's test set (for
+the gate), tracking the run in MLflow, and registering the candidate with its metrics, plots
+and lineage tags, then telling it.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from typing import Any
 import joblib
 import pandas as pd
 
-from truckflow.events import LoggingSink, MultiSink
-from truckflow.notify import Notifications
 from truckflow.notify.catalogue import model_registered
+from truckflow.pipelines.runtime import Runtime
+from truckflow.pipelines.training.steps import score_model
 from truckflow.registry import (
     FeatureContract,
     ModelRegistry,
@@ -34,9 +35,6 @@ from truckflow.registry.tracking import (
     start_parent_run,
     tag_run,
 )
-from truckflow.settings import Settings
-from truckflow.store import connect
-from truckflow.training import stages
 
 __all__ = [
     "announce_registered",
@@ -55,7 +53,7 @@ def production_score(registry: ModelRegistry, test_path: str) -> dict[str, Any]:
     if production is None:
         return {"version": None, "f1": None}
     threshold = production.threshold
-    metrics = stages.score_model(production.model, threshold, test_path)
+    metrics = score_model(production.model, threshold, test_path)
     return {"version": production.version, "f1": metrics["f1"], "threshold": threshold}
 
 
@@ -205,16 +203,11 @@ def _track_candidate(
         )
 
 
-def announce_registered(settings: Settings, model_name: str, registered: dict[str, Any]) -> None:
+def announce_registered(rt: Runtime, model_name: str, registered: dict[str, Any]) -> None:
     """``model.registered``, told once per version (a resumed registration tells it no more)."""
     version = str(registered["version"])
     event = model_registered(
         model_name, version, metrics=registered.get("metrics"), run_id=registered.get("run_id")
     )
-    db = connect(settings)
-    try:
-        sink = MultiSink(LoggingSink(), Notifications.open(settings, db).sink)
-        with db.begin() as conn:
-            sink.emit(dataclasses.replace(event, key=f"{event.type}:{model_name}:{version}"), conn)
-    finally:
-        db.dispose()
+    with rt.db.begin() as conn:
+        rt.sink.emit(dataclasses.replace(event, key=f"{event.type}:{model_name}:{version}"), conn)

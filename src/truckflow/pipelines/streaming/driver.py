@@ -19,9 +19,9 @@ import sqlalchemy as sa
 
 from truckflow.features.store import trip_features
 from truckflow.monitoring.store import daily_metrics, drift_columns, drift_runs
-from truckflow.pipelines.daily_steps import read_sources
-from truckflow.pipelines.drift_steps import week_done
 from truckflow.pipelines.runtime import Runtime
+from truckflow.pipelines.shared.models import week_done
+from truckflow.pipelines.streaming.steps import read_sources
 from truckflow.store.schema import truck_schedule
 from truckflow.streaming import StreamingClock, StreamingError
 from truckflow.streaming.daylock import day_lock

@@ -1,4 +1,5 @@
-"""The training pipeline's stages as plain functions with JSON-able inputs and outputs.
+"""The training pipeline's step bodies as plain functions with JSON-able inputs and outputs
+(the registration and tracking ones are in ``registration.py``).
 
 Frames and models travel as file paths (Parquet, joblib) under an output folder, so that each
 function can become a pipeline-engine step unchanged and its outputs can be cached, recorded and
@@ -17,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from truckflow.features.definition import FEATURE_SET_VERSION
+from truckflow.store import Database
 from truckflow.training.contract import attach_contract, build_contract
 from truckflow.training.data import (
     DEFAULT_TRAIN_END,
@@ -54,7 +56,7 @@ def _read(path: str) -> pd.DataFrame:
 
 
 def load_feature_window(
-    db_url: str,
+    db: Database,
     start: str | None,
     end: str | None,
     out_dir: str,
@@ -62,19 +64,14 @@ def load_feature_window(
 ) -> dict[str, Any]:
     """Labelled feature rows whose arrival falls in [start, end), to ``features.parquet``."""
     from truckflow.features.fill import load_features
-    from truckflow.store import connect
 
     first = None if start is None else dt.datetime.fromisoformat(start)
     bound = None if end is None else dt.datetime.fromisoformat(end)
-    db = connect(db_url)
-    try:
-        frame = load_features(
-            db, first, bound, version=feature_version, by="estimated_arrival", labelled_only=True
-        )
-        if frame.empty:
-            raise _no_features_error(db, first, bound, feature_version)
-    finally:
-        db.dispose()
+    frame = load_features(
+        db, first, bound, version=feature_version, by="estimated_arrival", labelled_only=True
+    )
+    if frame.empty:
+        raise _no_features_error(db, first, bound, feature_version)
     path = _folder(out_dir) / "features.parquet"
     frame.to_parquet(path, index=False)
     arrivals = frame["estimated_arrival"]

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from truckflow.features.fill import load_features
 from truckflow.features.store import trip_features
-from truckflow.monitoring.intervals import paired_f1_difference
+from truckflow.monitoring.intervals import F1Difference, paired_f1_difference
 from truckflow.registry import ModelRegistry, Stage, load_version
 from truckflow.settings import Settings
 from truckflow.store import Database
@@ -163,6 +163,28 @@ def _decisions(registry: ModelRegistry, version: str, trips: pd.DataFrame) -> np
     return decided
 
 
+def _unseen_trips(db: Database, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """The labelled trips arriving after ``start`` and before ``end``."""
+    trips = load_features(
+        db,
+        start.to_pydatetime(),
+        end.to_pydatetime(),
+        by="estimated_arrival",
+        labelled_only=True,
+    )
+    return trips[trips["estimated_arrival"] > start]
+
+
+def _reason(n: int, diff: F1Difference, champion: str, tolerance: float, passed: bool) -> str:
+    level = f"{diff.confidence:.0%}"
+    return (
+        f"on {n} trips neither trained on, F1 {diff.challenger_f1:.3f} vs {diff.champion_f1:.3f} "
+        f"(v{champion}): difference {diff.difference:+.3f}, {level} interval "
+        f"[{diff.low:+.3f}, {diff.high:+.3f}]"
+        + ("" if passed else f", worse than the tolerance {tolerance} allows")
+    )
+
+
 def promotion_check(
     settings: Settings, db: Database, challenger: str, window: dict[str, str]
 ) -> PromotionCheck:
@@ -186,14 +208,7 @@ def promotion_check(
     seen = _window_end(champion.metadata.data_window)
     if seen is not None and seen > start:
         start = seen
-    trips = load_features(
-        db,
-        start.to_pydatetime(),
-        pd.Timestamp(window["window_end"]).to_pydatetime(),
-        by="estimated_arrival",
-        labelled_only=True,
-    )
-    trips = trips[trips["estimated_arrival"] > start]
+    trips = _unseen_trips(db, start, pd.Timestamp(window["window_end"]))
     n = len(trips)
     if n < settings.promotion_min_trips:
         return PromotionCheck(
@@ -216,16 +231,9 @@ def promotion_check(
         seed=settings.bootstrap_seed,
     )
     passed = diff.low >= -settings.promotion_tolerance
-    level = f"{diff.confidence:.0%}"
-    reason = (
-        f"on {n} trips neither trained on, F1 {diff.challenger_f1:.3f} vs {diff.champion_f1:.3f} "
-        f"(v{champion.version}): difference {diff.difference:+.3f}, {level} interval "
-        f"[{diff.low:+.3f}, {diff.high:+.3f}]"
-        + ("" if passed else f", worse than the tolerance {settings.promotion_tolerance} allows")
-    )
     return PromotionCheck(
         passed,
-        reason,
+        _reason(n, diff, champion.version, settings.promotion_tolerance, passed),
         champion=champion.version,
         trips=n,
         difference=diff.to_dict(),

@@ -23,7 +23,7 @@ from truckflow.monitoring.estimate_store import save_estimate, save_realized
 from truckflow.monitoring.quality import model_quality
 from truckflow.monitoring.report import DriftReport
 from truckflow.notify import catalogue
-from truckflow.notify.service import Notifications
+from truckflow.pipelines.runtime import Runtime
 from truckflow.registry import ModelRegistry, RegistryError
 from truckflow.settings import Settings
 from truckflow.store import Database
@@ -105,8 +105,9 @@ def refresh_realized(db: Database, day: dt.date) -> int:
     return with_labels
 
 
-def estimate_day(db: Database, settings: Settings, day: dt.date) -> dict[str, Any]:
+def estimate_day(rt: Runtime, day: dt.date) -> dict[str, Any]:
     """Estimate the quality of the trips predicted on ``day``; refresh realized figures."""
+    db, settings = rt.db, rt.settings
     frame = _predicted_on(db, day)
     estimate = None
     if not frame.empty:
@@ -142,8 +143,7 @@ def weekly_estimate(
 
 
 def warn_estimated_drop(
-    settings: Settings,
-    db: Database,
+    rt: Runtime,
     conn: sa.Connection,
     report: DriftReport,
     week_start: dt.date,
@@ -153,8 +153,8 @@ def warn_estimated_drop(
     """The ``performance.estimated_drop`` warning, told once per week."""
     if report.estimate is None:
         return
-    estimated = report.estimate.estimated
-    Notifications.open(settings, db).sink.emit(
+    estimated, settings = report.estimate.estimated, rt.settings
+    rt.notifications.sink.emit(
         catalogue.performance_estimated_drop(
             estimated.f1,
             floor=report.estimate.floor,
