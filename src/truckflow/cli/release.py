@@ -34,7 +34,7 @@ def release(
 
     Example: [bold]truckflow release 3 --auto-approve --json[/]
     """
-    from truckflow.pipelines.release import release_model
+    from truckflow.pipelines.release.pipeline import release_model
     from truckflow.pipelines.runtime import Runtime
 
     with fail_on_errors(as_json), Runtime.open(state.settings()) as runtime:
@@ -69,7 +69,7 @@ def deployments(
 
     Example: [bold]truckflow deployments --stage production --json[/]
     """
-    from truckflow.pipelines.release_ops import deployment_history
+    from truckflow.pipelines.release.ops import deployment_history
     from truckflow.pipelines.runtime import Runtime
 
     with fail_on_errors(as_json), Runtime.open(state.settings()) as runtime:
