@@ -189,7 +189,7 @@ def test_stop_request_stops_and_the_execution_resumes(
     settings: Settings, db: Database, tmp_path: Path
 ) -> None:
     gate = tmp_path / "gate"
-    fast = settings.model_copy(update={"pipeline_heartbeat_s": 0.05})
+    fast = settings.updated(pipeline={"heartbeat_s": 0.05})
     # A sibling step, ready at the same time, puts wait_for on a thread of its own (a lone
     # step runs inline and would honour the stop only when it returns).
     pipeline = Pipeline(

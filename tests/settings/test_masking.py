@@ -42,8 +42,8 @@ def secret_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     home = tmp_path / "home"
     monkeypatch.setenv("TRUCKFLOW_HOME", str(home))
     monkeypatch.setenv("TRUCKFLOW_DATABASE_URL", DB_URL)
-    monkeypatch.setenv("TRUCKFLOW_NOTIFY_CHANNELS", json.dumps(CHANNELS))
-    monkeypatch.setenv("TRUCKFLOW_ADMIN_TOKEN", ADMIN_TOKEN)
+    monkeypatch.setenv("TRUCKFLOW_NOTIFY__CHANNELS", json.dumps(CHANNELS))
+    monkeypatch.setenv("TRUCKFLOW_SERVING__ADMIN_TOKEN", ADMIN_TOKEN)
     return home
 
 
@@ -51,9 +51,9 @@ def test_secrets_are_read(secret_env: Path) -> None:
     """The masking below is not the secrets being lost: the code that connects gets them."""
     settings = Settings()
     assert settings.db_url == DB_URL
-    assert settings.notify_channels["hook"].get_secret_value() == CHANNELS["hook"]
-    assert settings.admin_token is not None
-    assert settings.admin_token.get_secret_value() == ADMIN_TOKEN
+    assert settings.notify.channels["hook"].get_secret_value() == CHANNELS["hook"]
+    assert settings.serving.admin_token is not None
+    assert settings.serving.admin_token.get_secret_value() == ADMIN_TOKEN
 
 
 def test_repr_str_and_dumps_mask_secrets(secret_env: Path) -> None:

@@ -69,7 +69,11 @@ def config(as_json: bool = JSON_OPTION) -> None:
 
     def render(r: dict[str, Any]) -> None:
         for key, value in r.items():
-            console.print(f"[bold]{key}[/] = {value}")
+            # A section shows one line per field, by the dotted name origin() takes.
+            fields = value if isinstance(value, dict) and key != "database_url" else {"": value}
+            for field, shown in fields.items():
+                name = f"{key}.{field}" if field else key
+                console.print(f"[bold]{name}[/] = {shown}", highlight=False)
 
     emit(result, as_json, render)
 

@@ -75,8 +75,8 @@ def ingest(
             directory,
             until=last_day,
             historical_only=history_only,
-            partial=partial or settings.ingest_partial,
-            max_field_bytes=settings.ingest_max_field_bytes,
+            partial=partial or settings.ingest.partial,
+            max_field_bytes=settings.ingest.max_field_bytes,
             sink=notifications.sink,
         )
         if as_json:

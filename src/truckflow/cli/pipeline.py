@@ -28,7 +28,7 @@ def _load() -> None:
     settings' extra modules."""
     from truckflow.pipeline.registry import load_pipeline_modules
 
-    modules = list(state.settings().pipeline_modules)
+    modules = list(state.settings().pipeline.modules)
     if importlib.util.find_spec(_DOMAIN_PIPELINES) is not None:
         modules.insert(0, _DOMAIN_PIPELINES)
     load_pipeline_modules(modules)

@@ -32,7 +32,7 @@ DATA_OPTION = typer.Option(
     None,
     "--data",
     help="Folder with the streaming files (streaming_*.csv); default the folder used last "
-    "or TRUCKFLOW_STREAMING_DATA.",
+    "or TRUCKFLOW_STREAMING__DATA.",
 )
 APPROVE_OPTION = typer.Option(
     True,

@@ -69,12 +69,9 @@ def run_demo(
 def _with_demo_retraining(settings: Settings, options: DemoOptions) -> Settings:
     """Retraining in the replay trains what the demo trained first, with as many trials,
     unless the settings name their own (the defaults are sized for a real deployment)."""
-    chosen = {
-        "streaming_retrain_trials": options.trials(),
-        "streaming_retrain_families": options.families,
-    }
-    keep = settings.model_fields_set
-    return settings.model_copy(update={k: v for k, v in chosen.items() if k not in keep})
+    chosen = {"trials": options.trials(), "families": options.families}
+    keep = settings.retrain.model_fields_set
+    return settings.updated(retrain={k: v for k, v in chosen.items() if k not in keep})
 
 
 def _read_back(summary: DemoSummary, runtime: Runtime) -> None:

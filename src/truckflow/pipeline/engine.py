@@ -132,7 +132,7 @@ class Coordinator:
                 self.execution_id,
                 ExecutionStatus.FAILED,
                 error,
-                wait_s=self.settings.db_recovery_wait_s,
+                wait_s=self.settings.database.recovery_wait_s,
             )
             raise
         finally:

@@ -28,7 +28,7 @@ __all__ = ["DaskRunner", "LocalRunner", "Runner", "default_artifact_store"]
 
 
 def default_artifact_store(settings: Settings) -> ArtifactStore:
-    return ArtifactStore(settings.artifact_url or settings.home / "artifacts")
+    return ArtifactStore(settings.pipeline.artifact_url or settings.home / "artifacts")
 
 
 class Runner:
@@ -64,7 +64,7 @@ class Runner:
         self.close()
 
     def mark_interrupted(self) -> list[str]:
-        stale = timedelta(seconds=self.settings.pipeline_stale_after_s)
+        stale = timedelta(seconds=self.settings.pipeline.stale_after_s)
         return mark_interrupted(self.db, stale_after=stale, sink=self.sink)
 
     def run(
@@ -154,7 +154,7 @@ class Runner:
             artifacts=self.artifacts,
             settings=self.settings,
             max_parallel=self.max_parallel,
-            heartbeat_s=self.settings.pipeline_heartbeat_s,
+            heartbeat_s=self.settings.pipeline.heartbeat_s,
             run_steps=run_steps,
             reuse=reuse,
         )
@@ -192,7 +192,7 @@ class LocalRunner(Runner):
         self, settings: Settings, *, max_parallel: int | None = None, **kwargs: Any
     ) -> None:
         super().__init__(
-            settings, max_parallel=max_parallel or settings.pipeline_max_parallel, **kwargs
+            settings, max_parallel=max_parallel or settings.pipeline.max_parallel, **kwargs
         )
         # Spare threads: a timed-out step keeps its thread until it returns.
         self._pool = cf.ThreadPoolExecutor(
@@ -208,7 +208,7 @@ class LocalRunner(Runner):
 
 class DaskRunner(Runner):
     """Each step attempt a task on a ``distributed`` cluster: ``address`` (or the settings'
-    ``dask_scheduler``), else a LocalCluster of ``n_workers`` processes, closed by ``close()``."""
+    ``pipeline.dask_scheduler``), else a LocalCluster of ``n_workers`` processes, closed by ``close()``."""
 
     name = "dask"
 
@@ -216,7 +216,7 @@ class DaskRunner(Runner):
         self, settings: Settings, *, address: str | None = None, n_workers: int = 2, **kwargs: Any
     ) -> None:
         super().__init__(settings, **kwargs)
-        self.address = address or settings.dask_scheduler
+        self.address = address or settings.pipeline.dask_scheduler
         self.n_workers = n_workers
         self._client: Any = None
         self._cluster: Any = None

@@ -121,7 +121,7 @@ def check_drift(db: Database, settings: Settings, week_start: dt.date) -> dict[s
     arrived = _predictions(db, _midnight(cur_first), _midnight(week_start), "estimated_arrival")
     labelled = arrived[arrived["delay"].notna()]
     # A week with few labelled arrivals says little about F1: not judged rather than noise.
-    judged = len(labelled) >= settings.monitoring_min_quality_trips
+    judged = len(labelled) >= settings.drift.min_quality_trips
     config = DriftConfig.from_settings(settings)
     predictions = (
         (pd.DataFrame({"probability": ref_scores}), cur_pred[["probability"]])
@@ -164,7 +164,7 @@ def check_drift(db: Database, settings: Settings, week_start: dt.date) -> dict[s
                     scores,
                     threshold=config.drift_share,
                     report=str(paths.html),
-                    model=f"{settings.model_name} v{production.version}",
+                    model=f"{settings.mlflow.model_name} v{production.version}",
                     key=f"drift.detected:{week_start.isoformat()}",
                 ),
                 connection=conn,
@@ -191,7 +191,7 @@ def check_drift(db: Database, settings: Settings, week_start: dt.date) -> dict[s
         "quality_note": None
         if judged
         else f"{len(labelled)} labelled trips in the week, fewer than the "
-        f"{settings.monitoring_min_quality_trips} the model-quality check needs: not judged",
+        f"{settings.drift.min_quality_trips} the model-quality check needs: not judged",
         "report_html": str(paths.html),
         "report_json": str(paths.json),
     }
@@ -217,17 +217,17 @@ def retrain(db: Database, settings: Settings, week_start: dt.date, seed: int = 0
     split = split_from_data(
         db,
         week_start,
-        min_trips=settings.streaming_retrain_min_trips,
-        test_min=max(settings.streaming_retrain_min_trips, settings.promotion_min_trips),
-        min_days=settings.streaming_retrain_holdout_days,
+        min_trips=settings.retrain.min_trips,
+        test_min=max(settings.retrain.min_trips, settings.promotion.min_trips),
+        min_days=settings.retrain.holdout_days,
     )
     # The training parameters are recorded whether it runs or not (what it would have used).
     params: dict[str, Any] = {
         **(split.window or {}),
-        "n_trials": settings.streaming_retrain_trials,
-        "families": settings.streaming_retrain_families,
-        "half_life_days": settings.streaming_retrain_half_life_days,
-        "min_f1": settings.streaming_retrain_min_f1,
+        "n_trials": settings.retrain.trials,
+        "families": settings.retrain.families,
+        "half_life_days": settings.retrain.half_life_days,
+        "min_f1": settings.retrain.min_f1,
         "seed": seed,
     }
     if split.window is None:
@@ -343,7 +343,7 @@ def record_week(
         if version is not None:
             Notifications.open(settings, db).sink.emit(
                 catalogue.retraining_done(
-                    settings.model_name,
+                    settings.mlflow.model_name,
                     version,
                     reason="drift detected in week before " + week_start.isoformat(),
                     promoted=status == "promoted",

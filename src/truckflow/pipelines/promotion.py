@@ -9,7 +9,7 @@ When the trips are not there the answer is a reason, not a window: retraining is
 ``promotion_check`` scores the champion (production) and the challenger, each at its own
 threshold, on the challenger's test part less anything the champion's data window covered, and
 asks for a paired bootstrap interval of the F1 difference whose lower end is above minus the
-tolerance, on at least ``promotion_min_trips`` trips.
+tolerance, on at least ``promotion.min_trips`` trips.
 """
 
 from __future__ import annotations
@@ -172,7 +172,7 @@ def promotion_check(
     interval of the F1 difference not below minus the tolerance."""
     registry = ModelRegistry.from_settings(settings)
     champion = registry.get_alias("production")
-    min_trips, tolerance = settings.promotion_min_trips, settings.promotion_tolerance
+    min_trips, tolerance = settings.promotion.min_trips, settings.promotion.tolerance
     if champion is None:
         return PromotionCheck(
             True,
@@ -196,11 +196,11 @@ def promotion_check(
     )
     trips = trips[trips["estimated_arrival"] > start]
     n = len(trips)
-    if n < settings.promotion_min_trips:
+    if n < settings.promotion.min_trips:
         return PromotionCheck(
             False,
             f"{n} labelled trips neither version trained on, fewer than the "
-            f"{settings.promotion_min_trips} needed: not promoted",
+            f"{settings.promotion.min_trips} needed: not promoted",
             champion=champion.version,
             trips=n,
             challenger=challenger,
@@ -212,17 +212,17 @@ def promotion_check(
         y,
         _decisions(registry, challenger, trips),
         _decisions(registry, champion.version, trips),
-        resamples=settings.bootstrap_resamples,
-        confidence=settings.bootstrap_confidence,
-        seed=settings.bootstrap_seed,
+        resamples=settings.bootstrap.resamples,
+        confidence=settings.bootstrap.confidence,
+        seed=settings.bootstrap.seed,
     )
-    passed = diff.low >= -settings.promotion_tolerance
+    passed = diff.low >= -settings.promotion.tolerance
     level = f"{diff.confidence:.0%}"
     reason = (
         f"on {n} trips neither trained on, F1 {diff.challenger_f1:.3f} vs {diff.champion_f1:.3f} "
         f"(v{champion.version}): difference {diff.difference:+.3f}, {level} interval "
         f"[{diff.low:+.3f}, {diff.high:+.3f}]"
-        + ("" if passed else f", worse than the tolerance {settings.promotion_tolerance} allows")
+        + ("" if passed else f", worse than the tolerance {settings.promotion.tolerance} allows")
     )
     return PromotionCheck(
         passed,

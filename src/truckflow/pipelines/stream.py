@@ -118,13 +118,13 @@ class StreamStatus:
 def resolve_data(runtime: Runtime, data: Path | None = None) -> Path:
     """The streaming files' folder: ``data``, else the setting, else the one used last."""
     record = runtime.settings.home / _SOURCE_FILE
-    folder = data or runtime.settings.streaming_data
+    folder = data or runtime.settings.streaming.data
     if folder is None and record.is_file():
         folder = Path(json.loads(record.read_text(encoding="utf-8"))["data"])
     if folder is None:
         raise StreamingError(
             "no streaming files given",
-            hint="pass --data DIR (a folder with streaming_*.csv) or set TRUCKFLOW_STREAMING_DATA",
+            hint="pass --data DIR (a folder with streaming_*.csv) or set TRUCKFLOW_STREAMING__DATA",
         )
     folder = Path(folder).expanduser().resolve()
     if not folder.is_dir():
@@ -138,12 +138,12 @@ def _period(runtime: Runtime, folder: Path) -> tuple[dt.date, dt.date]:
     """The streaming period: from the boundary setting (not the earliest departure found: a
     trip departing before it is history) to the day after the last estimated arrival."""
     sources = read_sources(folder, with_forecasts=False)
-    first = runtime.settings.streaming_boundary
+    first = runtime.settings.streaming.boundary
     if sources.last_day <= first:
         raise StreamingError(
             f"the streaming files in {folder} hold no trip arriving after the streaming "
             f"boundary {first} (last arrival {sources.last_day - dt.timedelta(days=1)})",
-            hint="set TRUCKFLOW_STREAMING_BOUNDARY to the first streaming day of these files",
+            hint="set TRUCKFLOW_STREAMING__BOUNDARY to the first streaming day of these files",
         )
     return first, sources.last_day
 
@@ -243,7 +243,7 @@ def step_days(
             break
         if progress:
             progress(f"day {current}", done, n)
-        with day_lock(runtime.db, current, wait_s=runtime.settings.stream_lock_wait_s):
+        with day_lock(runtime.db, current, wait_s=runtime.settings.streaming.lock_wait_s):
             if (clock.status().current_day or first) != current:
                 continue  # another process did the day while this one waited for it
             days.append(_one_day(runtime, folder, first, auto_approve=auto_approve))
@@ -297,8 +297,8 @@ def stream_status(runtime: Runtime, data: Path | None = None) -> StreamStatus:
     finished = bool(last and state.current_day and state.current_day > last)
     return StreamStatus(
         clock=state.to_dict(),
-        boundary=runtime.settings.streaming_boundary,
-        boundary_origin=runtime.settings.origin("streaming_boundary"),
+        boundary=runtime.settings.streaming.boundary,
+        boundary_origin=runtime.settings.origin("streaming.boundary"),
         data=None if folder is None else str(folder),
         first_day=first,
         last_day=last,

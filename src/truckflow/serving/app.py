@@ -46,7 +46,7 @@ _ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 # Any request may carry a body; one over the limit is refused while it is read.
 _BODY_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"description": "The body could not be read as JSON text (e.g. not UTF-8)."},
-    413: {"description": "Request body over the byte limit (serving_max_body_bytes)."},
+    413: {"description": "Request body over the byte limit (serving.max_body_bytes)."},
     422: {"description": "Invalid request: the message names each bad field."},
 }
 
@@ -104,7 +104,7 @@ def _admin_guard(settings: Settings) -> Any:
     def require_admin(
         credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
     ) -> None:
-        expected = settings.admin_token
+        expected = settings.serving.admin_token
         if expected is None:
             raise AdminAuthError("admin endpoints are disabled: no admin token is configured")
         given = b"" if credentials is None else credentials.credentials.encode()
@@ -139,17 +139,17 @@ def create_app(
         holder.refresh()
     except ServingError as exc:
         log.warning("starting without a model on %s: %s", stage, exc)
-    writer = CaptureWriter(db, batch_rows=settings.serving_capture_batch)
-    watcher = AliasWatcher(holder, settings.serving_poll_seconds)
+    writer = CaptureWriter(db, batch_rows=settings.serving.capture_batch)
+    watcher = AliasWatcher(holder, settings.serving.poll_seconds)
     current = holder.current
     contract = None if current is None else current.contract
     vectors: FeatureVectors | ContractVectors
     if contract is not None:
-        vectors = ContractVectors(contract, settings.serving_max_batch_rows)
+        vectors = ContractVectors(contract, settings.serving.max_batch_rows)
     else:
         vectors = FeatureVectors(None if current is None else current.feature_names)
     predictor = Predictor(
-        holder, writer, metrics, feature_source, vectors, settings.serving_max_batch_rows
+        holder, writer, metrics, feature_source, vectors, settings.serving.max_batch_rows
     )
 
     @asynccontextmanager
@@ -177,7 +177,7 @@ def create_app(
     app.state.predictor = predictor
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     # Outermost of ours: a body over the limit is refused before anything else reads it.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.serving_max_body_bytes)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.serving.max_body_bytes)
     _install_error_handlers(app)
     app.include_router(prediction_router(predictor))
     require_admin = _admin_guard(settings)

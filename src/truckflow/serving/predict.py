@@ -234,11 +234,11 @@ _TRIP_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "The body could not be read as JSON text (e.g. not UTF-8)."},
     404: {"description": "Unknown truck or route."},
     409: {"description": "The trip's forecasts have not arrived: its features cannot be built."},
-    413: {"description": "Request body over the byte limit (serving_max_body_bytes)."},
+    413: {"description": "Request body over the byte limit (serving.max_body_bytes)."},
     422: {"description": "Invalid request: the message names each bad field."},
 }
 _FEATURE_ERRORS: dict[int | str, dict[str, Any]] = {
-    413: {"description": "Body over the byte or row limit (serving_max_body_bytes, _batch_rows)."},
+    413: {"description": "Body over the byte or row limit (serving.max_body_bytes, _batch_rows)."},
     422: {"description": "Invalid features: the message names each bad field."},
 }
 
@@ -301,7 +301,7 @@ def _feature_routes(router: APIRouter, p: Predictor) -> None:
         return compact_answer(answer, served, why) if compact else batch_answer(answer, served, why)
 
     async def predict_features_batch(request: Request) -> Response:
-        """Predict up to ``serving_max_batch_rows`` feature rows: as ``rows``, or compact as
+        """Predict up to ``serving.max_batch_rows`` feature rows: as ``rows``, or compact as
         ``columns`` + ``data`` (answered compact: ``prediction_ids``, ``probabilities``,
         ``delayed``)."""
         # The body is read here (capped while read) and parsed against the contract (no
