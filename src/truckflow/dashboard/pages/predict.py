@@ -12,7 +12,7 @@ from truckflow.errors import TruckflowError
 from truckflow.serving.errors import NoModelDeployedError
 from truckflow.serving.single import predict_trip, scheduled_trips
 
-__all__ = ["render"]
+__all__ = ["predict"]
 
 _TYPED = "(type the truck and departure below)"
 
@@ -25,7 +25,7 @@ def _trips() -> dict[str, tuple[int, datetime]]:
     }
 
 
-def render() -> None:
+def predict() -> None:
     st.title("Predict a trip")
     st.caption(
         "A scheduled trip (truck and departure as in truck_schedule); features come from the "
