@@ -120,3 +120,11 @@ def test_a_flat_name_from_before_the_sections_is_named(monkeypatch: pytest.Monke
     with pytest.warns(UserWarning, match="TRUCKFLOW_SERVING__STAGE"):
         settings = Settings()
     assert settings.serving.stage == "production"
+
+
+def test_a_misspelt_field_of_a_section_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic import ValidationError
+
+    monkeypatch.setenv("TRUCKFLOW_SERVING__STAEG", "staging")
+    with pytest.raises(ValidationError, match="serving.staeg"):
+        Settings()
