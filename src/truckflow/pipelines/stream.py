@@ -23,7 +23,7 @@ from truckflow.pipelines.daily_steps import read_sources
 from truckflow.pipelines.drift_steps import week_done
 from truckflow.pipelines.runtime import Runtime
 from truckflow.store.schema import truck_schedule
-from truckflow.streaming import StreamingClock, StreamingError
+from truckflow.streaming import ClockState, StreamingClock, StreamingError
 from truckflow.streaming.daylock import day_lock
 from truckflow.streaming.tables import batch_predictions, streaming_days, streaming_weeks
 
@@ -85,20 +85,20 @@ class DayResult:
 @dataclass(frozen=True)
 class ReplayResult:
     days: list[DayResult]
-    clock: dict[str, Any]
+    clock: ClockState
     finished: bool
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "days": [d.to_dict() for d in self.days],
-            "clock": self.clock,
+            "clock": self.clock.to_dict(),
             "finished": self.finished,
         }
 
 
 @dataclass(frozen=True)
 class StreamStatus:
-    clock: dict[str, Any]
+    clock: ClockState
     boundary: dt.date
     boundary_origin: str
     data: str | None
@@ -112,6 +112,7 @@ class StreamStatus:
         out = asdict(self)
         for key in ("first_day", "last_day", "boundary"):
             out[key] = None if out[key] is None else out[key].isoformat()
+        out["clock"] = self.clock.to_dict()
         return out
 
 
@@ -251,7 +252,7 @@ def step_days(
     finished = state.current_day is not None and state.current_day > last
     if progress:
         progress("done", len(days), max(n, len(days)))
-    return ReplayResult(days=days, clock=state.to_dict(), finished=finished)
+    return ReplayResult(days=days, clock=state, finished=finished)
 
 
 def replay(
@@ -296,7 +297,7 @@ def stream_status(runtime: Runtime, data: Path | None = None) -> StreamStatus:
         ]
     finished = bool(last and state.current_day and state.current_day > last)
     return StreamStatus(
-        clock=state.to_dict(),
+        clock=state,
         boundary=runtime.settings.streaming.boundary,
         boundary_origin=runtime.settings.origin("streaming.boundary"),
         data=None if folder is None else str(folder),
