@@ -68,6 +68,19 @@ def test_repr_str_and_dumps_mask_secrets(secret_env: Path) -> None:
     assert "db.example.com" in json.dumps(public) and "truckflow" in json.dumps(public)
 
 
+def test_a_password_in_the_mlflow_store_url_is_masked(
+    secret_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = f"postgresql://mlflow:{DB_PASSWORD}@db.example.com/mlflow"
+    monkeypatch.setenv("TRUCKFLOW_MLFLOW__TRACKING_URI", store)
+    settings = Settings()
+    assert settings.tracking_uri == store
+    shown = settings.public_dict()["mlflow"]["tracking_uri"]
+    assert shown == "postgresql://mlflow:***@db.example.com/mlflow"
+    _assert_clean("repr", repr(settings))
+    _assert_clean("model_dump_json", settings.model_dump_json())
+
+
 def test_logs_mask_secrets(secret_env: Path, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     settings = Settings()

@@ -105,7 +105,7 @@ class Settings(BaseSettings):
     def tracking_uri(self) -> str:
         """The MLflow URI in force (the embedded SQLite store unless one is set)."""
         if self.mlflow.tracking_uri:
-            return self.mlflow.tracking_uri
+            return self.mlflow.tracking_uri.get_secret_value()
         return f"sqlite:///{self.home / 'mlflow.db'}"
 
     @property
@@ -148,7 +148,8 @@ class Settings(BaseSettings):
             name: _public(getattr(self, name)) for name in type(self).model_fields
         }
         out["database_url"] = make_url(self.db_url).render_as_string(hide_password=True)
-        out["mlflow"]["tracking_uri"] = _hide_url_password(self.tracking_uri)
+        if self.mlflow.tracking_uri:  # unset stays None: the embedded store, as before
+            out["mlflow"]["tracking_uri"] = _hide_url_password(self.tracking_uri)
         return out
 
 

@@ -66,7 +66,8 @@ class IngestSettings(_Section):
 class MlflowSettings(_Section):
     """MLflow tracking and the model registry (``TRUCKFLOW_MLFLOW__*``)."""
 
-    tracking_uri: str | None = Field(
+    # Secret: a database URL as MLflow's store carries a password, as the main one does.
+    tracking_uri: SecretStr | None = Field(
         default=None,
         description="MLflow tracking and registry URI (an MLflow server's URL, or a database "
         "URL); default a SQLite store mlflow.db in home, with artifacts in home/mlartifacts.",
