@@ -126,5 +126,5 @@ def test_a_misspelt_field_of_a_section_is_refused(monkeypatch: pytest.MonkeyPatc
     from pydantic import ValidationError
 
     monkeypatch.setenv("TRUCKFLOW_SERVING__STAEG", "staging")
-    with pytest.raises(ValidationError, match="serving.staeg"):
+    with pytest.raises(ValidationError, match=r"serving\.staeg"):
         Settings()
