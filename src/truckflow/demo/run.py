@@ -80,9 +80,7 @@ def _read_back(summary: DemoSummary, runtime: Runtime) -> None:
     summary.models = model_history(runtime.settings, summary.daily)
     current = ModelRegistry.from_settings(runtime.settings).get_alias("production")
     summary.production_version = None if current is None else current.version
-    summary.deployments = [
-        d.to_dict() for d in reversed(deployment_history(runtime, stage="production"))
-    ]
+    summary.deployments = list(reversed(deployment_history(runtime, stage="production")))
     summary.retrained = any(w.retraining is not None for w in summary.drift)
     path: Path = runtime.settings.home / DEFAULT_FILE_NAME
     summary.notifications_file = path
