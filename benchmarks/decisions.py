@@ -30,10 +30,10 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
 from truckflow.data.generate import generate_world
-from truckflow.pipelines.compare import compare_versions
 from truckflow.pipelines.runtime import Runtime
-from truckflow.pipelines.stream import ReplayResult, replay
-from truckflow.pipelines.stream_setup import prepare_history
+from truckflow.pipelines.streaming.compare import compare_versions
+from truckflow.pipelines.streaming.driver import ReplayResult, replay
+from truckflow.pipelines.streaming.setup import prepare_history
 from truckflow.settings import Settings
 from truckflow.streaming.tables import batch_predictions
 

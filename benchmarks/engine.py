@@ -21,7 +21,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from truckflow.pipeline import CachePolicy, LocalRunner, Parameter, Pipeline, ref, step
+from truckflow.pipeline import (
+    ArtifactStore,
+    CachePolicy,
+    LocalRunner,
+    Parameter,
+    Pipeline,
+    ref,
+    step,
+)
 from truckflow.settings import Settings
 from truckflow.store import connect
 from truckflow.store.migrate import upgrade
@@ -84,7 +92,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         db = connect(settings)
         upgrade(db)
         figures: dict[str, float] = {}
-        with LocalRunner(settings, db=db) as runner:
+        artifacts = ArtifactStore(settings.home / "artifacts")
+        with LocalRunner(db, artifacts=artifacts, work_root=settings.home / "work") as runner:
             chain, wide = chain_pipeline(), parallel_pipeline()
             for label, pipeline in (("chain", chain), ("parallel", wide)):
                 runner.run(pipeline).raise_for_status()  # warm-up

@@ -28,8 +28,8 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 from truckflow.data.generate import generate_world
 from truckflow.pipeline.records import pipeline_executions, step_executions
 from truckflow.pipelines.runtime import Runtime
-from truckflow.pipelines.stream import replay, step_days
-from truckflow.pipelines.stream_setup import prepare_history
+from truckflow.pipelines.streaming.driver import replay, step_days
+from truckflow.pipelines.streaming.setup import prepare_history
 from truckflow.settings import Settings
 
 

@@ -21,14 +21,15 @@ from pathlib import Path
 import pandas as pd
 
 from truckflow.features import compute_features, read_course_csvs
-from truckflow.training import FAMILIES, stages
+from truckflow.pipelines.training import steps as stages
+from truckflow.training import FAMILIES
 
 
 def time_pipeline(features: pd.DataFrame, args: argparse.Namespace) -> None:
     """The ``training`` pipeline on the engine, cold then re-run unchanged (all cached)."""
     from truckflow.features.fill import register_feature_set, store_features
-    from truckflow.pipeline import LocalRunner
-    from truckflow.pipelines.training import training_pipeline
+    from truckflow.pipelines.runtime import Runtime
+    from truckflow.pipelines.training.pipeline import training_pipeline
     from truckflow.settings import Settings
     from truckflow.store import connect
     from truckflow.store.migrate import upgrade
@@ -47,7 +48,7 @@ def time_pipeline(features: pd.DataFrame, args: argparse.Namespace) -> None:
         upgrade(db)
         register_feature_set(db)
         store_features(db, features)
-        with LocalRunner(settings, db=db) as runner:
+        with Runtime.on(settings, db).runner() as runner:
             times = []
             for _ in ("cold", "cached"):
                 t0 = time.perf_counter()

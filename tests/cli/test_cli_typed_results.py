@@ -50,7 +50,7 @@ def test_stream_days_render_from_the_typed_result(
     from truckflow.cli.stream import _render_days
 
     monkeypatch.setattr(console, "width", 160)  # one line per row: the cells are checked whole
-    from truckflow.pipelines.stream import DayResult, ReplayResult
+    from truckflow.pipelines.streaming.driver import DayResult, ReplayResult
     from truckflow.streaming import ClockState
 
     day = DayResult(

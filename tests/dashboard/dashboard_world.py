@@ -19,8 +19,7 @@ from truckflow.monitoring.quality import model_quality
 from truckflow.monitoring.report import Window, build_report
 from truckflow.monitoring.store import save_daily_metrics, save_drift_run
 from truckflow.pipelines.runtime import Runtime
-from truckflow.pipelines.training_steps import THRESHOLD_TAG
-from truckflow.registry import ModelRegistry
+from truckflow.registry import THRESHOLD_TAG, ModelRegistry
 from truckflow.serving.capture import CaptureBatch, CaptureWriter
 from truckflow.settings import Settings
 

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from page_app import page_app
 
-from truckflow.pipeline import LocalRunner, Pipeline, step
+from truckflow.pipeline import Pipeline, step
 from truckflow.pipeline.outcome import Outcome
+from truckflow.pipelines.runtime import Runtime
 from truckflow.settings import Settings
 from truckflow.store import connect
 from truckflow.store.migrate import upgrade
@@ -32,7 +33,7 @@ def test_pipelines_page_shows_the_outcome(tmp_path: Path, monkeypatch: pytest.Mo
     db = connect(settings)
     upgrade(db)
     pipeline = Pipeline("release-like", steps=[decide.as_step()], outcome=_outcome)
-    with LocalRunner(settings, db=db) as runner:
+    with Runtime.on(settings, db).runner() as runner:
         result = runner.run(pipeline)
     db.dispose()
     assert (result.status, result.outcome) == ("succeeded", "pending_approval")

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from truckflow.pipeline.records import pipeline_executions
 from truckflow.pipelines.runtime import Runtime
-from truckflow.pipelines.stream import step_days
+from truckflow.pipelines.streaming.driver import step_days
 from truckflow.settings import Settings
 from truckflow.store import Database, connect
 from truckflow.store.schema import ingest_log, process_locks

@@ -22,7 +22,7 @@ from tcp_proxy import CuttableProxy
 from truckflow.notify.schema import notify_outbox
 from truckflow.pipeline.records import pipeline_executions
 from truckflow.pipelines.runtime import Runtime
-from truckflow.pipelines.stream_setup import prepare_history
+from truckflow.pipelines.streaming.setup import prepare_history
 from truckflow.settings import Settings
 from truckflow.store import connect
 

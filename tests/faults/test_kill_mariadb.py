@@ -17,7 +17,7 @@ from fault_world import kill_then_rerun, stepper
 from stream_world import assert_same, dump
 
 from truckflow.pipelines.runtime import Runtime
-from truckflow.pipelines.stream_setup import prepare_history
+from truckflow.pipelines.streaming.setup import prepare_history
 from truckflow.settings import Settings
 from truckflow.store import connect
 from truckflow.store.migrate import upgrade

@@ -23,7 +23,7 @@ from truckflow.features.fill import register_feature_set, store_features
 from truckflow.pipeline.history import get_execution
 from truckflow.pipeline.records import pipeline_executions
 from truckflow.pipelines.runtime import Runtime
-from truckflow.pipelines.training import training_pipeline
+from truckflow.pipelines.training.pipeline import training_pipeline
 from truckflow.registry import CHECKSUM_TAG, ModelRegistry
 from truckflow.settings import Settings
 from truckflow.store import connect

@@ -18,7 +18,7 @@ from truckflow.data.ingest import ingest_directory
 from truckflow.features.definition import FEATURE_COLUMNS
 from truckflow.features.loading import features_for_schedule
 from truckflow.features.one_trip import one_trip, read_entities
-from truckflow.serving.rows import frame_rows
+from truckflow.features.rows import frame_rows
 from truckflow.settings import Settings
 from truckflow.store import Database, connect
 from truckflow.store.migrate import upgrade

@@ -16,7 +16,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from truckflow.notify.outbox import utcnow
+from truckflow.clock import utcnow
 
 SMTP_USER = "alerts"
 SMTP_PASSWORD = "S3cr3t-smtp-Pa55word"

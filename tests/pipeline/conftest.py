@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from engine_helpers import RecordingSink
+from engine_helpers import RecordingSink, local_runner
 
-from truckflow.pipeline import LocalRunner
+from truckflow.pipeline import Limits, LocalRunner
 from truckflow.settings import Settings
 from truckflow.store import Database
 
@@ -20,5 +20,5 @@ def sink() -> RecordingSink:
 
 @pytest.fixture
 def runner(settings: Settings, db: Database, sink: RecordingSink) -> Iterator[LocalRunner]:
-    with LocalRunner(settings, db=db, sink=sink, max_parallel=4) as r:
+    with local_runner(settings, db, sink=sink, limits=Limits(max_parallel=4)) as r:
         yield r  # type: ignore[misc]

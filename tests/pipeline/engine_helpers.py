@@ -7,6 +7,29 @@ from typing import Any
 import sqlalchemy as sa
 
 from truckflow.events import Event
+from truckflow.pipeline import ArtifactStore, DaskRunner, Limits, LocalRunner
+from truckflow.settings import Settings
+from truckflow.store import Database
+
+
+def local_runner(
+    settings: Settings, db: Database, *, limits: Limits | None = None, **kwargs: Any
+) -> LocalRunner:
+    """The engine on the test's database, its artifacts and scratch folders in the test's home
+    (the engine takes no settings: these are the parts of them it needs)."""
+    return LocalRunner(db, **_parts(settings, limits), **kwargs)
+
+
+def dask_runner_on(settings: Settings, db: Database, **kwargs: Any) -> DaskRunner:
+    return DaskRunner(db, **_parts(settings, None), **kwargs)
+
+
+def _parts(settings: Settings, limits: Limits | None) -> dict[str, Any]:
+    return {
+        "artifacts": ArtifactStore(settings.home / "artifacts"),
+        "work_root": settings.home / "work",
+        "limits": limits,
+    }
 
 
 class RecordingSink:

@@ -166,4 +166,4 @@ def not_a_dict() -> Any:
 
 @step
 def report_database(context: StepContext) -> dict[str, Any]:
-    return {"db_url": context.settings.db_url, "home": str(context.home)}
+    return {"db_url": context.resources.db_url, "work_dir": str(context.work_dir)}

@@ -7,23 +7,28 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from engine_helpers import outputs_without
+from engine_helpers import dask_runner_on, local_runner, outputs_without
 from engine_steps import arithmetic_pipeline, failing_pipeline, flaky
 
-from truckflow.pipeline import DaskRunner, LocalRunner, Pipeline, RetryPolicy, get_pipeline
+from truckflow.pipeline import DaskRunner, Pipeline, RetryPolicy, get_pipeline
 from truckflow.settings import Settings
 from truckflow.store import connect
 from truckflow.store.migrate import upgrade
 
 
 @pytest.fixture(scope="module")
-def dask_runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaskRunner]:
+def dask_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(home=tmp_path_factory.mktemp("dask") / "home")
+
+
+@pytest.fixture(scope="module")
+def dask_runner(dask_settings: Settings) -> Iterator[DaskRunner]:
     """Given no address, the runner starts its own LocalCluster: two worker processes (slow to
     start, hence one per module)."""
-    settings = Settings(home=tmp_path_factory.mktemp("dask") / "home")
+    settings = dask_settings
     db = connect(settings)
     upgrade(db)
-    with DaskRunner(settings, db=db, n_workers=2) as runner:
+    with dask_runner_on(settings, db, n_workers=2) as runner:
         yield runner  # type: ignore[misc]
     db.dispose()
 
@@ -34,21 +39,21 @@ def test_runs_on_its_own_cluster_of_two_worker_processes(dask_runner: DaskRunner
     assert dask_runner.client.cluster is not None  # the LocalCluster it started
 
 
-def test_same_outputs_as_the_local_runner(dask_runner: DaskRunner) -> None:
-    settings, db = dask_runner.settings, dask_runner.db
+def test_same_outputs_as_the_local_runner(dask_runner: DaskRunner, dask_settings: Settings) -> None:
+    settings, db = dask_settings, dask_runner.db
     for params in ({"a": 2.0, "limit": 100.0}, {"a": 2.0, "limit": 1.0}):
         remote = dask_runner.run(arithmetic_pipeline(), params)
-        with LocalRunner(settings, db=db) as local_runner:
-            local = local_runner.run(arithmetic_pipeline(), params)
-        assert remote.ok and local.ok
+        with local_runner(settings, db) as local:
+            local_result = local.run(arithmetic_pipeline(), params)
+        assert remote.ok and local_result.ok
         assert outputs_without(remote.outputs, "where", "stored") == outputs_without(
-            local.outputs, "where", "stored"
+            local_result.outputs, "where", "stored"
         )
-        assert remote.outputs["stored"]["ref"] == local.outputs["stored"]["ref"]
+        assert remote.outputs["stored"]["ref"] == local_result.outputs["stored"]["ref"]
         assert remote.outputs["where"]["pid"] != os.getpid()  # ran in a worker process
-        assert remote.steps.keys() == local.steps.keys()
+        assert remote.steps.keys() == local_result.steps.keys()
         assert {n: s.status for n, s in remote.steps.items()} == {
-            n: s.status for n, s in local.steps.items()
+            n: s.status for n, s in local_result.steps.items()
         }
 
 
@@ -75,9 +80,11 @@ def test_retries_on_workers(dask_runner: DaskRunner, tmp_path: Path) -> None:
     assert result.ok and result.steps["flaky"].attempts == 3
 
 
-def test_connects_to_a_scheduler_address(dask_runner: DaskRunner, tmp_path: Path) -> None:
+def test_connects_to_a_scheduler_address(
+    dask_runner: DaskRunner, dask_settings: Settings, tmp_path: Path
+) -> None:
     address = dask_runner.client.scheduler.address
-    with DaskRunner(dask_runner.settings, db=dask_runner.db, address=address) as other:
+    with dask_runner_on(dask_settings, dask_runner.db, address=address) as other:
         result = other.run(Pipeline("solo", steps=[arithmetic_pipeline().steps["where"]]))
         assert other._cluster is None  # it started no cluster of its own
     assert result.ok and result.outputs["where"]["pid"] != os.getpid()

@@ -7,11 +7,18 @@ import os
 import engine_steps
 import pytest
 import sqlalchemy as sa
-from engine_helpers import RecordingSink
+from engine_helpers import RecordingSink, local_runner
 from engine_steps import arithmetic_pipeline, fail_step_pipeline, probe
 
 from truckflow.events import Event, Severity
-from truckflow.pipeline import LocalRunner, Pipeline, PipelineError, get_execution, list_executions
+from truckflow.pipeline import (
+    Limits,
+    LocalRunner,
+    Pipeline,
+    PipelineError,
+    get_execution,
+    list_executions,
+)
 from truckflow.pipeline.records import pipeline_executions
 from truckflow.settings import Settings
 from truckflow.store import Database
@@ -59,7 +66,7 @@ def test_max_parallel_is_respected(settings: Settings, db: Database) -> None:
     pipeline = Pipeline("wide", steps=steps)
     for limit in (1, 3):
         engine_steps.reset_peak()
-        with LocalRunner(settings, db=db, max_parallel=limit) as r:
+        with local_runner(settings, db, limits=Limits(max_parallel=limit)) as r:
             assert r.run(pipeline).ok
         assert engine_steps.peak == limit
 
@@ -110,7 +117,7 @@ class OutboxLikeSink:
 
 def test_sink_shares_the_transaction_of_the_state_change(settings: Settings, db: Database) -> None:
     sink = OutboxLikeSink()
-    with LocalRunner(settings, db=db, sink=sink) as r:
+    with local_runner(settings, db, sink=sink) as r:
         r.run(arithmetic_pipeline())
     assert sink.seen == [("pipeline.started", "executing"), ("pipeline.succeeded", "succeeded")]
 
@@ -143,7 +150,7 @@ def test_an_engine_error_rolls_back_the_step_and_fails_the_execution(
 ) -> None:
     from engine_steps import add
 
-    with LocalRunner(settings, db=db, sink=FailingSink()) as r, pytest.raises(RuntimeError):
+    with local_runner(settings, db, sink=FailingSink()) as r, pytest.raises(RuntimeError):
         r.run(Pipeline("sinkfail", steps=[add.as_step("x", a=1, b=2)]))
     (execution,) = list_executions(db, "sinkfail")
     record = get_execution(db, execution.execution_id)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 import sqlalchemy as sa
+from engine_helpers import local_runner
 
-from truckflow.pipeline import LocalRunner, get_execution, get_pipeline, list_executions
+from truckflow.pipeline import get_execution, get_pipeline, list_executions
 from truckflow.pipeline.records import pipeline_executions, step_executions
 from truckflow.settings import Settings
 from truckflow.store import Database
@@ -14,7 +15,7 @@ from truckflow.store import Database
 
 def test_records_on_every_engine(any_db: Database, settings: Settings) -> None:
     pipeline = get_pipeline("example")
-    with LocalRunner(settings, db=any_db) as runner:
+    with local_runner(settings, any_db) as runner:
         first = runner.run(pipeline, {"size": 6})
         second = runner.run(pipeline, {"size": 6})
         failed = runner.run(pipeline, {"size": 2})

@@ -13,10 +13,13 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from engine_helpers import local_runner
 from engine_steps import add, failing_pipeline, wait_for
 
+from truckflow.clock import utcnow
 from truckflow.pipeline import (
     DefinitionError,
+    Limits,
     LocalRunner,
     Pipeline,
     PipelineError,
@@ -24,7 +27,6 @@ from truckflow.pipeline import (
     get_pipeline,
     request_stop,
 )
-from truckflow.pipeline.recorder import utcnow
 from truckflow.pipeline.records import pipeline_executions, step_executions
 from truckflow.settings import Settings
 from truckflow.store import Database, connect
@@ -139,7 +141,7 @@ def test_resume_after_sigkill(settings: Settings, tmp_path: Path) -> None:
     assert proc.returncode == -signal.SIGKILL
     assert get_execution(db, execution_id).status == "executing"  # what the dead process left
 
-    with LocalRunner(settings, db=db) as runner:
+    with local_runner(settings, db) as runner:
         assert runner.mark_interrupted() == [execution_id]
         killed = get_execution(db, execution_id)
         assert killed.status == "interrupted"
@@ -189,7 +191,6 @@ def test_stop_request_stops_and_the_execution_resumes(
     settings: Settings, db: Database, tmp_path: Path
 ) -> None:
     gate = tmp_path / "gate"
-    fast = settings.updated(pipeline={"heartbeat_s": 0.05})
     # A sibling step, ready at the same time, puts wait_for on a thread of its own (a lone
     # step runs inline and would honour the stop only when it returns).
     pipeline = Pipeline(
@@ -200,7 +201,10 @@ def test_stop_request_stops_and_the_execution_resumes(
             add.as_step("after", a=1, b=1, depends_on=["wait_for"]),
         ],
     )
-    with LocalRunner(fast, db=db) as runner, ThreadPoolExecutor(1) as pool:
+    with (
+        local_runner(settings, db, limits=Limits(heartbeat_s=0.05)) as runner,
+        ThreadPoolExecutor(1) as pool,
+    ):
         future = pool.submit(runner.run, pipeline)
         execution_id = _wait_for_step(db, "wait_for", "executing")
         assert request_stop(db, execution_id)

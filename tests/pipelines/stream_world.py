@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from truckflow.data.generate import generate_world
 from truckflow.notify.schema import notify_outbox
 from truckflow.pipelines.runtime import Runtime
-from truckflow.pipelines.stream_setup import prepare_history
+from truckflow.pipelines.streaming.setup import prepare_history
 from truckflow.settings import Settings
 from truckflow.store import Database
 

@@ -20,7 +20,7 @@ from truckflow.features.store import trip_features
 from truckflow.monitoring.estimate_store import load_estimated_metrics
 from truckflow.monitoring.store import load_daily_metrics, load_drift_columns, load_drift_run
 from truckflow.pipelines.runtime import Runtime
-from truckflow.pipelines.stream import step_days, stream_status
+from truckflow.pipelines.streaming.driver import step_days, stream_status
 from truckflow.store.schema import streaming_clock, truck_schedule
 from truckflow.streaming import StreamingClock
 from truckflow.streaming.tables import batch_predictions

@@ -19,10 +19,10 @@ import sqlalchemy as sa
 
 from truckflow.data.generate import generate_world
 from truckflow.data.generate.scenarios import resolve_scenario
-from truckflow.pipelines.compare import compare_versions
 from truckflow.pipelines.runtime import Runtime
-from truckflow.pipelines.stream import ReplayResult, replay
-from truckflow.pipelines.stream_setup import prepare_history
+from truckflow.pipelines.streaming.compare import compare_versions
+from truckflow.pipelines.streaming.driver import ReplayResult, replay
+from truckflow.pipelines.streaming.setup import prepare_history
 from truckflow.registry import ModelRegistry
 from truckflow.settings import Settings
 from truckflow.streaming.tables import batch_predictions

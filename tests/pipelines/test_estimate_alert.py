@@ -12,7 +12,8 @@ from truckflow.monitoring.config import DriftConfig
 from truckflow.monitoring.estimate import WeeklyEstimate, estimate_performance
 from truckflow.monitoring.report import DriftReport, build_report
 from truckflow.notify.service import Notifications
-from truckflow.pipelines.estimate_steps import warn_estimated_drop
+from truckflow.pipelines.runtime import Runtime
+from truckflow.pipelines.shared.estimate import warn_estimated_drop
 from truckflow.settings import Settings
 from truckflow.store import Database
 
@@ -48,9 +49,10 @@ def test_the_estimated_drop_goes_out_once_per_week_to_the_routes_that_name_it(
     few, enough = _report(50, 200), _report(400, 200)
     assert not few.estimated_drop and enough.estimated_drop
     assert not enough.drift_detected  # a warning, not a retrain
+    runtime = Runtime.on(settings, db)
     for _ in range(2):  # the week's check run again: still one alert
         with db.begin() as conn:
-            warn_estimated_drop(settings, db, conn, enough, WEEK, "3", "report.html")
+            warn_estimated_drop(runtime, conn, enough, WEEK, "3", "report.html")
     rows = [r for r in Notifications.open(settings, db).outbox()]
     assert [(r["event_type"], r["channel"]) for r in rows] == [("performance.estimated_drop", "ml")]
     body = rows[0]["body"]

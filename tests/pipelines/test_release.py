@@ -12,8 +12,8 @@ from release_helpers import describe, register_tiny, seed_mlflow, store_labelled
 
 from truckflow.notify.schema import notify_outbox as outbox
 from truckflow.pipeline import get_execution
-from truckflow.pipelines.release import ReleaseResult, release_model
-from truckflow.pipelines.release_ops import approve_model, reject_model
+from truckflow.pipelines.release.ops import approve_model, reject_model
+from truckflow.pipelines.release.pipeline import ReleaseResult, release_model
 from truckflow.pipelines.runtime import Runtime
 from truckflow.registry import APPROVED, PENDING, REJECTED, ModelRegistry
 from truckflow.registry.deployments import list_deployments

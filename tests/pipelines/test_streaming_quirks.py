@@ -18,10 +18,10 @@ import sqlalchemy as sa
 from stream_world import fresh_home, prepare
 
 from truckflow.features.store import trip_features
-from truckflow.pipelines.drift_steps import release_version, retrain
-from truckflow.pipelines.promotion import promotion_check, split_from_data
+from truckflow.pipelines.drift.steps import release_version, retrain
 from truckflow.pipelines.runtime import Runtime
-from truckflow.pipelines.stream import ReplayResult, replay, stream_status
+from truckflow.pipelines.shared.promotion import promotion_check, split_from_data
+from truckflow.pipelines.streaming.driver import ReplayResult, replay, stream_status
 from truckflow.settings import Settings
 from truckflow.store.schema import truck_schedule
 from truckflow.streaming.tables import batch_predictions
@@ -143,11 +143,11 @@ def test_retraining_is_skipped_with_a_reason_when_labelled_trips_are_too_few(
 ) -> None:
     _, settings, _ = replayed
     with Runtime.open(settings) as runtime:
-        early = retrain(runtime.db, settings, dt.date(2019, 1, 10))
+        early = retrain(runtime, dt.date(2019, 1, 10))
         assert early["status"] == "skipped" and early["version"] is None
         assert "fewer than 500 for the test part" in early["reason"]
         # At this scale the 500 test trips leave too few to train on: skipped too, saying so.
-        outcome = retrain(runtime.db, settings, dt.date(2019, 3, 1))
+        outcome = retrain(runtime, dt.date(2019, 3, 1))
         assert outcome["status"] == "skipped" and outcome["version"] is None
         assert "training part of" in outcome["reason"] and "< 200" in outcome["reason"]
         # A gap after the last arrivals: the split comes from the days that have them.
@@ -165,11 +165,11 @@ def test_no_promotion_on_fewer_trips_than_the_minimum(
         split = split_from_data(runtime.db, dt.date(2019, 3, 8), min_trips=20, test_min=20)
         assert split.window is not None
         check = promotion_check(settings, runtime.db, "1", split.window)
-    assert not check.passed and 0 < check.trips < 500
-    assert "fewer than the 500 needed" in check.reason
-    released = release_version(
-        settings, {"version": "1", "parameters": split.window}, auto_approve=True
-    )
+        assert not check.passed and 0 < check.trips < 500
+        assert "fewer than the 500 needed" in check.reason
+        released = release_version(
+            runtime, {"version": "1", "parameters": split.window}, auto_approve=True
+        )
     assert released["status"] == "not_promoted"
     assert released["promotion"]["trips"] == check.trips
 
@@ -178,7 +178,7 @@ def test_predict_answers_a_trip_whose_weather_never_comes(
     replayed: tuple[Path, Settings, ReplayResult],
 ) -> None:
     """Past its deadline a trip is served from its stored, flagged row: no 409 for ever."""
-    from truckflow.pipelines.acceptance import _client
+    from truckflow.pipelines.release.acceptance import _client
 
     _, settings, _ = replayed
     stored = _table(settings, trip_features)

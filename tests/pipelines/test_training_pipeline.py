@@ -10,8 +10,8 @@ from synthetic_features import feature_frame
 from truckflow.features import compute_features, read_course_csvs
 from truckflow.features.fill import register_feature_set, store_features
 from truckflow.notify.schema import notify_outbox as outbox
-from truckflow.pipeline import LocalRunner
-from truckflow.pipelines.training import training_pipeline
+from truckflow.pipelines.runtime import Runtime
+from truckflow.pipelines.training.pipeline import training_pipeline
 from truckflow.registry import PENDING, ModelRegistry
 from truckflow.settings import Settings
 from truckflow.store import Database
@@ -32,7 +32,7 @@ def test_training_pipeline_registers_then_gate_fails_with_numbers(
     monkeypatch.chdir(elsewhere)
     register_feature_set(db)
     store_features(db, feature_frame())
-    with LocalRunner(settings, db=db) as runner:
+    with Runtime.on(settings, db).runner() as runner:
         first = runner.run(training_pipeline(), FAST)
         assert first.status == "succeeded", first
         registered = first.outputs["register"]
@@ -157,7 +157,7 @@ def test_training_pipeline_runs_on_the_real_course_slice(
         "train_end": "2019-01-04",
         "validation_end": "2019-01-07",
     }
-    with LocalRunner(settings, db=db) as runner:
+    with Runtime.on(settings, db).runner() as runner:
         result = runner.run(training_pipeline(), parameters)
     assert result.status == "succeeded", result.error
     assert result.outputs["split"]["sizes"] == {"train": 28, "validation": 7, "test": 28}

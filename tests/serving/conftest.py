@@ -56,20 +56,23 @@ class Registry:
         self.client.set_registered_model_alias(self.name, stage, version)
 
 
-def _train(tracking_uri: str) -> dict[str, tuple[str, str]]:
+def _train(tracking_uri: str, artifacts: Path) -> dict[str, tuple[str, str]]:
     import mlflow
     import xgboost as xgb
     from mlflow.models import infer_signature
     from sklearn.linear_model import LogisticRegression
 
     mlflow.set_tracking_uri(tracking_uri)
+    # An experiment of its own, its files in the store's folder: the default experiment's
+    # would go to ./mlruns of the folder the tests run from.
+    experiment = mlflow.create_experiment("serving-tests", artifact_location=artifacts.as_uri())
     rng = np.random.default_rng(7)
     frame = pd.DataFrame(rng.random((300, len(FEATURES))), columns=FEATURES)
     label = (frame["distance"] + 0.3 * rng.random(300) > 0.65).astype(int)
     signature = infer_signature(frame, label)
     logged: dict[str, tuple[str, str]] = {}
     for kind in ("xgboost", "sklearn"):
-        with mlflow.start_run() as run:
+        with mlflow.start_run(experiment_id=experiment) as run:
             mlflow.log_metrics({"f1": 0.7 if kind == "xgboost" else 0.6, "roc_auc": 0.8})
             mlflow.log_params({"data_window_start": "2019-01-01", "data_window_end": "2019-01-30"})
             if kind == "xgboost":
@@ -90,7 +93,7 @@ def _train(tracking_uri: str) -> dict[str, tuple[str, str]]:
 def mlflow_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     root = tmp_path_factory.mktemp("mlflow")
     uri = f"sqlite:///{root / 'mlflow.db'}"
-    return Store(uri=uri, logged=_train(uri))
+    return Store(uri=uri, logged=_train(uri, root / "artifacts"))
 
 
 def _checksum(store: Store, model_uri: str) -> str:
@@ -302,8 +305,8 @@ def pipeline_model(
     slice ingested into SQLite, features stored for January, behind ``production``."""
     from truckflow.data.ingest import ingest_directory
     from truckflow.features.fill import fill_features, register_feature_set
-    from truckflow.pipeline import LocalRunner
-    from truckflow.pipelines.training import training_pipeline
+    from truckflow.pipelines.runtime import Runtime
+    from truckflow.pipelines.training.pipeline import training_pipeline
     from truckflow.registry import ModelRegistry
     from truckflow.store import connect
     from truckflow.store.migrate import upgrade
@@ -321,7 +324,7 @@ def pipeline_model(
         "train_end": "2019-01-04",
         "validation_end": "2019-01-07",
     }
-    with LocalRunner(settings, db=db) as runner:
+    with Runtime.on(settings, db).runner() as runner:
         result = runner.run(training_pipeline(), parameters)
     assert result.status == "succeeded", result.error
     registry = ModelRegistry.from_settings(settings)

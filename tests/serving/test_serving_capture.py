@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 
 import numpy as np
@@ -49,6 +50,24 @@ def test_captures_are_written_in_batches_and_flushed_on_close(any_db: Database) 
     assert first.probability == pytest.approx(0.1)
     assert first.decision == 0
     assert sum(r.source == "batch" for r in rows) == 20
+
+
+def test_a_burst_with_a_bad_chunk_loses_that_chunk_only(any_db: Database) -> None:
+    """A burst goes in one transaction; when it fails, chunk by chunk as before, so only the
+    chunk that cannot be written is lost."""
+    writer = CaptureWriter(any_db, batch_rows=5, retries=1)
+    writer.start()
+    writer.submit(_batch(3, "1", "api"))
+    assert writer.flush()
+    # 12 rows: chunks of 5, 5 and 2; the second chunk repeats an id already captured.
+    burst = _batch(12, "1", "batch", first=100)
+    ids = list(burst.ids)
+    ids[7] = "1-00001"
+    writer.submit(dataclasses.replace(burst, ids=ids))
+    writer.close()
+    with any_db.engine.connect() as conn:
+        count = conn.execute(sa.select(sa.func.count()).select_from(predictions)).scalar_one()
+    assert (writer.written, writer.lost, count) == (3 + 7, 5, 3 + 7)
 
 
 def test_feedback_needs_a_captured_prediction(any_db: Database) -> None:

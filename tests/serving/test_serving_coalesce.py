@@ -12,11 +12,11 @@ import pytest
 import xgboost as xgb
 
 from conftest import FEATURES, Registry
-from truckflow.serving.booster import dense_predictor
 from truckflow.serving.coalesce import RowCoalescer
 from truckflow.serving.contribs import dense_contributions
 from truckflow.serving.holder import ServedModel
 from truckflow.serving.mlflow_source import MlflowLoadedModel
+from truckflow.training.booster import dense_predictor
 
 
 def _booster_model(version: str = "1", seed: int = 0) -> MlflowLoadedModel:
@@ -43,7 +43,7 @@ def test_direct_booster_call_equals_inplace_predict() -> None:
 
 
 def test_a_direct_call_that_disagrees_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
-    import truckflow.serving.booster as module
+    import truckflow.training.booster as module
 
     booster = _booster_model().estimator.get_booster()
     monkeypatch.setattr(module, "_direct", lambda _: lambda rows: np.zeros(len(rows)))

@@ -15,12 +15,12 @@ from sklearn.preprocessing import FunctionTransformer, MinMaxScaler
 
 from synthetic_features import feature_frame
 from truckflow.features.definition import NUMERIC_FEATURES
-from truckflow.serving.compiled import compile_pipeline
+from truckflow.features.rows import frame_rows
 from truckflow.serving.mlflow_source import MlflowLoadedModel
-from truckflow.serving.rows import frame_rows
 from truckflow.training.candidates import build_estimator
 from truckflow.training.data import labels, model_input
 from truckflow.training.preprocess import model_pipeline
+from truckflow.training.preprocess_compiled import compile_pipeline
 
 _BOOSTING = {
     "n_estimators": 30,
@@ -76,8 +76,9 @@ def test_compiled_probabilities_equal_the_pipeline(family: str) -> None:
         assert compiled is not None
         expected = pipeline.predict_proba(rows_frame)[:, 1]
         assert np.array_equal(compiled(rows), expected)
-        # One row at a time, as /predict sends them.
+        # One row at a time, as /predict sends them, and the few rows of a coalesced call.
         assert np.array_equal(compiled(rows[:1]), expected[:1])
+        assert np.array_equal(compiled(rows[:9]), expected[:9])
 
 
 def test_served_model_uses_the_compiled_pipeline() -> None:

@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
+from truckflow.features.rows import frame_rows
+from truckflow.features.stored import StoredFeatures
 from truckflow.registry import ModelRegistry
 from truckflow.serving import DatabaseFeatureSource, MlflowModelSource, create_app
 from truckflow.serving.model import Trip
-from truckflow.serving.rows import frame_rows
-from truckflow.serving.stored import StoredFeatures
 from truckflow.settings import Settings
 
 
@@ -111,7 +111,7 @@ def test_trip_without_forecasts_answers_409(client: TestClient, course_sample_di
 def test_release_of_the_trained_model_smokes_real_trips(served: dict) -> None:
     """The release flow on the model the training pipeline registered: smoke requests look
     real scheduled trips up through /predict; production is already this version."""
-    from truckflow.pipelines.release import release_model
+    from truckflow.pipelines.release.pipeline import release_model
     from truckflow.pipelines.runtime import Runtime
     from truckflow.registry.deployments import list_deployments
 

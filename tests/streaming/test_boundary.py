@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from truckflow.pipelines.runtime import Runtime
-from truckflow.pipelines.stream import stream_status
+from truckflow.pipelines.streaming.driver import stream_status
 from truckflow.settings import Settings
 
 

@@ -12,9 +12,8 @@ from sklearn.pipeline import Pipeline
 
 from synthetic_features import feature_frame
 from truckflow.features.definition import CATEGORICAL_FEATURES, FEATURE_COLUMNS
-from truckflow.serving.compiled import compile_pipeline
+from truckflow.features.rows import frame_rows
 from truckflow.serving.reasons import Explainer
-from truckflow.serving.rows import frame_rows
 from truckflow.training.candidates import build_estimator
 from truckflow.training.data import labels, model_input
 from truckflow.training.explain import (
@@ -25,6 +24,7 @@ from truckflow.training.explain import (
     reason_text,
 )
 from truckflow.training.preprocess import model_pipeline
+from truckflow.training.preprocess_compiled import compile_pipeline
 
 _BOOSTING = {
     "n_estimators": 25,

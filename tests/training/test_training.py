@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from synthetic_features import feature_frame
-from truckflow.training import TrainingError, check_gate, split_by_arrival, stages
+from truckflow.pipelines.training import steps as stages
+from truckflow.training import TrainingError, check_gate, split_by_arrival
 from truckflow.training.candidates import build_estimator
 from truckflow.training.data import model_input, recency_weights
 from truckflow.training.tuning import fit_candidate

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from truckflow.cli.context import state
 from truckflow.cli.output import JSON_OPTION, console, emit, fail_on_errors
+from truckflow.registry import Stage
 
 if TYPE_CHECKING:
     from truckflow.registry import ModelRegistry, ModelVersion
@@ -113,7 +114,7 @@ def approve(
 
     Example: [bold]truckflow model approve 3 --comment "checked the late-trip recall"[/]
     """
-    from truckflow.pipelines.release_ops import approve_model
+    from truckflow.pipelines.release.ops import approve_model
     from truckflow.pipelines.runtime import Runtime
 
     with fail_on_errors(as_json), Runtime.open(state.settings()) as runtime:
@@ -131,7 +132,7 @@ def reject(
 
     Example: [bold]truckflow model reject 3 --comment "recall on long trips too low"[/]
     """
-    from truckflow.pipelines.release_ops import reject_model
+    from truckflow.pipelines.release.ops import reject_model
     from truckflow.pipelines.runtime import Runtime
 
     with fail_on_errors(as_json), Runtime.open(state.settings()) as runtime:
@@ -145,14 +146,14 @@ def rollback(
         None, "--to", help="Version to go back to (default: the one production served before)."
     ),
     reason: str = typer.Option("manual rollback", "--reason", help="Why, for the history."),
-    stage: str = typer.Option("production", "--stage", help="Stage alias to roll back."),
+    stage: str = typer.Option(Stage.PRODUCTION.value, "--stage", help="Stage alias to roll back."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Roll a stage back to an earlier version by hand, recorded in the deployment history.
 
     Example: [bold]truckflow model rollback --to 2 --reason "complaints about version 3"[/]
     """
-    from truckflow.pipelines.release_ops import rollback_model
+    from truckflow.pipelines.release.ops import rollback_model
     from truckflow.pipelines.runtime import Runtime
 
     with fail_on_errors(as_json), Runtime.open(state.settings()) as runtime:

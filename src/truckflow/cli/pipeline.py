@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from dataclasses import dataclass
@@ -20,8 +19,6 @@ if TYPE_CHECKING:
 __all__ = ["app"]
 
 app = typer.Typer(help="Pipelines: definitions, runs, executions, resume.", no_args_is_help=True)
-
-_DOMAIN_PIPELINES = "truckflow.pipelines"
 
 
 @dataclass(frozen=True)
@@ -44,14 +41,13 @@ class StopRequest:
 
 
 def _load() -> None:
-    """Import the modules that register pipelines: the domain package when present, and the
-    settings' extra modules."""
+    """Register truckflow's pipelines (each flow is imported only when its pipeline is built),
+    then import the settings' extra modules, which register theirs."""
     from truckflow.pipeline.registry import load_pipeline_modules
+    from truckflow.pipelines import register_pipelines
 
-    modules = list(state.settings().pipeline.modules)
-    if importlib.util.find_spec(_DOMAIN_PIPELINES) is not None:
-        modules.insert(0, _DOMAIN_PIPELINES)
-    load_pipeline_modules(modules)
+    register_pipelines()
+    load_pipeline_modules(state.settings().pipeline.modules)
 
 
 def _parse_parameters(pairs: list[str]) -> dict[str, str]:

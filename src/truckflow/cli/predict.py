@@ -9,6 +9,7 @@ import typer
 
 from truckflow.cli.context import state
 from truckflow.cli.output import JSON_OPTION, console, emit, fail_on_errors
+from truckflow.registry import Stage
 
 if TYPE_CHECKING:
     from truckflow.serving.single import TripPrediction
@@ -21,7 +22,9 @@ def predict(
     departure: datetime = typer.Argument(
         ..., help="Its planned departure, e.g. 2019-02-14T07:00 (as in truck_schedule)."
     ),
-    stage: str = typer.Option("production", "--stage", help="The alias whose model predicts."),
+    stage: str = typer.Option(
+        Stage.PRODUCTION.value, "--stage", help="The alias whose model predicts."
+    ),
     reasons: int = typer.Option(
         3, "--reasons", min=0, max=20, help="How many top contributions to show (0: none)."
     ),

@@ -12,7 +12,7 @@ from truckflow.cli.context import state
 from truckflow.cli.output import JSON_OPTION, console, emit, fail_on_errors
 
 if TYPE_CHECKING:
-    from truckflow.pipelines.release import ReleaseResult
+    from truckflow.pipelines.release.pipeline import ReleaseResult
     from truckflow.registry.deployments import Deployment
 
 __all__ = ["deployments", "release"]
@@ -49,7 +49,7 @@ def release(
 
     Example: [bold]truckflow release 3 --auto-approve --json[/]
     """
-    from truckflow.pipelines.release import release_model
+    from truckflow.pipelines.release.pipeline import release_model
     from truckflow.pipelines.runtime import Runtime
 
     with fail_on_errors(as_json), Runtime.open(state.settings()) as runtime:
@@ -84,7 +84,7 @@ def deployments(
 
     Example: [bold]truckflow deployments --stage production --json[/]
     """
-    from truckflow.pipelines.release_ops import deployment_history
+    from truckflow.pipelines.release.ops import deployment_history
     from truckflow.pipelines.runtime import Runtime
 
     with fail_on_errors(as_json), Runtime.open(state.settings()) as runtime:

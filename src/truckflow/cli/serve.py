@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import os
-from enum import StrEnum
 
 import typer
 
 from truckflow.cli.context import state
 from truckflow.cli.output import fail_on_errors
+from truckflow.registry import Stage
 
 __all__ = ["serve"]
 
 _FACTORY = "truckflow.serving.asgi:app_from_environment"
-
-
-class Stage(StrEnum):
-    staging = "staging"
-    production = "production"
 
 
 def serve(

@@ -24,7 +24,7 @@ from truckflow.cli.output import JSON_OPTION, console, emit, fail_on_errors
 
 if TYPE_CHECKING:
     from truckflow.pipelines.runtime import Runtime
-    from truckflow.pipelines.stream import ReplayResult, StreamProgress, StreamStatus
+    from truckflow.pipelines.streaming.driver import ReplayResult, StreamProgress, StreamStatus
 
 __all__ = ["app"]
 
@@ -121,7 +121,7 @@ def status(data: Path | None = DATA_OPTION, as_json: bool = JSON_OPTION) -> None
     Example: [bold]truckflow stream status --json[/]
     """
     from truckflow.pipelines.runtime import Runtime
-    from truckflow.pipelines.stream import stream_status
+    from truckflow.pipelines.streaming.driver import stream_status
 
     with fail_on_errors(as_json), Runtime.open(state.settings()) as runtime:
         result = stream_status(runtime, data)
@@ -159,7 +159,7 @@ def step(
 
     Example: [bold]truckflow stream step --days 3 --data world/[/]
     """
-    from truckflow.pipelines.stream import step_days
+    from truckflow.pipelines.streaming.driver import step_days
 
     result = _run(
         as_json,
@@ -179,7 +179,7 @@ def replay(
 
     Example: [bold]truckflow stream replay --until 2019-02-28 --data world/[/]
     """
-    from truckflow.pipelines.stream import replay as run_replay
+    from truckflow.pipelines.streaming.driver import replay as run_replay
 
     last = _day(until)
     result = _run(
@@ -203,7 +203,7 @@ def live(
 
     Example: [bold]truckflow stream live --every 30 --data world/[/]
     """
-    from truckflow.pipelines.stream import step_days
+    from truckflow.pipelines.streaming.driver import step_days
 
     while True:
         result = _run(as_json, lambda rt, p: step_days(rt, 1, data=data, auto_approve=auto_approve))
@@ -220,7 +220,7 @@ def reset(data: Path | None = DATA_OPTION, as_json: bool = JSON_OPTION) -> None:
     Example: [bold]truckflow stream reset[/]
     """
     from truckflow.pipelines.runtime import Runtime
-    from truckflow.pipelines.stream import reset as run_reset
+    from truckflow.pipelines.streaming.driver import reset as run_reset
 
     with fail_on_errors(as_json), Runtime.open(state.settings()) as runtime:
         result = run_reset(runtime, data)

@@ -11,7 +11,7 @@ import os
 import streamlit as st
 
 from truckflow.pipelines.runtime import Runtime
-from truckflow.registry import ModelRegistry
+from truckflow.registry import ModelRegistry, Stage
 from truckflow.serving.single import StageModel, load_stage_model
 from truckflow.settings import Settings
 
@@ -44,13 +44,14 @@ def registry() -> ModelRegistry:
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _stage_model(home: str, db_url: str, version: str, stage: str) -> StageModel:
+def _stage_model(home: str, db_url: str, version: str, stage: Stage) -> StageModel:
     return load_stage_model(registry(), stage)
 
 
-def stage_model(stage: str = "production") -> StageModel:
+def stage_model(stage: Stage | str = Stage.PRODUCTION) -> StageModel:
     """The stage's model from the registry; loaded again only when the alias moves."""
     s = settings()
+    stage = Stage.parse(stage)
     current = registry().get_alias(stage)
     if current is None:
         return load_stage_model(registry(), stage)  # raises the serving layer's "no model"

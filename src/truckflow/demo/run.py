@@ -10,9 +10,9 @@ from truckflow.demo.model import DemoOptions, DemoProgress, DemoSummary
 from truckflow.demo.report import write_report
 from truckflow.demo.results import daily_points, drift_weeks, model_history, notification_counts
 from truckflow.notify.config import DEFAULT_FILE_NAME
-from truckflow.pipelines.release_ops import deployment_history
+from truckflow.pipelines.release.ops import deployment_history
 from truckflow.pipelines.runtime import Runtime
-from truckflow.registry import ModelRegistry
+from truckflow.registry import ModelRegistry, Stage
 from truckflow.settings import Settings
 
 __all__ = ["STAGES", "run_demo"]
@@ -78,9 +78,9 @@ def _read_back(summary: DemoSummary, runtime: Runtime) -> None:
     summary.daily = daily_points(runtime.db)
     summary.drift = drift_weeks(runtime.db)
     summary.models = model_history(runtime.settings, summary.daily)
-    current = ModelRegistry.from_settings(runtime.settings).get_alias("production")
+    current = ModelRegistry.from_settings(runtime.settings).get_alias(Stage.PRODUCTION)
     summary.production_version = None if current is None else current.version
-    summary.deployments = list(reversed(deployment_history(runtime, stage="production")))
+    summary.deployments = list(reversed(deployment_history(runtime, stage=Stage.PRODUCTION)))
     summary.retrained = any(w.retraining is not None for w in summary.drift)
     path: Path = runtime.settings.home / DEFAULT_FILE_NAME
     summary.notifications_file = path

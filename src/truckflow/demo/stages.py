@@ -17,7 +17,8 @@ import sqlalchemy as sa
 
 from truckflow.demo.model import DemoError, DemoOptions, DemoProgress, StageOutcome, StageStatus
 from truckflow.pipelines.runtime import Runtime
-from truckflow.registry import ModelRegistry
+from truckflow.pipelines.shared.deploy import promote_directly
+from truckflow.registry import ModelRegistry, Stage
 from truckflow.store import schema
 
 __all__ = [
@@ -200,7 +201,7 @@ def ingest_stage(ctx: DemoContext) -> tuple[StageStatus, str]:
 def feature_stage(ctx: DemoContext) -> tuple[StageStatus, str]:
     from truckflow.features.fill import fill_features
     from truckflow.features.store import trip_features
-    from truckflow.pipelines.daily_steps import LOOKBACK
+    from truckflow.pipelines.streaming.steps import LOOKBACK
 
     if _count(ctx, trip_features) > 0:
         return "existing", f"{_count(ctx, trip_features):,} trips' features already stored"
@@ -250,9 +251,9 @@ def training_stage(ctx: DemoContext) -> tuple[StageStatus, str]:
 
 
 def release_stage(ctx: DemoContext) -> tuple[StageStatus, str]:
-    from truckflow.pipelines.release import release_model
+    from truckflow.pipelines.release.pipeline import release_model
 
-    current = _registry(ctx).get_alias("production")
+    current = _registry(ctx).get_alias(Stage.PRODUCTION)
     if current is not None:
         return "existing", f"version {current.version} already in production"
     ctx.say("release", "staging, acceptance, auto-approve, production")
@@ -276,12 +277,12 @@ def _promote_directly(ctx: DemoContext, version: str | None) -> str:
             raise DemoError("release: no registered model version to put in production")
         version = newest.version
     registry.approve(version, "demo: release flow failed, promoted directly")
-    registry.set_alias("production", version)
+    promote_directly(ctx.runtime, version, reason="demo: release flow failed, promoted directly")
     return version
 
 
 def replay_stage(ctx: DemoContext) -> tuple[StageStatus, str]:
-    from truckflow.pipelines.stream import replay, stream_status
+    from truckflow.pipelines.streaming.driver import replay, stream_status
 
     before = stream_status(ctx.runtime, ctx.data_dir)
     if before.finished:

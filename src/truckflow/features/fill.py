@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from truckflow.clock import utcnow
 from truckflow.features.compute import WAITING_COLUMNS, canonical_dtypes, compute_features
 from truckflow.features.definition import (
     EVENT_TIME,
@@ -71,10 +72,6 @@ class FillResult:
         }
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
-
-
 def register_feature_set(db: Database, version: str = FEATURE_SET_VERSION) -> str:
     """Record the feature set's definition; refuse a version whose definition has changed."""
     digest = definition_hash()
@@ -93,7 +90,7 @@ def register_feature_set(db: Database, version: str = FEATURE_SET_VERSION) -> st
                     event_time_column=EVENT_TIME,
                     definition_hash=digest,
                     columns=list(FEATURE_COLUMNS),
-                    created_at=_now(),
+                    created_at=utcnow(seconds=True),
                 )
             )
         elif known != digest:
@@ -169,7 +166,9 @@ def store_features(db: Database, frame: pd.DataFrame, *, version: str = FEATURE_
         return 0
     try:
         with db.begin() as conn:
-            insert_rows(conn, trip_features.name, _rows(frame, version, _now()), _KINDS)
+            insert_rows(
+                conn, trip_features.name, _rows(frame, version, utcnow(seconds=True)), _KINDS
+            )
     except sa.exc.SQLAlchemyError as exc:
         raise FeatureError(f"writing {len(frame)} rows to trip_features failed: {exc}") from exc
     return len(frame)
@@ -256,7 +255,7 @@ def _replace(
                 ),
                 [{"k_truck": t, "k_departure": d.to_pydatetime()} for t, d in known],
             )
-        insert_rows(conn, tf.name, _rows(rows, version, _now()), _KINDS)
+        insert_rows(conn, tf.name, _rows(rows, version, utcnow(seconds=True)), _KINDS)
 
 
 def update_labels(
@@ -299,7 +298,7 @@ def update_labels(
             trip_features.c.departure_date == sa.bindparam("k_departure"),
             trip_features.c.version == version,
         )
-        .values(delay=sa.bindparam("k_delay"), label_updated_at=_now())
+        .values(delay=sa.bindparam("k_delay"), label_updated_at=utcnow(seconds=True))
     )
     params = [{"k_truck": t, "k_departure": d, "k_delay": y} for t, d, y in pairs]
     with db.begin() as conn:

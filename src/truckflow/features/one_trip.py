@@ -18,6 +18,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,7 @@ from truckflow.features.definition import (
     FEATURE_COLUMNS,
     WEATHER_MEANS,
 )
+from truckflow.features.prepared import Prepared
 from truckflow.store import schema as s
 
 __all__ = ["OneTrip", "TripEntities", "one_trip", "read_entities"]
@@ -46,8 +48,8 @@ _HOUR_NS = 3_600_000_000_000
 class TripEntities:
     """The route and truck a trip names (None when unknown), read once per request."""
 
-    route: sa.Row[tuple[object, ...]] | None
-    truck: sa.Row[tuple[object, ...]] | None
+    route: Any  # a row of routes (attributes by column name), None when unknown
+    truck: Any
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ class OneTrip:
     estimated_arrival: dt.datetime
 
     def row(self, names: Sequence[str]) -> list[object]:
-        """The values in ``names`` order, blanks as None (as ``serving.rows.frame_rows``)."""
+        """The values in ``names`` order, blanks as None (as ``features.rows.frame_rows``)."""
         out: list[object] = []
         for name in names:
             value = self.values[name]
@@ -69,16 +71,18 @@ class OneTrip:
 
 
 # Statements built once: a request only binds its values (no statement construction per call).
-_ROUTE = sa.select(s.routes).where(s.routes.c.route_id == sa.bindparam("route"))
-_TRUCK_ROW = sa.select(s.trucks).where(s.trucks.c.truck_id == sa.bindparam("truck"))
-_DRIVER_ROW = (
+# On SQLite they run on the driver's cursor with SQLAlchemy's own value processing (see
+# ``truckflow.features.prepared``): the same rows, without its per-call overhead.
+_ROUTE = Prepared(sa.select(s.routes).where(s.routes.c.route_id == sa.bindparam("route")))
+_TRUCK_ROW = Prepared(sa.select(s.trucks).where(s.trucks.c.truck_id == sa.bindparam("truck")))
+_DRIVER_ROW = Prepared(
     sa.select(s.drivers)
     .where(s.drivers.c.vehicle_no == sa.bindparam("truck"))
     .order_by(s.drivers.c.driver_id)
     .limit(1)
 )
 _RW = s.route_weather
-_ROUTE_WEATHER = (
+_ROUTE_WEATHER = Prepared(
     sa.select(_RW)
     .where(
         _RW.c.route_id == sa.bindparam("route"),
@@ -90,7 +94,7 @@ _TR = s.traffic
 # The window's hours exactly, in time order (the order compute sums them in).
 _D0: sa.BindParameter[object] = sa.bindparam("d0")
 _D1: sa.BindParameter[object] = sa.bindparam("d1")
-_TRAFFIC = (
+_TRAFFIC = Prepared(
     sa.select(_TR.c.hour, _TR.c.no_of_vehicles, _TR.c.accident)
     .where(
         _TR.c.route_id == sa.bindparam("route"),
@@ -101,16 +105,18 @@ _TRAFFIC = (
     .order_by(_TR.c.date, _TR.c.hour)
 )
 _CW = s.city_weather
-_CITY = sa.select(_CW).where(
-    _CW.c.city_id == sa.bindparam("city"),
-    _CW.c.date == sa.bindparam("day"),
-    _CW.c.hour == sa.bindparam("hhmm"),
+_CITY = Prepared(
+    sa.select(_CW).where(
+        _CW.c.city_id == sa.bindparam("city"),
+        _CW.c.date == sa.bindparam("day"),
+        _CW.c.hour == sa.bindparam("hhmm"),
+    )
 )
 
 
 def read_entities(conn: Connection, truck_id: int, route_id: str) -> TripEntities:
-    route = conn.execute(_ROUTE, {"route": route_id}).first()
-    truck = conn.execute(_TRUCK_ROW, {"truck": truck_id}).first()
+    route = _ROUTE.first(conn, {"route": route_id})
+    truck = _TRUCK_ROW.first(conn, {"truck": truck_id})
     return TripEntities(route, truck)
 
 
@@ -147,9 +153,9 @@ def _route_weather(
     conn: Connection, route_id: str, dep: pd.Timestamp, arr: pd.Timestamp
 ) -> tuple[dict[str, object], int]:
     first, last = dep.floor("6h"), arr.ceil("6h")
-    rows = conn.execute(
-        _ROUTE_WEATHER, {"route": route_id, "t0": first.to_pydatetime(), "t1": last.to_pydatetime()}
-    ).all()
+    rows = _ROUTE_WEATHER.all(
+        conn, {"route": route_id, "t0": first.to_pydatetime(), "t1": last.to_pydatetime()}
+    )
     # Only rows on a 6-hour slot count (as compute's series of slots).
     on_slot = [
         r
@@ -176,7 +182,7 @@ def _traffic(
         "h0": first.hour * 100,
         "h1": last.hour * 100,
     }
-    window = [r for r in conn.execute(_TRAFFIC, params).all() if r.hour % 100 == 0]
+    window = [r for r in _TRAFFIC.all(conn, params) if r.hour % 100 == 0]
     accidents = _mean([r.accident for r in window])
     out: dict[str, object] = {
         "avg_no_of_vehicles": _mean([r.no_of_vehicles for r in window]),
@@ -187,9 +193,7 @@ def _traffic(
 
 def _city(conn: Connection, side: str, city_id: object, when: pd.Timestamp) -> dict[str, object]:
     moment = when.round("h")
-    row = conn.execute(
-        _CITY, {"city": city_id, "day": moment.date(), "hhmm": moment.hour * 100}
-    ).first()
+    row = _CITY.first(conn, {"city": city_id, "day": moment.date(), "hhmm": moment.hour * 100})
     out: dict[str, object] = {}
     for name in CITY_WEATHER_COLUMNS:
         value = None if row is None else getattr(row, name)
@@ -197,7 +201,7 @@ def _city(conn: Connection, side: str, city_id: object, when: pd.Timestamp) -> d
     return out
 
 
-def _entity(row: sa.Row[tuple[object, ...]] | None, names: Sequence[str]) -> dict[str, object]:
+def _entity(row: Any, names: Sequence[str]) -> dict[str, object]:
     return {
         n: (None if row is None else getattr(row, n))
         if n in _TEXT
@@ -241,7 +245,7 @@ def one_trip(
     values["distance"] = _number(route.distance)
     values["average_hours"] = _number(route.average_hours)
     values.update(_entity(entities.truck, _TRUCK))
-    driver = conn.execute(_DRIVER_ROW, {"truck": truck_id}).first()
+    driver = _DRIVER_ROW.first(conn, {"truck": truck_id})
     values.update(_entity(driver, _DRIVER))
     values["is_midnight"] = int(dep.normalize() != arr.normalize())
     if slots:

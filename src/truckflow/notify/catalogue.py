@@ -312,12 +312,13 @@ def model_approved(
     )
 
 
-def model_rejected(model: str, version: str, *, reason: str, by: str | None = None) -> Event:
-    return event_of(
-        EventType.MODEL_REJECTED,
-        f"model {model} version {version} rejected",
-        {"model": model, "version": version, "by": by, "reason": reason},
-    )
+def model_rejected(
+    model: str, version: str, *, reason: str, by: str | None = None, cleared_stage: str = ""
+) -> Event:
+    """``cleared_stage``: the stage the rejection emptied (the version was on it), if any."""
+    body = {"model": model, "version": version, "by": by, "reason": reason}
+    body |= {"cleared_stage": cleared_stage} if cleared_stage else {}
+    return event_of(EventType.MODEL_REJECTED, f"model {model} version {version} rejected", body)
 
 
 def model_promoted(model: str, version: str, *, stage: str, previous: str | None = None) -> Event:

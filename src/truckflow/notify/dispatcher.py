@@ -27,11 +27,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from truckflow.clock import utcnow
 from truckflow.events import Severity
 from truckflow.notify.channels import build_channel
 from truckflow.notify.config import NotifyConfig
 from truckflow.notify.errors import DeliveryError, NotifyError
-from truckflow.notify.outbox import utcnow
 from truckflow.notify.render import Message, OutboxEvent, render_digest, render_event
 from truckflow.notify.schema import notify_outbox
 from truckflow.notify.secrets import scrub

@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
+from truckflow.clock import naive_utc, utcnow
 from truckflow.events import Event
 from truckflow.notify.config import ChannelSpec, NotifyConfig
 from truckflow.notify.errors import NotifyError
@@ -24,19 +25,10 @@ from truckflow.notify.schema import notify_outbox
 from truckflow.notify.secrets import scrub
 from truckflow.store import Database
 
-__all__ = ["OutboxSink", "abandon", "list_outbox", "utcnow"]
+__all__ = ["OutboxSink", "abandon", "list_outbox"]
 
 _log = logging.getLogger("truckflow.notify")
 _SUBJECT_MAX = 512
-
-
-def utcnow() -> datetime:
-    """Naive UTC: how every outbox time is stored, whatever the database's own time zone."""
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-def _naive_utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 class OutboxSink:
@@ -101,7 +93,7 @@ class OutboxSink:
 
     def _row(self, event: Event, spec: ChannelSpec) -> dict[str, Any]:
         now = self._clock()
-        when = _naive_utc(event.time)
+        when = naive_utc(event.time)
         # Event bodies are written by others; a channel secret that slipped in is masked here.
         body = json.loads(scrub(json.dumps(event.body, default=str), self._secrets))
         return {

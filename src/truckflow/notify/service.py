@@ -10,10 +10,11 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from truckflow.clock import utcnow
 from truckflow.notify.catalogue import notify_test
 from truckflow.notify.config import ChannelSpec, NotifyConfig, load_config
 from truckflow.notify.dispatcher import Dispatcher, DispatchReport
-from truckflow.notify.outbox import OutboxSink, abandon, list_outbox, utcnow
+from truckflow.notify.outbox import OutboxSink, abandon, list_outbox
 from truckflow.settings import Settings
 from truckflow.store import Database, connect
 

@@ -37,24 +37,27 @@ Example::
         ])
 
     register_pipeline("training", training)               # listed by `truckflow pipeline list`
-    result = LocalRunner(settings).run(training(), {"rows": 500})
+    with LocalRunner(db, artifacts=ArtifactStore(folder)) as runner:    # db: migrated
+        result = runner.run(training(), {"rows": 500})
     result.status, result.outputs["train"]["metrics"]     # or run_pipeline("training", ...)
 
 Rules: step functions are module-level (runners import them by name) and return a dict of JSON
 data and ``ArtifactRef``s; inputs are parameters, constants and ``ref(step)[key]...``; a function
-may declare ``context`` (a ``StepContext``: execution id, step, artifacts, home, logger).
+may declare ``context`` (a ``StepContext``: execution id, step, artifacts, a scratch folder, a
+logger, and the ``resources`` the application handed the runner).
 ``Pipeline(..., cache=CachePolicy())`` sets the default cache policy of its steps (off otherwise).
 ``Pipeline(..., outcome=fn)``: ``fn(outputs, execution_id)`` returns an ``Outcome`` (what a run
 that ended well means, e.g. a release ``pending_approval``): recorded as the execution's
 ``outcome``, its event told instead of ``pipeline.succeeded``.
 
-Running: ``LocalRunner(settings, max_parallel=4)`` (threads) or ``DaskRunner(settings,
-address=...)`` (a LocalCluster of worker processes without an address) give the same results;
+Running: ``LocalRunner(db, artifacts=..., limits=Limits(max_parallel=4))`` (threads) or
+``DaskRunner(db, artifacts=..., address=...)`` (a LocalCluster of worker processes without an address) give the same results;
 ``runner.run(p, params)`` returns an ``ExecutionResult`` (``status``, ``outputs``, ``steps``,
 ``raise_for_status()``) and never raises for a failed step. ``runner.resume(p, execution_id)``
 reruns what did not succeed; ``runner.run(p, steps=[...], reuse_from=execution_id)`` runs only
-the chosen steps. ``run_pipeline("name", params, settings=...)`` does it all for a registered
-pipeline. Records: ``get_execution``, ``list_executions``; ``request_stop`` stops a run;
+the chosen steps. ``run_pipeline("name", params, db=..., artifacts=...)`` does it all for a
+registered pipeline. The engine takes a database, an artifact store and ``Limits``, never the
+application's settings. Records: ``get_execution``, ``list_executions``; ``request_stop`` stops a run;
 ``mark_interrupted`` (done by every run) marks executions whose process died.
 """
 
@@ -78,6 +81,7 @@ from truckflow.pipeline.history import (
     mark_interrupted,
     request_stop,
 )
+from truckflow.pipeline.limits import Limits
 from truckflow.pipeline.outcome import Outcome
 from truckflow.pipeline.params import Parameter
 from truckflow.pipeline.refs import StepRef, ref
@@ -106,6 +110,7 @@ __all__ = [
     "ExecutionResult",
     "FailStep",
     "FunctionStep",
+    "Limits",
     "LocalRunner",
     "Outcome",
     "Parameter",

@@ -16,8 +16,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from truckflow.clock import utcnow
 from truckflow.pipeline.artifacts import ArtifactRef, is_artifact_ref
-from truckflow.pipeline.recorder import utcnow
 from truckflow.pipeline.records import ExecutionStatus, pipeline_executions, step_executions
 from truckflow.pipeline.steps import CachePolicy, FunctionStep
 from truckflow.store import Database

@@ -12,30 +12,28 @@ from typing import Any
 
 from truckflow.pipeline.artifacts import ArtifactRef, ArtifactStore, is_artifact_ref
 from truckflow.pipeline.errors import PipelineError
-from truckflow.settings import Settings
 
 __all__ = ["StepContext", "run_step_function"]
 
 
 @dataclass(frozen=True)
 class StepContext:
-    """Execution id, step name and attempt; the artifact store; the run's settings; a logger.
+    """Execution id, step name and attempt; the artifact store; a scratch folder; a logger;
+    and ``resources``, whatever the application handed the runner for its steps (its database
+    and notification sink, say; the engine passes it through untouched).
 
-    ``settings`` are the coordinating process's, so a step reaches the same database and
-    MLflow store as the command that started the run (``--db`` included). On a remote Dask
-    cluster only the artifact store (a shared fsspec URL) is certain to be reachable from a
-    worker's disk, so pass data through it.
+    ``resources`` are the coordinating process's, so a step reaches the same database as the
+    command that started the run (``--db`` included); a Dask runner pickles them, so they
+    must reopen themselves on the worker. On a remote Dask cluster only the artifact store (a
+    shared fsspec URL) is certain to be reachable from a worker's disk, so pass data through it.
     """
 
     execution_id: str
     step: str
     attempt: int
     artifacts: ArtifactStore
-    settings: Settings
-
-    @property
-    def home(self) -> Path:
-        return self.settings.home
+    work_root: Path
+    resources: Any = None
 
     @property
     def logger(self) -> logging.Logger:
@@ -43,8 +41,8 @@ class StepContext:
 
     @property
     def work_dir(self) -> Path:
-        """A scratch folder of this step execution under the home."""
-        path = self.home / "work" / self.execution_id / self.step
+        """A scratch folder of this step execution under the runner's work root."""
+        path = self.work_root / self.execution_id / self.step
         path.mkdir(parents=True, exist_ok=True)
         return path
 

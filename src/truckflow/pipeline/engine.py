@@ -15,10 +15,10 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+from truckflow.clock import utcnow
 from truckflow.events import Event, Severity
 from truckflow.pipeline.artifacts import ArtifactStore
 from truckflow.pipeline.cache import CacheKey, cache_key, lookup
@@ -26,39 +26,17 @@ from truckflow.pipeline.context import StepContext, StepOutcome
 from truckflow.pipeline.definition import Pipeline
 from truckflow.pipeline.errors import PipelineError, StepTimeoutError
 from truckflow.pipeline.executors import Executor
+from truckflow.pipeline.jobs import Reused, Running, key_values
+from truckflow.pipeline.limits import Limits
 from truckflow.pipeline.outcome import Outcome
 from truckflow.pipeline.recorder import Recorder
 from truckflow.pipeline.records import ExecutionStatus, StepStatus
 from truckflow.pipeline.refs import resolve
 from truckflow.pipeline.steps import ConditionStep, FailStep, FunctionStep, Step
-from truckflow.settings import Settings
 
 __all__ = ["Coordinator", "Reused"]
 
 _log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Reused:
-    """Outputs taken from an earlier execution (resume, selective execution)."""
-
-    outputs: dict[str, Any]
-    source_execution_id: str
-
-
-def _iso_now() -> str:
-    return datetime.now(UTC).replace(tzinfo=None).isoformat()
-
-
-@dataclass
-class _Running:
-    step: FunctionStep
-    inputs: dict[str, Any]
-    attempt: int
-    started: str
-    deadline: float | None
-    key: CacheKey | None
-    log: list[dict[str, Any]] = field(default_factory=list)
 
 
 class Coordinator:
@@ -73,9 +51,10 @@ class Coordinator:
         recorder: Recorder,
         executor: Executor,
         artifacts: ArtifactStore,
-        settings: Settings,
+        limits: Limits,
+        work_root: Path,
+        resources: Any,
         max_parallel: int | None,
-        heartbeat_s: float,
         run_steps: set[str] | None = None,
         reuse: Mapping[str, Reused] | None = None,
     ) -> None:
@@ -85,9 +64,11 @@ class Coordinator:
         self.rec = recorder
         self.executor = executor
         self.artifacts = artifacts
-        self.settings = settings
+        self.limits = limits
+        self.work_root = work_root
+        self.resources = resources
         self.max_parallel = max_parallel
-        self.heartbeat_s = heartbeat_s
+        self.heartbeat_s = limits.heartbeat_s
         self.run_steps = run_steps if run_steps is not None else set(pipeline.steps)
         self.reuse = dict(reuse or {})
         self.outputs: dict[str, dict[str, Any]] = {}
@@ -97,8 +78,8 @@ class Coordinator:
         self.missing = {name: len(deps) for name, deps in pipeline.dependencies.items()}
         self.ready = [(self.rank[n], n) for n, count in self.missing.items() if count == 0]
         heapq.heapify(self.ready)
-        self.running: dict[cf.Future[StepOutcome], _Running] = {}
-        self.retry_at: list[tuple[float, int, _Running]] = []
+        self.running: dict[cf.Future[StepOutcome], Running] = {}
+        self.retry_at: list[tuple[float, int, Running]] = []
         self._tiebreak = itertools.count()
         self.failure: str | None = None
         self.failure_severity = Severity.ERROR  # a fail step may say its refusal is no error
@@ -132,7 +113,7 @@ class Coordinator:
                 self.execution_id,
                 ExecutionStatus.FAILED,
                 error,
-                wait_s=self.settings.database.recovery_wait_s,
+                wait_s=self.limits.db_recovery_wait_s,
             )
             raise
         finally:
@@ -285,15 +266,20 @@ class Coordinator:
             return
         reason = decision.reason
         self.rec.step_started(self.execution_id, s.name, s.kind)
-        job = _Running(s, inputs, 1, "", None, key)
+        job = Running(s, inputs, 1, "", None, key)
         job.log.append({"cache": reason})
         self._submit(job)
 
-    def _submit(self, job: _Running) -> None:
+    def _submit(self, job: Running) -> None:
         context = StepContext(
-            self.execution_id, job.step.name, job.attempt, self.artifacts, self.settings
+            self.execution_id,
+            job.step.name,
+            job.attempt,
+            self.artifacts,
+            self.work_root,
+            self.resources,
         )
-        job.started = _iso_now()
+        job.started = utcnow().isoformat()
         job.deadline = time.monotonic() + job.step.timeout_s if job.step.timeout_s else None
         alone = not self.running and not self.retry_at and not self.ready
         if alone and job.deadline is None and self.executor.can_run_inline:
@@ -303,13 +289,13 @@ class Coordinator:
         self.running[future] = job
 
     # Finishing.
-    def _attempt_done(self, job: _Running, outcome: StepOutcome) -> None:
+    def _attempt_done(self, job: Running, outcome: StepOutcome) -> None:
         s = job.step
         job.log.append(
             {
                 "attempt": job.attempt,
                 "started_at": job.started,
-                "finished_at": _iso_now(),
+                "finished_at": utcnow().isoformat(),
                 "error": outcome.error,
             }
         )
@@ -333,7 +319,7 @@ class Coordinator:
             return
         self._record_function(job, StepStatus.FAILED, outcome)
 
-    def _record_function(self, job: _Running, status: str, outcome: StepOutcome) -> None:
+    def _record_function(self, job: Running, status: str, outcome: StepOutcome) -> None:
         attempts = [entry for entry in job.log if "attempt" in entry]
         values: dict[str, Any] = {
             "status": status,
@@ -344,7 +330,7 @@ class Coordinator:
             "cache_reason": job.log[0].get("cache"),
             "error": outcome.error,
             "traceback": outcome.traceback,
-            **_key_values(job.key),
+            **key_values(job.key),
         }
         event = self._settle(job.step, status, outcome.outputs, outcome.error, "")
         self.rec.step_finished(self.execution_id, job.step.name, values, event)
@@ -369,7 +355,7 @@ class Coordinator:
             "reused_from": reused_from,
             "error": error,
             "attempts": 0,
-            **_key_values(key),
+            **key_values(key),
         }
         event = self._settle(s, status, outputs, error, reason or s.kind)
         self.rec.step_record(self.execution_id, s.name, s.kind, values, event)
@@ -399,9 +385,3 @@ class Coordinator:
     def _event(self, kind: str, subject: str, s: Step, severity: Severity, **body: Any) -> Event:
         full = {"execution_id": self.execution_id, "pipeline": self.p.name, "step": s.name, **body}
         return Event(kind, f"{self.p.name}: {subject}", full, severity)
-
-
-def _key_values(key: CacheKey | None) -> dict[str, Any]:
-    if key is None:
-        return {}
-    return {"cache_key": key.key, "code_hash": key.code_hash, "input_hashes": key.input_hashes}

@@ -10,9 +10,9 @@ from typing import Any
 import psutil
 import sqlalchemy as sa
 
+from truckflow.clock import utcnow
 from truckflow.events import Event, EventSink, LoggingSink, Severity
 from truckflow.pipeline.errors import ExecutionNotFoundError, PipelineError
-from truckflow.pipeline.recorder import utcnow
 from truckflow.pipeline.records import ExecutionStatus, pipeline_executions, step_executions
 from truckflow.store import Database
 

@@ -8,12 +8,12 @@ import socket
 import time
 import uuid
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 import psutil
 import sqlalchemy as sa
 
+from truckflow.clock import utcnow
 from truckflow.events import Event, EventSink, Severity
 from truckflow.pipeline.definition import Pipeline
 from truckflow.pipeline.outcome import Outcome
@@ -21,7 +21,7 @@ from truckflow.pipeline.params import to_json_value
 from truckflow.pipeline.records import ExecutionStatus, pipeline_executions, step_executions
 from truckflow.store import Database
 
-__all__ = ["Recorder", "owner_identity", "utcnow"]
+__all__ = ["Recorder", "owner_identity"]
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +32,6 @@ _UPDATE_STEP = step_executions.update().where(
     step_executions.c.execution_id == sa.bindparam("_execution"),
     step_executions.c.step == sa.bindparam("_step"),
 )
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def owner_identity() -> dict[str, Any]:

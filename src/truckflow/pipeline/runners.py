@@ -8,8 +8,10 @@ worker processes that it starts and closes). Records are always written by the c
 from __future__ import annotations
 
 import concurrent.futures as cf
+import tempfile
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from truckflow.events import EventSink, LoggingSink
@@ -19,37 +21,40 @@ from truckflow.pipeline.engine import Coordinator, Reused
 from truckflow.pipeline.errors import DefinitionError, PipelineError
 from truckflow.pipeline.executors import DaskExecutor, Executor, ThreadExecutor
 from truckflow.pipeline.history import ExecutionResult, get_execution, mark_interrupted
+from truckflow.pipeline.limits import Limits
 from truckflow.pipeline.recorder import Recorder
 from truckflow.pipeline.records import ExecutionStatus
-from truckflow.settings import Settings
-from truckflow.store import Database, connect
+from truckflow.store import Database
 
-__all__ = ["DaskRunner", "LocalRunner", "Runner", "default_artifact_store"]
-
-
-def default_artifact_store(settings: Settings) -> ArtifactStore:
-    return ArtifactStore(settings.pipeline.artifact_url or settings.home / "artifacts")
+__all__ = ["DaskRunner", "LocalRunner", "Runner"]
 
 
 class Runner:
-    """What both runners share: planning, resume, selective execution, records."""
+    """What both runners share: planning, resume, selective execution, records.
+
+    It works on ``db`` (migrated by the caller), keeps step data in ``artifacts``, gives each
+    step a scratch folder under ``work_root`` (default a folder of the system's temporary
+    directory) and hands every step ``resources`` (see ``StepContext``)."""
 
     name = "runner"
 
     def __init__(
         self,
-        settings: Settings,
+        db: Database,
         *,
-        db: Database | None = None,
+        artifacts: ArtifactStore,
+        limits: Limits | None = None,
+        work_root: Path | None = None,
+        resources: Any = None,
         sink: EventSink | None = None,
-        artifacts: ArtifactStore | None = None,
-        max_parallel: int | None = None,
     ) -> None:
-        self.settings = settings
-        self.db = db or connect(settings)
+        self.db = db
+        self.artifacts = artifacts
+        self.limits = limits or Limits()
+        self.work_root = work_root or Path(tempfile.gettempdir()) / "truckflow-work"
+        self.resources = resources
         self.sink = sink or LoggingSink()
-        self.artifacts = artifacts or default_artifact_store(settings)
-        self.max_parallel = max_parallel
+        self.max_parallel: int | None = self.limits.max_parallel
 
     def _executor(self) -> Executor:
         raise NotImplementedError
@@ -64,7 +69,7 @@ class Runner:
         self.close()
 
     def mark_interrupted(self) -> list[str]:
-        stale = timedelta(seconds=self.settings.pipeline.stale_after_s)
+        stale = timedelta(seconds=self.limits.stale_after_s)
         return mark_interrupted(self.db, stale_after=stale, sink=self.sink)
 
     def run(
@@ -152,9 +157,10 @@ class Runner:
             recorder=recorder,
             executor=self._executor(),
             artifacts=self.artifacts,
-            settings=self.settings,
+            limits=self.limits,
+            work_root=self.work_root,
+            resources=self.resources,
             max_parallel=self.max_parallel,
-            heartbeat_s=self.settings.pipeline.heartbeat_s,
             run_steps=run_steps,
             reuse=reuse,
         )
@@ -188,12 +194,8 @@ class LocalRunner(Runner):
 
     name = "local"
 
-    def __init__(
-        self, settings: Settings, *, max_parallel: int | None = None, **kwargs: Any
-    ) -> None:
-        super().__init__(
-            settings, max_parallel=max_parallel or settings.pipeline.max_parallel, **kwargs
-        )
+    def __init__(self, db: Database, **kwargs: Any) -> None:
+        super().__init__(db, **kwargs)
         # Spare threads: a timed-out step keeps its thread until it returns.
         self._pool = cf.ThreadPoolExecutor(
             max_workers=(self.max_parallel or 1) + 4, thread_name_prefix="truckflow-step"
@@ -207,16 +209,18 @@ class LocalRunner(Runner):
 
 
 class DaskRunner(Runner):
-    """Each step attempt a task on a ``distributed`` cluster: ``address`` (or the settings'
-    ``pipeline.dask_scheduler``), else a LocalCluster of ``n_workers`` processes, closed by ``close()``."""
+    """Each step attempt a task on a ``distributed`` cluster: ``address``, else a LocalCluster
+    of ``n_workers`` processes, closed by ``close()``. ``max_parallel`` does not apply: the
+    cluster's workers are the limit."""
 
     name = "dask"
 
     def __init__(
-        self, settings: Settings, *, address: str | None = None, n_workers: int = 2, **kwargs: Any
+        self, db: Database, *, address: str | None = None, n_workers: int = 2, **kwargs: Any
     ) -> None:
-        super().__init__(settings, **kwargs)
-        self.address = address or settings.pipeline.dask_scheduler
+        super().__init__(db, **kwargs)
+        self.max_parallel = None
+        self.address = address
         self.n_workers = n_workers
         self._client: Any = None
         self._cluster: Any = None

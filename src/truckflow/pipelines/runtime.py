@@ -1,5 +1,9 @@
 """The library-level entry point: one object that the CLI, the demo, the dashboard and the tests
 share to run truckflow's pipelines with the database migrated and notifications wired in.
+
+It is also each step's run context: a runner started here hands the ``Runtime`` to every step
+(``StepContext.resources``; ``runtime_of(context)`` reads it), so a step works on the database
+and the notification sink of the command that started the run instead of opening its own.
 """
 
 from __future__ import annotations
@@ -11,14 +15,29 @@ from typing import Any
 
 from truckflow.events import EventSink, LoggingSink, MultiSink
 from truckflow.notify import Notifications
-from truckflow.pipeline import ExecutionResult, Pipeline, resume_execution, run_pipeline
+from truckflow.pipeline import (
+    ArtifactStore,
+    ExecutionResult,
+    Limits,
+    Pipeline,
+    PipelineError,
+    Runner,
+    StepContext,
+    get_execution,
+    get_pipeline,
+    make_runner,
+)
+from truckflow.pipelines import register_pipelines
 from truckflow.settings import Settings
 from truckflow.store import Database, connect
-from truckflow.store.migrate import upgrade
 
-__all__ = ["Runtime"]
+__all__ = ["Runtime", "runtime_of"]
 
 log = logging.getLogger(__name__)
+
+# A Dask worker process unpickles the run context of each step it runs: it opens the database
+# once per process (the schema is the coordinator's to migrate), not once per step.
+_REOPENED: dict[str, Runtime] = {}
 
 
 @dataclass
@@ -31,14 +50,46 @@ class Runtime:
 
     @classmethod
     def open(cls, settings: Settings) -> Runtime:
+        """Connect and migrate (the only place a run does either), register the pipelines."""
+        from truckflow.store.migrate import upgrade  # Alembic is slow to import; workers skip it
+
         db = connect(settings)
         upgrade(db)
+        register_pipelines()
         return cls(settings, db, Notifications.open(settings, db))
+
+    @classmethod
+    def on(cls, settings: Settings, db: Database) -> Runtime:
+        """On ``db``, which the caller opened and migrated (tests, a dashboard's connection)."""
+        register_pipelines()
+        return cls(settings, db, Notifications.open(settings, db))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_reopen, (self.settings,))
 
     @property
     def sink(self) -> EventSink:
         """Every event is logged and written to the outbox (in the state change's transaction)."""
         return MultiSink(LoggingSink(), self.notifications.sink)
+
+    def runner(self, kind: str = "local", *, scheduler: str | None = None) -> Runner:
+        """A runner on this runtime's database that hands each step this runtime."""
+        s = self.settings
+        return make_runner(
+            self.db,
+            kind,
+            artifacts=ArtifactStore(s.pipeline.artifact_url or s.home / "artifacts"),
+            scheduler=scheduler or s.pipeline.dask_scheduler,
+            sink=self.sink,
+            limits=Limits(
+                max_parallel=s.pipeline.max_parallel,
+                heartbeat_s=s.pipeline.heartbeat_s,
+                stale_after_s=s.pipeline.stale_after_s,
+                db_recovery_wait_s=s.database.recovery_wait_s,
+            ),
+            work_root=s.home / "work",
+            resources=self,
+        )
 
     def run(
         self,
@@ -49,24 +100,21 @@ class Runtime:
         scheduler: str | None = None,
         steps: Iterable[str] | None = None,
         reuse_from: str | None = None,
+        dispatch: bool = True,
     ) -> ExecutionResult:
         """Run a pipeline, then deliver the notifications it emitted (a failing channel keeps
-        its events pending in the outbox; it never fails the run)."""
+        its events pending in the outbox; it never fails the run). A run nested in a step
+        passes ``dispatch=False``: the outer run delivers."""
+        definition = get_pipeline(pipeline) if isinstance(pipeline, str) else pipeline
         try:
-            result = run_pipeline(
-                pipeline,
-                parameters,
-                settings=self.settings,
-                runner=runner,
-                scheduler=scheduler,
-                sink=self.sink,
-                steps=steps,
-                reuse_from=reuse_from,
-            )
+            with self.runner(runner, scheduler=scheduler) as r:
+                result = r.run(definition, parameters, steps=steps, reuse_from=reuse_from)
         except Exception:
-            self._dispatch_after_failure()
+            if dispatch:
+                self._dispatch_after_failure()
             raise
-        self.notifications.dispatch()
+        if dispatch:
+            self.notifications.dispatch()
         return result
 
     def _dispatch_after_failure(self) -> None:
@@ -80,9 +128,10 @@ class Runtime:
     def resume(
         self, execution_id: str, *, runner: str = "local", scheduler: str | None = None
     ) -> ExecutionResult:
-        result = resume_execution(
-            execution_id, settings=self.settings, runner=runner, scheduler=scheduler, sink=self.sink
-        )
+        with self.runner(runner, scheduler=scheduler) as r:
+            r.mark_interrupted()
+            source = get_execution(self.db, execution_id)
+            result = r.resume(get_pipeline(source.pipeline), execution_id)
         self.notifications.dispatch()
         return result
 
@@ -94,3 +143,24 @@ class Runtime:
 
     def __exit__(self, *_: object) -> None:
         self.close()
+
+
+def _reopen(settings: Settings) -> Runtime:
+    key = settings.model_dump_json()
+    found = _REOPENED.get(key)
+    if found is None:
+        db = connect(settings)
+        register_pipelines()
+        found = _REOPENED[key] = Runtime(settings, db, Notifications.open(settings, db))
+    return found
+
+
+def runtime_of(context: StepContext) -> Runtime:
+    """The run context of a truckflow step: the ``Runtime`` whose runner runs it."""
+    found = context.resources
+    if not isinstance(found, Runtime):
+        raise PipelineError(
+            f"step {context.step!r} needs the run context of a truckflow Runtime",
+            hint="run the pipeline through Runtime.run or a runner from Runtime.runner()",
+        )
+    return found

@@ -14,20 +14,27 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
+from truckflow.clock import utcnow
+from truckflow.registry.versions import Stage
 from truckflow.store import Database
 from truckflow.store.schema import metadata
 
 __all__ = [
     "Deployment",
     "DeploymentAction",
+    "EndOutcome",
     "current_deployment",
     "deployments",
+    "end_deployment",
     "list_deployments",
     "record_deployment",
     "rollback_target",
 ]
 
 DeploymentAction = Literal["deploy", "promote", "rollback"]
+# How a period ends: another version took the stage, a rollback, or the stage was emptied
+# (``rejected``: the version on it was rejected; ``rolled_back``: nothing earlier to go back to).
+EndOutcome = Literal["replaced", "rolled_back", "rejected"]
 
 deployments = sa.Table(
     "deployments",
@@ -41,7 +48,7 @@ deployments = sa.Table(
     sa.Column("action", sa.String(16), nullable=False),
     sa.Column("started_at", sa.DateTime, nullable=False),
     sa.Column("ended_at", sa.DateTime, nullable=True),
-    # active while it serves; replaced or rolled_back once another version took the stage.
+    # active while it serves; then replaced, rolled_back or rejected (see EndOutcome).
     sa.Column("outcome", sa.String(16), nullable=False),
     sa.Column("approved_by", sa.String(128), nullable=True),
     sa.Column("reason", sa.Text, nullable=True),
@@ -72,11 +79,6 @@ class Deployment:
         return out
 
 
-def _now() -> dt.datetime:
-    # Naive UTC with microseconds dropped: every engine stores it the same way.
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
-
-
 def _row(row: sa.Row[Any]) -> Deployment:
     return Deployment(**{c: getattr(row, c) for c in Deployment.__dataclass_fields__})
 
@@ -94,7 +96,7 @@ def record_deployment(
 ) -> Deployment:
     """Close the stage's open period and open one for ``version``, in ``conn``'s transaction."""
     d = deployments
-    now = _now()
+    now = utcnow(seconds=True)
     open_row = conn.execute(
         sa.select(d.c.id, d.c.version)
         .where(d.c.model_name == model_name, d.c.stage == stage, d.c.ended_at.is_(None))
@@ -124,6 +126,47 @@ def record_deployment(
     key = result.inserted_primary_key
     row = conn.execute(sa.select(d).where(d.c.id == int(key[0] if key else 0))).one()
     return _row(row)
+
+
+def end_deployment(
+    conn: sa.Connection,
+    *,
+    model_name: str,
+    stage: str,
+    version: str,
+    outcome: EndOutcome,
+    reason: str | None = None,
+    by: str | None = None,
+) -> Deployment:
+    """Record that ``stage`` was emptied (its alias removed), in ``conn``'s transaction: its open
+    period ends with ``outcome``. A stage whose alias was set without a record (before the
+    history existed) gets its period recorded, ended at once, so the emptying is never silent."""
+    d = deployments
+    now = utcnow(seconds=True)
+    where = (d.c.model_name == model_name, d.c.stage == stage, d.c.ended_at.is_(None))
+    open_row = conn.execute(sa.select(d.c.id).where(*where).order_by(d.c.id.desc())).first()
+    if open_row is not None:
+        conn.execute(d.update().where(*where).values(ended_at=now, outcome=outcome))
+        key = int(open_row.id)
+    else:
+        inserted = conn.execute(
+            d.insert().values(
+                model_name=model_name,
+                stage=stage,
+                version=str(version),
+                previous_version=None,
+                action="promote" if stage == Stage.PRODUCTION else "deploy",
+                started_at=now,
+                ended_at=now,
+                outcome=outcome,
+                approved_by=by,
+                reason=reason,
+                execution_id=None,
+            )
+        )
+        primary = inserted.inserted_primary_key
+        key = int(primary[0] if primary else 0)
+    return _row(conn.execute(sa.select(d).where(d.c.id == key)).one())
 
 
 def list_deployments(

@@ -3,7 +3,8 @@
 Every consumer (the serving API, the daily batch, the drift check, training's comparison with
 production, the dashboard, the ``predict`` command) calls ``load_stage`` or ``load_version``
 and gets a ``LoadedVersion``: the native model (XGBoost, LightGBM or scikit-learn flavour), its
-decision threshold, data window, metrics and feature contract. The files are downloaded, their
+decision threshold, data window, metrics, feature contract and the rest of its
+``VersionMetadata``. The files are downloaded, their
 sha256 recomputed and compared with the one recorded at registration before anything is
 unpickled; a mismatch (or no recorded checksum) is refused with ``ModelRefusedError`` and an
 event ``model.load_refused`` goes to the sink given, told once per version and checksum.
@@ -19,9 +20,15 @@ from typing import Any
 
 from truckflow.events import Event, EventSink, Severity
 from truckflow.registry.contract import FeatureContract
-from truckflow.registry.model_registry import ModelRegistry, RegistryError
+from truckflow.registry.errors import RegistryError
+from truckflow.registry.model_registry import ModelRegistry
 from truckflow.registry.support import directory_checksum
-from truckflow.registry.versions import CHECKSUM_TAG, THRESHOLD_TAGS, ModelVersion
+from truckflow.registry.versions import (
+    DEFAULT_THRESHOLD,
+    ModelVersion,
+    Stage,
+    VersionMetadata,
+)
 
 __all__ = ["LOAD_REFUSED", "LoadedVersion", "ModelRefusedError", "load_stage", "load_version"]
 
@@ -39,31 +46,35 @@ class LoadedVersion:
     name: str
     version: str
     model: Any
-    threshold: float
-    checksum: str
+    metadata: VersionMetadata
     contract: FeatureContract | None
-    data_window: str = ""
     metrics: Mapping[str, float] = field(default_factory=dict)
     tags: Mapping[str, str] = field(default_factory=dict)
-    stage: str | None = None
+    stage: Stage | None = None
     signature_names: tuple[str, ...] = ()
+
+    @property
+    def threshold(self) -> float:
+        return self.metadata.decision_threshold
+
+    @property
+    def checksum(self) -> str:
+        return self.metadata.checksum
+
+    @property
+    def data_window(self) -> str:
+        return self.metadata.data_window
 
     @property
     def window(self) -> dict[str, str | None]:
         """The data window as ``{"start": ..., "end": ...}`` (from ``start..end``)."""
-        start, _, end = self.data_window.partition("..")
-        return {"start": start or None, "end": end or None}
+        return self.metadata.window
 
 
-def version_threshold(tags: Mapping[str, str], default: float = 0.5) -> float:
-    for key in THRESHOLD_TAGS:
-        value = tags.get(key)
-        if value:
-            try:
-                return float(value)
-            except ValueError:
-                continue
-    return default
+def version_threshold(tags: Mapping[str, str], default: float = DEFAULT_THRESHOLD) -> float:
+    """The decision threshold recorded in a version's tags, ``default`` when none is."""
+    threshold = VersionMetadata.from_tags(tags).threshold
+    return default if threshold is None else threshold
 
 
 def _native(local: Path, flavors: Mapping[str, Any]) -> Any:
@@ -83,7 +94,7 @@ def _native(local: Path, flavors: Mapping[str, Any]) -> Any:
 def _refuse(
     registry: ModelRegistry, target: ModelVersion, found: str, events: EventSink | None
 ) -> ModelRefusedError:
-    recorded = target.tags.get(CHECKSUM_TAG) or "nothing"
+    recorded = target.metadata.checksum or "nothing"
     message = (
         f"model {registry.model_name} version {target.version}: the artifact checksum is "
         f"{found}, registration recorded {recorded}; refusing to load it"
@@ -113,7 +124,7 @@ def load_version(
     registry: ModelRegistry,
     version: str | int,
     *,
-    stage: str | None = None,
+    stage: Stage | None = None,
     events: EventSink | None = None,
 ) -> LoadedVersion:
     """Download, verify and load one version (``ModelRefusedError`` on a checksum mismatch)."""
@@ -133,7 +144,8 @@ def load_version(
                 f"cannot download model {registry.model_name} version {target.version}: {exc}"
             ) from exc
         found = directory_checksum(local)
-        if found != target.tags.get(CHECKSUM_TAG):
+        metadata = target.metadata
+        if not metadata.checksum or found != metadata.checksum:
             raise _refuse(registry, target, found, events)
         try:
             mlmodel = Model.load(str(local / "MLmodel"))
@@ -148,10 +160,8 @@ def load_version(
         name=registry.model_name,
         version=target.version,
         model=model,
-        threshold=version_threshold(target.tags),
-        checksum=found,
+        metadata=metadata,
         contract=FeatureContract.of_model(model),
-        data_window=target.tags.get("data_window", ""),
         metrics=target.metrics or _run_metrics(registry, target),
         tags=dict(target.tags),
         stage=stage,
@@ -179,10 +189,11 @@ def _signature_names(mlmodel: Any) -> tuple[str, ...]:
 
 
 def load_stage(
-    registry: ModelRegistry, stage: str, *, events: EventSink | None = None
+    registry: ModelRegistry, stage: Stage | str, *, events: EventSink | None = None
 ) -> LoadedVersion | None:
     """The verified version behind the stage's alias; None when the alias points nowhere."""
-    current = registry.get_alias(stage)
+    chosen = Stage.parse(stage)
+    current = registry.get_alias(chosen)
     if current is None:
         return None
-    return load_version(registry, current.version, stage=stage, events=events)
+    return load_version(registry, current.version, stage=chosen, events=events)

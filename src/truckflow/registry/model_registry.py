@@ -19,27 +19,27 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from truckflow.errors import TruckflowError
+from truckflow.registry.errors import RegistryError
 from truckflow.registry.registration import KEY_TAG, create_version, plan, resume_registration
 from truckflow.registry.support import code_revision, directory_checksum, pinned_requirements
 from truckflow.registry.versions import (
+    APPROVAL_BY_TAG,
+    APPROVAL_COMMENT_TAG,
     APPROVAL_TAG,
+    APPROVAL_UPDATED_TAG,
     APPROVED,
-    CHECKSUM_TAG,
     METRIC_PREFIX,
     PENDING,
     REJECTED,
     ModelVersion,
+    Stage,
+    VersionMetadata,
 )
 from truckflow.settings import Settings
 
 __all__ = ["ModelRegistry", "RegistryError"]
 
 _MODEL_DIR = "model"
-
-
-class RegistryError(TruckflowError):
-    """The model registry could not be reached, or refused an operation or a model."""
 
 
 def _quiet_mlflow() -> None:
@@ -68,6 +68,18 @@ def _muted(logger: str) -> Iterator[None]:
         yield
     finally:
         log.setLevel(level)
+
+
+def _version_tags(
+    tags: Mapping[str, str] | None, metrics: Mapping[str, float], carried: VersionMetadata
+) -> dict[str, str]:
+    """A new version's tags: the caller's, its metrics, pending approval, then its metadata."""
+    return {
+        **{k: str(v) for k, v in (tags or {}).items()},
+        **{f"{METRIC_PREFIX}{k}": f"{float(v):.6g}" for k, v in metrics.items()},
+        APPROVAL_TAG: PENDING,
+        **carried.to_tags(),
+    }
 
 
 class ModelRegistry:
@@ -153,6 +165,7 @@ class ModelRegistry:
         model: Any,
         *,
         metrics: Mapping[str, float],
+        metadata: VersionMetadata | None = None,
         tags: Mapping[str, str] | None = None,
         params: Mapping[str, object] | None = None,
         data_window: str | None = None,
@@ -165,9 +178,8 @@ class ModelRegistry:
         idempotency_key: str | None = None,
         parent_run_id: str | None = None,
     ) -> ModelVersion:
-        """Log ``model`` (scikit-learn API) in a run and register it as a new version.
-
-        With an ``idempotency_key`` (the training pipeline gives its execution), registration
+        """Log ``model`` (scikit-learn API) in a run and register it as a new version carrying
+        ``metadata`` (threshold, calibration...) plus the checksum and the lineage given. With an ``idempotency_key`` (the training pipeline gives its execution), registration
         is idempotent: a rerun with the same key, after a crash anywhere in here, ends with one
         version carrying all its tags. With ``parent_run_id`` the model's run is nested under
         that run (the training execution's)."""
@@ -191,16 +203,15 @@ class ModelRegistry:
                 signature=signature,
                 parent_run_id=parent_run_id,
             )
-            version_tags = {
-                **{k: str(v) for k, v in (tags or {}).items()},
-                **{f"{METRIC_PREFIX}{k}": f"{float(v):.6g}" for k, v in metrics.items()},
-                APPROVAL_TAG: PENDING,
-                CHECKSUM_TAG: checksum,
-                "data_window": data_window or "",
-                "feature_version": feature_version or "",
-                "execution_id": execution_id or "",
-                "code_revision": revision or code_revision(),
-            }
+            known = metadata or VersionMetadata()
+            carried = known.merged(
+                checksum=checksum,
+                data_window=data_window,
+                feature_version=feature_version,
+                execution_id=execution_id,
+                code_revision=revision or known.code_revision or code_revision(),
+            )
+            version_tags = _version_tags(tags, metrics, carried)
             plan(self._client, run_id, source, version_tags)
             self._client.set_terminated(run_id)
             self._ensure_registered_model()
@@ -319,9 +330,9 @@ class ModelRegistry:
         with _wrapped(f"setting the approval of {self.model_name} version {current.version}"):
             for key, value in (
                 (APPROVAL_TAG, status),
-                ("approval_comment", comment or ""),
-                ("approval_updated_at", stamp),
-                ("approval_by", by or ""),
+                (APPROVAL_COMMENT_TAG, comment or ""),
+                (APPROVAL_UPDATED_TAG, stamp),
+                (APPROVAL_BY_TAG, by or ""),
             ):
                 self._client.set_model_version_tag(self.model_name, current.version, key, value)
         return self.get(current.version)
@@ -339,34 +350,40 @@ class ModelRegistry:
 
     # -- aliases and loading ------------------------------------------------------------------
 
-    def set_alias(self, alias: str, version: str | int) -> ModelVersion:
+    def set_alias(self, stage: Stage | str, version: str | int) -> ModelVersion:
+        """Point a stage's alias at a version. Only the deployment path
+        (``truckflow.pipelines.shared.deploy.move_stage``) calls this: it records the move."""
+        alias = Stage.parse(stage)
         target = self.get(version)
         with _wrapped(f"pointing alias {alias} at {self.model_name} version {target.version}"):
             self._client.set_registered_model_alias(self.model_name, alias, target.version)
         return self.get(target.version)
 
-    def get_alias(self, alias: str) -> ModelVersion | None:
-        """The version an alias points at, None when it points nowhere."""
+    def get_alias(self, stage: Stage | str) -> ModelVersion | None:
+        """The version a stage's alias points at, None when it points nowhere."""
         from mlflow.exceptions import MlflowException
 
+        alias = Stage.parse(stage)
         try:
             raw = self._client.get_model_version_by_alias(self.model_name, alias)
         except MlflowException:
             return None
         return self._version(raw)
 
-    def delete_alias(self, alias: str) -> None:
+    def delete_alias(self, stage: Stage | str) -> None:
+        """Empty a stage (the deployment path's ``clear_stage`` calls this)."""
+        alias = Stage.parse(stage)
         with _wrapped(f"removing alias {alias} of {self.model_name}"):
             self._client.delete_registered_model_alias(self.model_name, alias)
 
-    def load(self, version: str | int | None = None, *, alias: str | None = None) -> Any:
+    def load(self, version: str | int | None = None, *, alias: Stage | str | None = None) -> Any:
         """The model of a version (or of an alias), after checking its files' checksum: the
         native model of ``truckflow.registry.load_version``, the one verified loader."""
         from truckflow.registry.loading import load_version
 
         if (version is None) == (alias is None):
             raise RegistryError("load takes a version or an alias, exactly one")
-        target = self.get(version) if version is not None else self.get_alias(str(alias))
+        target = self.get(version) if version is not None else self.get_alias(alias or "")
         if target is None:
             raise RegistryError(f"alias {alias} of model {self.model_name} points at no version")
         return load_version(self, target.version).model

@@ -10,6 +10,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from truckflow.features.online import DatabaseFeatureSource
     from truckflow.serving.app import create_app
     from truckflow.serving.errors import (
         ForecastsNotArrivedError,
@@ -17,7 +18,6 @@ if TYPE_CHECKING:
         ServingError,
         UnknownEntityError,
     )
-    from truckflow.serving.feature_source import DatabaseFeatureSource
     from truckflow.serving.feedback import FeedbackSummary, feedback_summary, record_feedback
     from truckflow.serving.holder import AliasWatcher, ModelHolder, ServedModel
     from truckflow.serving.mlflow_source import MlflowModelSource
@@ -29,7 +29,7 @@ _HOMES = {
     "NoModelDeployedError": "errors",
     "ServingError": "errors",
     "UnknownEntityError": "errors",
-    "DatabaseFeatureSource": "feature_source",
+    "DatabaseFeatureSource": "truckflow.features.online",
     "FeedbackSummary": "feedback",
     "feedback_summary": "feedback",
     "record_feedback": "feedback",
@@ -67,4 +67,6 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     if name not in _HOMES:
         raise AttributeError(f"module 'truckflow.serving' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"truckflow.serving.{_HOMES[name]}"), name)
+    home = _HOMES[name]
+    module = home if "." in home else f"truckflow.serving.{home}"  # the online read: features
+    return getattr(importlib.import_module(module), name)

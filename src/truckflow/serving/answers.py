@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from truckflow.serving.holder import ServedModel
 
-__all__ = ["Answer", "batch_answer", "compact_answer", "flags", "single_answer"]
+__all__ = ["Answer", "batch_answer", "compact_answer", "encode_single", "flags", "single_answer"]
 
 _ENCODER = msgspec.json.Encoder()
 
@@ -30,6 +30,16 @@ def single_answer(
     reasons: list[Any] | None = None,
     trip_flags: dict[str, Any] | None = None,
 ) -> Response:
+    return _response(encode_single(answer, served, reasons, trip_flags), served)
+
+
+def encode_single(
+    answer: Answer,
+    served: ServedModel,
+    reasons: list[Any] | None = None,
+    trip_flags: dict[str, Any] | None = None,
+) -> bytes:
+    """One prediction's answer document, encoded."""
     request_id, ids, proba, delayed = answer
     body: dict[str, Any] = {
         "prediction_id": ids[0],
@@ -43,15 +53,17 @@ def single_answer(
         body["reasons"] = reasons[0]
     if trip_flags is not None:
         body.update(trip_flags)
-    return _json(body, served)
+    return _ENCODER.encode(body)
 
 
 def _json(body: dict[str, Any], served: ServedModel) -> Response:
     # msgspec encodes several times faster than JSONResponse's json.dumps.
+    return _response(_ENCODER.encode(body), served)
+
+
+def _response(content: bytes, served: ServedModel) -> Response:
     return Response(
-        _ENCODER.encode(body),
-        media_type="application/json",
-        headers={"x-model-version": served.version},
+        content, media_type="application/json", headers={"x-model-version": served.version}
     )
 
 

@@ -10,9 +10,9 @@ import os
 
 from fastapi import FastAPI
 
+from truckflow.features.online import DatabaseFeatureSource
 from truckflow.notify.service import Notifications
 from truckflow.serving.app import create_app
-from truckflow.serving.feature_source import DatabaseFeatureSource
 from truckflow.serving.mlflow_source import MlflowModelSource
 from truckflow.settings import Settings
 from truckflow.store import connect

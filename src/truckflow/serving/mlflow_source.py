@@ -27,10 +27,10 @@ from truckflow.registry import (
     RegistryError,
     load_version,
 )
-from truckflow.serving.booster import dense_predictor
-from truckflow.serving.compiled import compile_pipeline
 from truckflow.serving.errors import ModelLoadError
 from truckflow.serving.reasons import Explainer
+from truckflow.training.booster import dense_predictor
+from truckflow.training.preprocess_compiled import compile_pipeline
 
 __all__ = ["MlflowLoadedModel", "MlflowModelSource"]
 

@@ -7,23 +7,14 @@ these; ``MlflowModelSource`` is a direct implementation over the MLflow client u
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
 
+from truckflow.features.trip import Trip
+
 __all__ = ["FastModel", "FeatureRows", "FeatureSource", "LoadedModel", "ModelSource", "Trip"]
-
-
-@dataclass(frozen=True, slots=True)
-class Trip:
-    """One planned trip, as a client names it."""
-
-    truck_id: int
-    route_id: str
-    departure: datetime
 
 
 class LoadedModel(Protocol):

@@ -18,7 +18,6 @@ import numpy as np
 from fastapi.exceptions import RequestValidationError
 from pydantic import Field, TypeAdapter, ValidationError
 
-from truckflow.serving.compiled import CompiledPipeline
 from truckflow.serving.contribs import dense_contributions
 from truckflow.training.explain import (
     by_feature,
@@ -27,6 +26,7 @@ from truckflow.training.explain import (
     probability_points,
     top_reasons,
 )
+from truckflow.training.preprocess_compiled import CompiledPipeline
 
 __all__ = ["MAX_REASONS", "REASONS_DOC", "REASONS_PARAMETER", "Explainer", "reasons_asked"]
 

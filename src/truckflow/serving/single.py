@@ -13,18 +13,15 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-import sqlalchemy as sa
 
 from truckflow.features import FEATURE_COLUMNS
 from truckflow.features.loading import features_for_trip
-from truckflow.features.store import trip_features
-from truckflow.registry import ModelRegistry, load_stage
+from truckflow.registry import ModelRegistry, Stage, load_stage
 from truckflow.serving.errors import ForecastsNotArrivedError, NoModelDeployedError, ServingError
 from truckflow.store import Database
-from truckflow.store.schema import truck_schedule
 from truckflow.training.explain import explain_frame
 
-__all__ = ["StageModel", "TripPrediction", "load_stage_model", "predict_trip", "scheduled_trips"]
+__all__ = ["StageModel", "TripPrediction", "load_stage_model", "predict_trip"]
 
 
 @dataclass(frozen=True)
@@ -32,7 +29,7 @@ class StageModel:
     """The estimator behind a stage's alias, with its version, features and threshold."""
 
     version: str
-    stage: str
+    stage: Stage
     estimator: Any
     feature_names: Sequence[str]
     threshold: float
@@ -64,11 +61,12 @@ class TripPrediction:
         }
 
 
-def load_stage_model(registry: ModelRegistry, stage: str) -> StageModel:
+def load_stage_model(registry: ModelRegistry, stage: Stage | str) -> StageModel:
     """The version behind the stage's alias, loaded and checksum-verified by the registry."""
+    stage = Stage.parse(stage)
     loaded = load_stage(registry, stage)
     if loaded is None:
-        raise NoModelDeployedError(registry.model_name, stage, "no version has that alias yet")
+        raise NoModelDeployedError(registry.model_name, str(stage), "no version has that alias yet")
     names = getattr(loaded.model, "feature_names_in_", None)
     if loaded.contract is not None:
         names = loaded.contract.names
@@ -112,26 +110,6 @@ def predict_trip(
         features={str(k): _plain(v) for k, v in frame.iloc[0].items()},
         reasons=explained[0] if explained else [],
     )
-
-
-def scheduled_trips(db: Database, limit: int = 200) -> list[tuple[int, str, datetime]]:
-    """The latest scheduled trips whose features could be built (their forecasts are in),
-    newest first, as (truck, route, departure): what a form lists."""
-    ts, tf = truck_schedule, trip_features
-    query = (
-        sa.select(ts.c.truck_id, ts.c.route_id, ts.c.departure_date)
-        .distinct()
-        .select_from(
-            ts.join(
-                tf,
-                sa.and_(tf.c.truck_id == ts.c.truck_id, tf.c.departure_date == ts.c.departure_date),
-            )
-        )
-        .order_by(ts.c.departure_date.desc(), ts.c.truck_id)
-        .limit(limit)
-    )
-    with db.engine.connect() as conn:
-        return [(int(t), str(r), d) for t, r, d in conn.execute(query)]
 
 
 def _plain(value: Any) -> Any:

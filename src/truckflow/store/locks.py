@@ -15,12 +15,12 @@ import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
 import sqlalchemy as sa
 
+from truckflow.clock import utcnow
 from truckflow.store.database import Database, StoreError
 from truckflow.store.schema import process_locks
 
@@ -113,7 +113,7 @@ def _record(db: Database, name: str, subject: str) -> None:
         "subject": subject,
         "owner_pid": os.getpid(),
         "owner_host": socket.gethostname(),
-        "since": datetime.now(UTC).replace(tzinfo=None, microsecond=0),
+        "since": utcnow(seconds=True),
     }
     with db.begin() as conn:
         done = conn.execute(

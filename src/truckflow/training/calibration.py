@@ -4,7 +4,7 @@ Both maps are fitted on the validation part (the model never trained on it). The
 the one with the lower Brier score out of fold (5-fold cross-fitting on validation: isotonic
 always wins on the rows it was fitted to, so an in-sample Brier would not choose fairly). The
 kept map is then refitted on all of validation and stored with the version as a small JSON tag
-(``calibration``): Platt as two numbers, isotonic as at most ``MAX_KNOTS`` (score, probability)
+(the registry's ``CALIBRATION_TAG``): Platt as two numbers, isotonic as at most ``MAX_KNOTS`` (score, probability)
 knots read by linear interpolation. The decision threshold stays on the raw score; calibrated
 probabilities serve the performance estimate (``truckflow.monitoring.estimate``).
 """
@@ -23,13 +23,13 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
+from truckflow.registry.versions import CALIBRATION_TAG, VersionMetadata
 from truckflow.training.data import TrainingError
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["CALIBRATION_TAG", "MAX_KNOTS", "Calibrator", "choose_calibrator", "from_tags"]
 
-CALIBRATION_TAG = "calibration"
 # Knots kept of an isotonic map: enough for a smooth staircase, small enough for a tag.
 MAX_KNOTS = 64
 _EPS = 1e-6
@@ -107,7 +107,7 @@ class Calibrator:
 
 def from_tags(tags: Mapping[str, str]) -> Calibrator:
     """The calibration a version was registered with; the identity for older versions."""
-    text = tags.get(CALIBRATION_TAG)
+    text = VersionMetadata.from_tags(tags).calibration
     return Calibrator("identity") if not text else Calibrator.from_json(text)
 
 

@@ -14,13 +14,13 @@ import streamlit as st
 from truckflow.dashboard.context import registry, runtime
 from truckflow.dashboard.pages.common import empty_state, when
 from truckflow.errors import TruckflowError
-from truckflow.pipelines.release import release_model
-from truckflow.pipelines.release_ops import (
+from truckflow.pipelines.release.ops import (
     approve_model,
     deployment_history,
     reject_model,
     rollback_model,
 )
+from truckflow.pipelines.release.pipeline import release_model
 from truckflow.registry import APPROVED, PENDING, REJECTED, ModelVersion
 
 __all__ = ["models"]
@@ -82,10 +82,10 @@ def _row(v: ModelVersion) -> dict[str, object]:
         "approval": v.approval_status,
         "aliases": ", ".join(v.aliases),
         "test F1": metrics.get("test_f1"),
-        "family": v.tags.get("family", ""),
-        "data window": v.tags.get("data_window", ""),
+        "family": v.metadata.family,
+        "data window": v.metadata.data_window,
         "registered": when(v.created_at),
-        "comment": v.tags.get("approval_comment", ""),
+        "comment": v.approval_comment,
     }
 
 

@@ -9,6 +9,7 @@ from truckflow.dashboard.context import registry, runtime
 from truckflow.dashboard.pages.common import empty_state, when
 from truckflow.monitoring.store import list_drift_runs, load_daily_metrics
 from truckflow.notify.outbox import list_outbox
+from truckflow.registry import Stage
 
 __all__ = ["overview"]
 
@@ -68,7 +69,7 @@ def overview() -> None:
 
 
 def _production() -> None:
-    version = registry().get_alias("production")
+    version = registry().get_alias(Stage.PRODUCTION)
     if version is None:
         empty_state(
             "No model is in production yet.",

@@ -5,16 +5,41 @@ from __future__ import annotations
 from datetime import datetime
 
 import pandas as pd
+import sqlalchemy as sa
 import streamlit as st
 
 from truckflow.dashboard.context import runtime, stage_model
 from truckflow.errors import TruckflowError
+from truckflow.features.store import trip_features
+from truckflow.registry import Stage
 from truckflow.serving.errors import NoModelDeployedError
-from truckflow.serving.single import predict_trip, scheduled_trips
+from truckflow.serving.single import predict_trip
+from truckflow.store import Database
+from truckflow.store.schema import truck_schedule
 
-__all__ = ["predict"]
+__all__ = ["predict", "scheduled_trips"]
 
 _TYPED = "(type the truck and departure below)"
+
+
+def scheduled_trips(db: Database, limit: int = 200) -> list[tuple[int, str, datetime]]:
+    """The latest scheduled trips whose features could be built (their forecasts are in),
+    newest first, as (truck, route, departure): what a form lists."""
+    ts, tf = truck_schedule, trip_features
+    query = (
+        sa.select(ts.c.truck_id, ts.c.route_id, ts.c.departure_date)
+        .distinct()
+        .select_from(
+            ts.join(
+                tf,
+                sa.and_(tf.c.truck_id == ts.c.truck_id, tf.c.departure_date == ts.c.departure_date),
+            )
+        )
+        .order_by(ts.c.departure_date.desc(), ts.c.truck_id)
+        .limit(limit)
+    )
+    with db.engine.connect() as conn:
+        return [(int(t), str(r), d) for t, r, d in conn.execute(query)]
 
 
 def _trips() -> dict[str, tuple[int, datetime]]:
@@ -55,7 +80,7 @@ def predict() -> None:
             st.error(f"Departure {departure!r} is not a date and time like 2019-02-14 07:00.")
             return
     try:
-        model = stage_model("production")
+        model = stage_model(Stage.PRODUCTION)
         result = predict_trip(runtime().db, model, int(truck_id), moment)
     except TruckflowError as exc:
         st.error(str(exc))

@@ -13,9 +13,10 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from truckflow.clock import utcnow
 from truckflow.data.course_format import ColumnSpec, TableSpec
 from truckflow.data.ingest.batch import batch_from_frame, raw_records
-from truckflow.data.ingest.records import log_sources, utcnow, write_quarantine
+from truckflow.data.ingest.records import log_sources, write_quarantine
 from truckflow.data.ingest.report import IngestReport, SourceReport
 from truckflow.data.ingest.validate import QuarantineEntry, validate
 from truckflow.store import Database

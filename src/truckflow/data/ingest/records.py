@@ -6,13 +6,14 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
+from truckflow.clock import utcnow
 from truckflow.data.ingest.report import SourceReport
 from truckflow.data.ingest.validate import QuarantineEntry
 from truckflow.store import Database
@@ -24,13 +25,8 @@ __all__ = [
     "known_keys",
     "list_quarantine",
     "log_sources",
-    "utcnow",
     "write_quarantine",
 ]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def insert_ignoring_duplicates(

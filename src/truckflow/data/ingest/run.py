@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from truckflow.clock import utcnow
 from truckflow.data.course_format import LOAD_ORDER, TABLE_SPECS, TableSpec
 from truckflow.data.errors import IngestError
 from truckflow.data.ingest.batch import Batch, as_objects, batch_from_frame
@@ -27,7 +28,7 @@ from truckflow.data.ingest.lines import DEFAULT_MAX_FIELD_BYTES
 from truckflow.data.ingest.loader import insert_ignore
 from truckflow.data.ingest.orphans import missing_parents, refuse_missing, retry_orphans
 from truckflow.data.ingest.reader import read_course_file
-from truckflow.data.ingest.records import known_keys, log_sources, utcnow, write_quarantine
+from truckflow.data.ingest.records import known_keys, log_sources, write_quarantine
 from truckflow.data.ingest.report import IngestReport, SourceReport
 from truckflow.data.ingest.validate import Validated, validate
 from truckflow.events import EventSink

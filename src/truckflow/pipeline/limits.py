@@ -1,0 +1,20 @@
+"""The engine's limits and timings: what a runner needs besides a database and an artifact
+store (the application maps its settings onto them; the engine never reads settings)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Limits"]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """``max_parallel`` steps at once (local runner); a heartbeat every ``heartbeat_s``; an
+    execution of another host silent for ``stale_after_s`` is interrupted; when the database
+    fails mid-run the final record is retried for ``db_recovery_wait_s``."""
+
+    max_parallel: int = 4
+    heartbeat_s: float = 5.0
+    stale_after_s: float = 60.0
+    db_recovery_wait_s: float = 30.0

@@ -1,0 +1,1 @@
+"""The drift flow: the weekly ``drift`` pipeline and its step bodies."""

@@ -1,0 +1,294 @@
+"""The daily pipeline's work, as plain functions over the database (each one idempotent).
+
+Each function can run again, or after a crash half-way, and leaves the tables as one clean run
+would: ingest and labels are keyed on natural keys, features are only added for trips not yet
+stored, predictions are made once per trip (key truck_id, departure_date) and labels joined in
+place, metrics replace the day's row. ``close_day`` writes the day's record and advances the
+clock in one transaction, last: a day either counts as done or is redone completely.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from truckflow.data.ingest import apply_ground_truth, ingest_frames
+from truckflow.faults import fault_point
+from truckflow.features.definition import FEATURE_SET_VERSION
+from truckflow.features.fill import MISSING, fill_features, load_features, update_labels
+from truckflow.monitoring.intervals import f1_interval
+from truckflow.monitoring.quality import model_quality
+from truckflow.notify import catalogue
+from truckflow.pipelines.runtime import Runtime
+from truckflow.pipelines.shared.models import load_production
+from truckflow.pipelines.streaming.record import close_day, day_line
+from truckflow.store import Database
+from truckflow.store.schema import truck_schedule
+from truckflow.streaming import ClockState, StreamingError, day_batch
+from truckflow.streaming.sources import StreamingSources
+from truckflow.streaming.tables import batch_predictions
+from truckflow.training.explain import explain_frame
+
+__all__ = [
+    "close_day",
+    "daily_quality",
+    "day_line",
+    "fill_day_features",
+    "ingest_day",
+    "join_labels",
+    "predict_day",
+    "read_sources",
+]
+
+
+def read_sources(folder: Path, *, with_forecasts: bool = True) -> StreamingSources:
+    """The streaming files; without forecasts only their headers are read (most days need none)."""
+    if with_forecasts:
+        return StreamingSources.from_folder(folder)
+    from truckflow.streaming.sources import STREAMING_FILES
+
+    frames: dict[str, pd.DataFrame] = {}
+    for source, name in STREAMING_FILES.items():
+        path = Path(folder) / name
+        if not path.is_file():
+            raise StreamingError(f"streaming source {source}: file {path} not found")
+        frames[source] = pd.read_csv(path, nrows=None if source == "schedule" else 0)
+    return StreamingSources.from_frames(**frames)
+
+
+def _history_part(sources: StreamingSources, boundary: dt.date) -> dict[str, pd.DataFrame]:
+    """What the streaming files publish from before the boundary: history, labels included."""
+    limit = pd.Timestamp(boundary)
+    schedule = sources.schedule[sources.schedule["departure_date"] < limit]
+    return {
+        "truck_schedule": schedule,
+        "city_weather": sources.city_weather[sources.city_weather["date"] < limit],
+        "route_weather": sources.route_weather[sources.route_weather["Date"] < limit],
+        "traffic": sources.traffic[sources.traffic["date"] < limit],
+    }
+
+
+def ingest_day(rt: Runtime, folder: Path, state: ClockState, first_day: dt.date) -> dict[str, Any]:
+    """The day's schedules (labels withheld), forecasts on week starts, then yesterday's labels.
+
+    On the first day, what the streaming files hold from before the boundary (trips departing
+    earlier, with their labels, and their weather and traffic) comes in first, as history."""
+    day, db = state.current_day, rt.db
+    if day is None:
+        raise StreamingError("the streaming clock has not been started")
+    sources = read_sources(folder, with_forecasts=state.is_week_start or day == first_day)
+    history = 0
+    if day == first_day:
+        part = {k: v for k, v in _history_part(sources, first_day).items() if not v.empty}
+        if part:
+            ingest_frames(db, part, source=f"stream {day.isoformat()} history")
+            early = part.get("truck_schedule")
+            if early is not None:
+                # Their labels too when the rows were already there (a replay after a reset).
+                apply_ground_truth(
+                    db,
+                    early[["truck_id", "departure_date", "delay"]],
+                    source=f"stream {day.isoformat()} history ground truth",
+                )
+                history = len(early)
+    batch = day_batch(sources, day, state)
+    frames = {"truck_schedule": batch.schedules.assign(delay=np.nan)}
+    if batch.is_week_start:
+        frames |= {
+            "city_weather": batch.city_weather,
+            "route_weather": batch.route_weather,
+            "traffic": batch.traffic,
+        }
+    # Rows the day's batch had wrong are told (data_quality.failed) with their quarantine.
+    report = ingest_frames(
+        db, frames, source=f"stream {day.isoformat()}", sink=rt.notifications.sink
+    )
+    fault_point("day.after_ingest")
+    labels = apply_ground_truth(
+        db,
+        batch.labels[["truck_id", "departure_date", "delay"]],
+        source=f"stream {day.isoformat()} ground truth",
+    )
+    counts = batch.counts()
+    return {
+        "day": day.isoformat(),
+        "is_week_start": batch.is_week_start,
+        "received": counts,
+        "history_trips": history,
+        "quarantined": sum(s.quarantined for s in report.sources)
+        + sum(s.quarantined for s in labels.sources),
+        "labels_received": counts["labels"],
+        "labels_applied": sum(s.inserted for s in labels.sources),
+    }
+
+
+# Trips the streaming files publish from before the boundary depart at most this long before
+# it (the course's: three days); their features are filled with the first day's.
+LOOKBACK = dt.timedelta(days=7)
+
+
+def fill_day_features(rt: Runtime, first_day: dt.date, day: dt.date) -> dict[str, Any]:
+    """Features of every trip departed by ``day`` not stored yet, and of those stored
+    incomplete (completed when their data has come); labels brought up to date.
+
+    A trip whose deadline (its departure day, plus ``streaming.prediction_deadline_days``) has
+    come is stored with what is known: what is missing is left blank and named."""
+    start = dt.datetime.combine(first_day, dt.time()) - LOOKBACK
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
+    deadline = end - dt.timedelta(days=rt.settings.streaming.prediction_deadline_days)
+    db = rt.db
+    result = fill_features(db, start, end, version=FEATURE_SET_VERSION, deadline=deadline)
+    waiting = len(result.waiting)
+    if waiting:
+        with db.begin() as conn:
+            rt.notifications.sink.emit(
+                catalogue.features_waiting(day.isoformat(), trips=waiting), connection=conn
+            )
+    return {
+        "computed": result.computed,
+        "partial": result.partial,
+        "completed": result.completed,
+        "waiting": waiting,
+        "waiting_trips": [
+            {"truck_id": int(t), "departure_date": pd.Timestamp(d).isoformat()}
+            for t, d in zip(
+                result.waiting["truck_id"], result.waiting["departure_date"], strict=True
+            )
+        ][:100],
+    }
+
+
+def _predicted(db: Database, start: dt.datetime, end: dt.datetime) -> set[tuple[int, pd.Timestamp]]:
+    """The trips departing in [start, end) that have a stored prediction."""
+    bp = batch_predictions
+    query = sa.select(bp.c.truck_id, bp.c.departure_date).where(
+        bp.c.departure_date >= start, bp.c.departure_date < end
+    )
+    with db.engine.connect() as conn:
+        return {(int(t), pd.Timestamp(d)) for t, d in conn.execute(query)}
+
+
+def predict_day(rt: Runtime, first_day: dt.date, day: dt.date) -> dict[str, Any]:
+    """Predict, with the production model, every trip departed by ``day`` that has stored
+    features and no prediction yet; each prediction keeps the model version that made it and
+    whether its features were complete (which groups were missing when not)."""
+    start = dt.datetime.combine(first_day, dt.time())
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
+    db = rt.db
+    features = load_features(db, start, end, with_missing=True)
+    done = _predicted(db, start, end)
+    keys = zip(features["truck_id"], features["departure_date"], strict=True)
+    fresh = features[[(int(t), pd.Timestamp(d)) not in done for t, d in keys]]
+    empty = {"predicted": 0, "model_version": None, "on_time": 0, "late": 0, "partial": 0}
+    if fresh.empty:
+        return empty
+    production = load_production(rt.settings)
+    if production is None:
+        return {**empty, "note": "no production model"}
+    scores = np.asarray(production.model.predict_proba(fresh)[:, 1], dtype=np.float64)
+    explained = explain_frame(production.model, fresh)
+    reasons: list[Any] = explained if explained is not None else [None] * len(fresh)
+    rows = [
+        {
+            "truck_id": int(t),
+            "departure_date": pd.Timestamp(d).to_pydatetime(),
+            "estimated_arrival": pd.Timestamp(a).to_pydatetime(),
+            "prediction_day": day,
+            "model_version": production.version,
+            "probability": float(p),
+            "decision": int(p >= production.threshold),
+            "delay": None if pd.isna(y) else int(y),
+            "reasons": r,
+            "features_complete": not isinstance(m, str),
+            "missing_groups": m if isinstance(m, str) else None,
+        }
+        for t, d, a, p, y, r, m in zip(
+            fresh["truck_id"],
+            fresh["departure_date"],
+            fresh["estimated_arrival"],
+            scores,
+            fresh["delay"],
+            reasons,
+            fresh[MISSING],
+            strict=True,
+        )
+    ]
+    with db.begin() as conn:
+        conn.execute(batch_predictions.insert(), rows)
+    late = int((fresh["departure_date"] < pd.Timestamp(day)).sum())
+    return {
+        "predicted": len(rows),
+        "model_version": production.version,
+        "on_time": len(rows) - late,
+        "late": late,
+        "partial": sum(1 for r in rows if not r["features_complete"]),
+    }
+
+
+def join_labels(db: Database) -> dict[str, Any]:
+    """Ground truth into the feature table and onto the stored predictions that lack it."""
+    features_updated = update_labels(db, version=FEATURE_SET_VERSION)
+    bp, ts = batch_predictions, truck_schedule
+    query = (
+        sa.select(bp.c.truck_id, bp.c.departure_date, ts.c.delay)
+        .join(
+            ts,
+            sa.and_(ts.c.truck_id == bp.c.truck_id, ts.c.departure_date == bp.c.departure_date),
+        )
+        .where(bp.c.delay.is_(None), ts.c.delay.is_not(None))
+    )
+    with db.begin() as conn:
+        pairs = conn.execute(query).all()
+        if pairs:
+            conn.execute(
+                bp.update()
+                .where(
+                    bp.c.truck_id == sa.bindparam("k_truck"),
+                    bp.c.departure_date == sa.bindparam("k_departure"),
+                )
+                .values(delay=sa.bindparam("v_delay")),
+                [{"k_truck": t, "k_departure": d, "v_delay": int(y)} for t, d, y in pairs],
+            )
+    return {"features_labelled": features_updated, "predictions_labelled": len(pairs)}
+
+
+def daily_quality(rt: Runtime, arrival_day: dt.date) -> dict[str, Any] | None:
+    """Accuracy, precision, recall, F1 and count of the predictions of trips that arrived on
+    ``arrival_day`` and have their label, F1 with its bootstrap interval (a day's F1 swings
+    with the mix of trips that arrive: the count and the interval say how much it can tell);
+    None when there are none."""
+    start = dt.datetime.combine(arrival_day, dt.time())
+    bp = batch_predictions
+    query = sa.select(bp.c.delay, bp.c.decision, bp.c.model_version).where(
+        bp.c.estimated_arrival >= start,
+        bp.c.estimated_arrival < start + dt.timedelta(days=1),
+        bp.c.delay.is_not(None),
+    )
+    with rt.db.engine.connect() as conn:
+        rows = conn.execute(query).all()
+    if not rows:
+        return None
+    truth, decided = [r[0] for r in rows], [r[1] for r in rows]
+    quality = model_quality(truth, decided)
+    versions = pd.Series([r[2] for r in rows]).value_counts()
+    settings = rt.settings
+    low, high = f1_interval(
+        truth,
+        decided,
+        resamples=settings.bootstrap.resamples,
+        confidence=settings.bootstrap.confidence,
+        seed=settings.bootstrap.seed,
+    )
+    return {
+        "day": arrival_day.isoformat(),
+        **quality.model_dump(exclude={"drifted"}),
+        "f1_interval": [low, high],
+        "confidence": settings.bootstrap.confidence,
+        # Most of a day's trips were predicted by one version; a promotion may split a day.
+        "model_version": str(versions.index[0]),
+    }

@@ -1,0 +1,1 @@
+"""The training flow: the ``training`` pipeline (``pipeline.py``) and its step bodies (``steps.py``)."""
