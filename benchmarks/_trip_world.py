@@ -70,9 +70,9 @@ def build_world(work: Path, env: dict[str, str], scale: float) -> TripWorld:
     data = work / "world-data"
     env = env | {
         "TRUCKFLOW_HOME": str(home),
-        "TRUCKFLOW_MLFLOW_TRACKING_URI": f"sqlite:///{home / 'mlflow.db'}",
+        "TRUCKFLOW_MLFLOW__TRACKING_URI": f"sqlite:///{home / 'mlflow.db'}",
         "MLFLOW_TRACKING_URI": f"sqlite:///{home / 'mlflow.db'}",
-        "TRUCKFLOW_MODEL_NAME": "truck-delay",
+        "TRUCKFLOW_MLFLOW__MODEL_NAME": "truck-delay",
     }
     _truckflow(env, "data", "generate", "--out", str(data), "--scale", str(scale))
     _truckflow(env, "init")

@@ -44,8 +44,7 @@ FOLLOWING_WEEK = (dt.date(2019, 2, 22), dt.date(2019, 2, 28))
 def _settings(home: Path, trials: int) -> Settings:
     return Settings(
         home=home,
-        streaming_retrain_trials=trials,
-        streaming_retrain_families="logistic_regression",
+        retrain={"trials": trials, "families": "logistic_regression"},
     )
 
 
@@ -67,7 +66,7 @@ def _print_weeks(result: ReplayResult) -> None:
 def _print_loop(settings: Settings, world: Path, result: ReplayResult) -> None:
     """Trips predicted by departure, drift days, retraining outcomes, promotion checks."""
     stream = pd.read_csv(world / "streaming_schedule.csv", parse_dates=["departure_date"])
-    due = int((stream["departure_date"] >= pd.Timestamp(settings.streaming_boundary)).sum())
+    due = int((stream["departure_date"] >= pd.Timestamp(settings.streaming.boundary)).sum())
     bp = batch_predictions
     with Runtime.open(settings) as runtime, runtime.db.engine.connect() as conn:
         rows = conn.execute(

@@ -40,10 +40,10 @@ def _fresh(url: str | None, home: Path) -> tuple[Settings, Database]:
 
 
 def _configured(settings: Settings) -> Settings:
-    return settings.model_copy(
-        update={
-            "notify_channels": {"copy": SecretStr("file://copy.jsonl")},
-            "notify_routes": [{"events": ["*"], "channels": ["file", "copy"]}],
+    return settings.updated(
+        notify={
+            "channels": {"copy": SecretStr("file://copy.jsonl")},
+            "routes": [{"events": ["*"], "channels": ["file", "copy"]}],
         }
     )
 

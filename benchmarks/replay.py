@@ -49,8 +49,7 @@ def _stage_times(runtime: Runtime) -> dict[str, float]:
 def _settings(home: Path, trials: int) -> Settings:
     return Settings(
         home=home,
-        streaming_retrain_trials=trials,
-        streaming_retrain_families="logistic_regression,xgboost",
+        retrain={"trials": trials, "families": "logistic_regression,xgboost"},
     )
 
 

@@ -180,7 +180,7 @@ def _boundary(env: dict[str, str]) -> str:
 
 
 def _stage_args(name: str, data: Path, env: dict[str, str], opts: argparse.Namespace) -> list[str]:
-    dask = ["--runner", "dask", "--scheduler", env.get("TRUCKFLOW_DASK_SCHEDULER", "")]
+    dask = ["--runner", "dask", "--scheduler", env.get("TRUCKFLOW_PIPELINE__DASK_SCHEDULER", "")]
     args = {
         "generate": ["data", "generate", "--out", str(data), "--scale", str(opts.scale_now)],
         "init": ["init"],
@@ -188,7 +188,7 @@ def _stage_args(name: str, data: Path, env: dict[str, str], opts: argparse.Names
         "features": ["features", "fill", "--end", _boundary(env)],
         "training": ["pipeline", "run", "training", "-p", f"n_trials={opts.trials}"]
         + ["-p", f"families={opts.families}", "-p", "seed=0"]
-        + (dask if "TRUCKFLOW_DASK_SCHEDULER" in env else []),
+        + (dask if "TRUCKFLOW_PIPELINE__DASK_SCHEDULER" in env else []),
         "release": ["release", "--auto-approve"],
         "replay": ["stream", "replay", "--data", str(data), "--auto-approve"],
     }
@@ -220,8 +220,8 @@ def run_scale(engine: str, scale: float, opts: argparse.Namespace) -> ScaleRun:
         "MLFLOW_DISABLE_TELEMETRY": "true",
         "DO_NOT_TRACK": "1",
         # The replay's retraining trains what the first training trained (as the demo does).
-        "TRUCKFLOW_STREAMING_RETRAIN_TRIALS": str(opts.trials),
-        "TRUCKFLOW_STREAMING_RETRAIN_FAMILIES": opts.families,
+        "TRUCKFLOW_RETRAIN__TRIALS": str(opts.trials),
+        "TRUCKFLOW_RETRAIN__FAMILIES": opts.families,
     }
     env.pop("TRUCKFLOW_DATABASE_URL", None)
     try:
@@ -231,7 +231,7 @@ def run_scale(engine: str, scale: float, opts: argparse.Namespace) -> ScaleRun:
         with _pg_database(opts.pg) as url:
             env["TRUCKFLOW_DATABASE_URL"] = url
             with _dask_cluster(env) as (address, pids):
-                env["TRUCKFLOW_DASK_SCHEDULER"] = address
+                env["TRUCKFLOW_PIPELINE__DASK_SCHEDULER"] = address
                 env["_TF_WORKER_PIDS"] = ",".join(map(str, pids))
                 _stages(run, home, env, opts)
         return run

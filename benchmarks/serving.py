@@ -48,7 +48,8 @@ def feature_rows(world: TripWorld) -> tuple[list[str], list[list[Any]]]:
 
     env = world.env
     settings = Settings(
-        home=Path(env["TRUCKFLOW_HOME"]), mlflow_tracking_uri=env["TRUCKFLOW_MLFLOW_TRACKING_URI"]
+        home=Path(env["TRUCKFLOW_HOME"]),
+        mlflow={"tracking_uri": env["TRUCKFLOW_MLFLOW__TRACKING_URI"]},
     )
     loaded = load_stage(ModelRegistry.from_settings(settings), "production")
     assert loaded is not None and loaded.contract is not None, "the world has no contract model"
@@ -129,7 +130,7 @@ def _measure(
     """Start the servers, run the rounds, time the batches and the refusal."""
     ports = {name: int(url.rsplit(":", 1)[1]) for name, url in base.items()}
     ready = {"truckflow": "/health", "cold": "/health", "mlflow": "/ping", "empty": "/health"}
-    no_cache = {"TRUCKFLOW_SERVING_REASONS_CACHE_ROWS": "0"}
+    no_cache = {"TRUCKFLOW_SERVING__REASONS_CACHE_ROWS": "0"}
     runs: dict[tuple[str, int], list[Load]] = {}
     with contextlib.ExitStack() as stack:
         procs = {

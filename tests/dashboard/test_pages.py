@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from page_app import page_app
 from streamlit.testing.v1 import AppTest
 
-from truckflow.dashboard import SCREENS
 from truckflow.registry import APPROVED, PENDING, REJECTED, ModelRegistry
 from truckflow.settings import Settings
 
@@ -15,7 +15,7 @@ PAGES = ["overview", "pipelines", "models", "drift", "predictions", "notificatio
 
 
 def run_page(name: str) -> AppTest:
-    at = AppTest.from_file(str(SCREENS / f"{name}.py"), default_timeout=180).run()
+    at = page_app(name, timeout=180).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 

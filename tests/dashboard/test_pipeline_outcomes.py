@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from streamlit.testing.v1 import AppTest
+from page_app import page_app
 
-from truckflow.dashboard import SCREENS
 from truckflow.pipeline import Pipeline, step
 from truckflow.pipeline.outcome import Outcome
 from truckflow.pipelines.runtime import Runtime
@@ -41,7 +40,7 @@ def test_pipelines_page_shows_the_outcome(tmp_path: Path, monkeypatch: pytest.Mo
 
     monkeypatch.setenv("TRUCKFLOW_HOME", str(settings.home))
     monkeypatch.delenv("TRUCKFLOW_DATABASE_URL", raising=False)
-    at = AppTest.from_file(str(SCREENS / "pipelines.py"), default_timeout=120).run()
+    at = page_app("pipelines", timeout=120).run()
     assert not at.exception, [e.value for e in at.exception]
     executions = at.dataframe[0].value
     assert list(executions["status"]) == ["pending_approval"]

@@ -111,7 +111,7 @@ def test_an_oversized_field_is_quarantined_by_the_size_setting(
     )
     assert [r[0] for r in rows] == [10, 20]
     (_, reason, _), (_, big_reason, _) = rows
-    assert "20,000 bytes, over the limit of 4,096 (setting ingest_max_field_bytes)" in reason
+    assert "20,000 bytes, over the limit of 4,096 (setting ingest.max_field_bytes)" in reason
     assert "50,000,000 bytes, over the limit of 4,096" in big_reason
     assert reason.endswith("fix the line, or raise the limit, and ingest the file again")
     assert all(len(str(raw)) < 3000 for _, _, raw in rows)  # the line is shown, not stored whole

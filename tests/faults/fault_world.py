@@ -30,8 +30,8 @@ def stepper(
     environ = {
         **os.environ,
         "TRUCKFLOW_HOME": str(home),
-        "TRUCKFLOW_STREAMING_RETRAIN_TRIALS": "2",
-        "TRUCKFLOW_STREAMING_RETRAIN_FAMILIES": "logistic_regression",
+        "TRUCKFLOW_RETRAIN__TRIALS": "2",
+        "TRUCKFLOW_RETRAIN__FAMILIES": "logistic_regression",
         **env,
     }
     if db_url is not None:
@@ -106,8 +106,7 @@ def kill_then_rerun(home: Path, data: Path, url: str, point: str) -> Database:
     settings = Settings(
         home=home,
         database_url=url,
-        streaming_retrain_trials=2,
-        streaming_retrain_families="logistic_regression",
+        retrain={"trials": 2, "families": "logistic_regression"},
     )
     with Runtime.open(settings) as runtime:
         step_days(runtime, 1, data=data)

@@ -115,7 +115,7 @@ def test_a_database_cut_mid_day_fails_cleanly_and_a_rerun_equals_a_clean_run(
             data,
             db_url=_url(database, proxy.port),
             TRUCKFLOW_FAULT_POINT=f"day.after_ingest:pause={pause}",
-            TRUCKFLOW_DB_RECOVERY_WAIT_S="60",
+            TRUCKFLOW_DATABASE__RECOVERY_WAIT_S="60",
         )
         wait_mid_day(cut_url, proc, ingest_runs(cut_url))
         proxy.cut()  # every connection reset, new ones refused

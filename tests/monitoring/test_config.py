@@ -20,10 +20,10 @@ def test_defaults_are_evidentlys_except_the_courses_drift_share() -> None:
 
 
 def test_from_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TRUCKFLOW_DRIFT_SHARE", "0.3")
-    monkeypatch.setenv("TRUCKFLOW_DRIFT_MIN_F1", "0.55")
-    monkeypatch.setenv("TRUCKFLOW_DRIFT_PROFILE", "evidently")
-    monkeypatch.setenv("TRUCKFLOW_DRIFT_FALSE_ALARM_RATE", "0.02")
+    monkeypatch.setenv("TRUCKFLOW_DRIFT__SHARE", "0.3")
+    monkeypatch.setenv("TRUCKFLOW_DRIFT__MIN_F1", "0.55")
+    monkeypatch.setenv("TRUCKFLOW_DRIFT__PROFILE", "evidently")
+    monkeypatch.setenv("TRUCKFLOW_DRIFT__FALSE_ALARM_RATE", "0.02")
     config = DriftConfig.from_settings(Settings(home=tmp_path))
     assert config.drift_share == 0.3 and config.min_f1 == 0.55
     assert config.profile == "evidently" and config.false_alarm_rate == 0.02

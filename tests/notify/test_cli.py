@@ -17,7 +17,11 @@ runner = CliRunner()
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("TRUCKFLOW_HOME", str(tmp_path / "home"))
-    for name in ("TRUCKFLOW_NOTIFY_CHANNELS", "TRUCKFLOW_NOTIFY_ROUTES", "TRUCKFLOW_DATABASE_URL"):
+    for name in (
+        "TRUCKFLOW_NOTIFY__CHANNELS",
+        "TRUCKFLOW_NOTIFY__ROUTES",
+        "TRUCKFLOW_DATABASE_URL",
+    ):
         monkeypatch.delenv(name, raising=False)
     return tmp_path / "home"
 
@@ -58,8 +62,8 @@ def test_failed_one_off_test_is_reported_and_retired(home: Path) -> None:
 def test_flush_delivers_pending_and_outbox_lists_them(
     home: Path, webhook: WebhookServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("TRUCKFLOW_NOTIFY_CHANNELS", json.dumps({"hook": webhook.url}))
-    monkeypatch.setenv("TRUCKFLOW_NOTIFY_ROUTES", '[{"events": ["*"], "channels": ["hook"]}]')
+    monkeypatch.setenv("TRUCKFLOW_NOTIFY__CHANNELS", json.dumps({"hook": webhook.url}))
+    monkeypatch.setenv("TRUCKFLOW_NOTIFY__ROUTES", '[{"events": ["*"], "channels": ["hook"]}]')
     webhook.stop()
     assert _json(["notify", "test", "--json"], code=1)
     [pending] = _json(["notify", "outbox", "--pending", "--json"])  # type: ignore[misc]

@@ -21,12 +21,12 @@ pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiri
 
 def _open(settings: Settings, db: Database, clock: Clock, **channels: str) -> Notifications:
     routes = [{"events": ["*"], "min_severity": "info", "channels": sorted(channels)}]
-    configured = settings.model_copy(
-        update={
-            "notify_channels": {name: SecretStr(url) for name, url in channels.items()},
-            "notify_routes": routes,
-            "notify_retry_base_s": 10.0,
-            "notify_retry_max_s": 80.0,
+    configured = settings.updated(
+        notify={
+            "channels": {name: SecretStr(url) for name, url in channels.items()},
+            "routes": routes,
+            "retry_base_s": 10.0,
+            "retry_max_s": 80.0,
         }
     )
     return Notifications.open(configured, db, clock=clock)

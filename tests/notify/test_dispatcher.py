@@ -24,10 +24,10 @@ _CHILD = (
 
 
 def _configured(settings: Settings, url: str) -> Settings:
-    return settings.model_copy(
-        update={
-            "notify_channels": {"hook": SecretStr(url)},
-            "notify_routes": [{"events": ["*"], "channels": ["hook"]}],
+    return settings.updated(
+        notify={
+            "channels": {"hook": SecretStr(url)},
+            "routes": [{"events": ["*"], "channels": ["hook"]}],
         }
     )
 
@@ -70,8 +70,8 @@ def test_a_dead_dispatchers_claim_lapses_and_nothing_is_lost(
     env = {
         **os.environ,
         "TRUCKFLOW_HOME": str(settings.home),
-        "TRUCKFLOW_NOTIFY_CHANNELS": json.dumps({"hook": webhook.url}),
-        "TRUCKFLOW_NOTIFY_ROUTES": json.dumps(configured.notify_routes),
+        "TRUCKFLOW_NOTIFY__CHANNELS": json.dumps({"hook": webhook.url}),
+        "TRUCKFLOW_NOTIFY__ROUTES": json.dumps(configured.notify.routes),
     }
     child = subprocess.Popen([sys.executable, "-c", _CHILD], env=env)
     try:
@@ -84,7 +84,7 @@ def test_a_dead_dispatchers_claim_lapses_and_nothing_is_lost(
     assert [r["status"] for r in list_outbox(db)] == ["sending", "sending"]
 
     assert notes.dispatch().delivered == 0  # the claim is still fresh: maybe it is only slow
-    clock.advance(seconds=configured.notify_claim_timeout_s + 120)
+    clock.advance(seconds=configured.notify.claim_timeout_s + 120)
     assert notes.dispatch().delivered == 2
     assert _titles(webhook) == [
         "[truckflow INFO] pipeline p0 started",

@@ -51,14 +51,10 @@ def run_pipeline(db: Database, sink: EventSink, name: str, *, fail_inside: bool 
     return "succeeded"
 
 
-def _settings(settings: Settings, channels: dict[str, str], **extra: object) -> Settings:
-    routes = extra.pop("routes", [{"events": ["*"], "channels": sorted(channels)}])
-    return settings.model_copy(
-        update={
-            "notify_channels": {k: SecretStr(v) for k, v in channels.items()},
-            "notify_routes": routes,
-            **extra,
-        }
+def _settings(settings: Settings, channels: dict[str, str]) -> Settings:
+    routes = [{"events": ["*"], "channels": sorted(channels)}]
+    return settings.updated(
+        notify={"channels": {k: SecretStr(v) for k, v in channels.items()}, "routes": routes}
     )
 
 
@@ -130,7 +126,7 @@ def test_daily_digest_sends_one_message_per_day(
         'channels = ["daily", "now"]\n',
         encoding="utf-8",
     )
-    configured = settings.model_copy(update={"notify_channels": {"daily": SecretStr(webhook.url)}})
+    configured = settings.updated(notify={"channels": {"daily": SecretStr(webhook.url)}})
     notes = Notifications.open(configured, db, clock=clock)
     yesterday = clock.now - timedelta(days=1)
     for i, event in enumerate(

@@ -111,14 +111,14 @@ def test_yaml_rules_and_environment_override(
     )
     monkeypatch.setenv("TRUCKFLOW_HOME", str(settings.home))
     monkeypatch.setenv(
-        "TRUCKFLOW_NOTIFY_CHANNELS", '{"team": "slack://TA000000/BB000000/CCC0000000"}'
+        "TRUCKFLOW_NOTIFY__CHANNELS", '{"team": "slack://TA000000/BB000000/CCC0000000"}'
     )
     config = load_config(Settings())
     assert config.channels["team"].digest == "daily"
     assert config.channels["team"].kind == "apprise"
     assert _names(Settings(), model_promoted("m", "1", stage="staging")) == ["team"]
 
-    monkeypatch.setenv("TRUCKFLOW_NOTIFY_ROUTES", '[{"events": ["*"], "channels": ["log"]}]')
+    monkeypatch.setenv("TRUCKFLOW_NOTIFY__ROUTES", '[{"events": ["*"], "channels": ["log"]}]')
     assert _names(Settings(), model_promoted("m", "1", stage="staging")) == ["log"]
 
 

@@ -44,13 +44,13 @@ def test_no_secret_in_logs_outbox_reprs_or_errors(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)  # everything, apprise's and urllib3's debug output included
-    configured = settings.model_copy(
-        update={
-            "notify_channels": {
+    configured = settings.updated(
+        notify={
+            "channels": {
                 "mail": SecretStr(smtp_server.url()),
                 "hook": SecretStr(webhook.url),
             },
-            "notify_routes": [{"events": ["*"], "channels": ["mail", "hook", "log", "file"]}],
+            "routes": [{"events": ["*"], "channels": ["mail", "hook", "log", "file"]}],
         }
     )
     notes = Notifications.open(configured, db, clock=clock)
@@ -118,10 +118,10 @@ def test_inline_failure_warning_is_scrubbed(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     url = f"json://127.0.0.1:1/hooks/{WEBHOOK_TOKEN}"
-    configured = settings.model_copy(
-        update={
-            "notify_channels": {"hook": SecretStr(url)},
-            "notify_routes": [{"events": ["*"], "channels": ["hook"]}],
+    configured = settings.updated(
+        notify={
+            "channels": {"hook": SecretStr(url)},
+            "routes": [{"events": ["*"], "channels": ["hook"]}],
         }
     )
     notes = Notifications.open(configured, db, inline=True)

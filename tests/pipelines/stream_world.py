@@ -61,9 +61,7 @@ def _prepare(base: Path, scenario: str, shift_week: int | None) -> tuple[Path, P
 
 def fresh_home(template: Path, target: Path) -> Settings:
     shutil.copytree(template, target)
-    return Settings(
-        home=target, streaming_retrain_trials=2, streaming_retrain_families="logistic_regression"
-    )
+    return Settings(home=target, retrain={"trials": 2, "families": "logistic_regression"})
 
 
 def dump(db: Database) -> dict[str, pd.DataFrame]:

@@ -165,8 +165,8 @@ def _cli(home: Path, data: Path, **env: str) -> subprocess.Popen[bytes]:
     environ = {
         **os.environ,
         "TRUCKFLOW_HOME": str(home),
-        "TRUCKFLOW_STREAMING_RETRAIN_TRIALS": "2",
-        "TRUCKFLOW_STREAMING_RETRAIN_FAMILIES": "logistic_regression",
+        "TRUCKFLOW_RETRAIN__TRIALS": "2",
+        "TRUCKFLOW_RETRAIN__FAMILIES": "logistic_regression",
         **env,
     }
     command = [

@@ -69,8 +69,7 @@ def _replay(base: Path, scenario: str, shift_week: int | None) -> tuple[Settings
     assert _history_digest(world) == _history_digest(base / "none")
     settings = Settings(
         home=base / f"home-{scenario}",
-        streaming_retrain_trials=2,
-        streaming_retrain_families="logistic_regression",
+        retrain={"trials": 2, "families": "logistic_regression"},
     )
     shutil.copytree(base / "template", settings.home)
     with Runtime.open(settings) as runtime:

@@ -195,7 +195,7 @@ def test_worse_model_fails_the_shadow_evaluation(
     assert failed["version"] == bad and failed["severity"] == "warning"
     assert failed["failed_checks"][0].startswith("shadow:")
     assert failed["subject"].startswith(
-        f"release of {settings.model_name} version {bad} failed: shadow:"
+        f"release of {settings.mlflow.model_name} version {bad} failed: shadow:"
     )
     # Acceptance refusing a worse model is the check working: no ERROR line, no crash event.
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
@@ -247,7 +247,7 @@ def test_failed_health_check_of_the_first_version_empties_production(
 
 
 def test_latency_over_budget_fails_acceptance(settings: Settings) -> None:
-    strict = settings.model_copy(update={"release_latency_budget_ms": 0.001})
+    strict = settings.updated(release={"latency_budget_ms": 0.001})
     seed_mlflow(strict)
     version = register_tiny(strict)
     with Runtime.open(strict) as runtime:

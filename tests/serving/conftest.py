@@ -138,10 +138,8 @@ def registry(mlflow_store: Store) -> Registry:
 def serving_settings(tmp_path: Path, registry: Registry) -> Settings:
     return Settings(
         home=tmp_path / "home",
-        mlflow_tracking_uri=registry.store.uri,
-        model_name=registry.name,
-        admin_token=ADMIN_TOKEN,
-        serving_poll_seconds=0.2,
+        mlflow={"tracking_uri": registry.store.uri, "model_name": registry.name},
+        serving={"admin_token": ADMIN_TOKEN, "poll_seconds": 0.2},
     )
 
 
@@ -279,7 +277,9 @@ def make_app(serving_settings: Settings, trip_db: Database) -> Any:
     from truckflow.serving import MlflowModelSource, create_app
 
     def build(stage: str = "staging", *, with_features: bool = True, watch: bool = False) -> Any:
-        source = MlflowModelSource(serving_settings.tracking_uri, serving_settings.model_name)
+        source = MlflowModelSource(
+            serving_settings.tracking_uri, serving_settings.mlflow.model_name
+        )
         return create_app(
             serving_settings,
             model_source=source,

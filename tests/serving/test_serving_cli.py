@@ -20,8 +20,8 @@ def test_serve_runs_workers_on_the_stage_alias(tmp_path: Path, registry: Registr
     port = free_port()
     env = os.environ | {
         "TRUCKFLOW_HOME": str(tmp_path / "home"),
-        "TRUCKFLOW_MLFLOW_TRACKING_URI": registry.store.uri,
-        "TRUCKFLOW_MODEL_NAME": registry.name,
+        "TRUCKFLOW_MLFLOW__TRACKING_URI": registry.store.uri,
+        "TRUCKFLOW_MLFLOW__MODEL_NAME": registry.name,
     }
     main = "from truckflow.cli.app import main; main()"
     command = [sys.executable, "-c", main, "serve", "--stage", "production"]

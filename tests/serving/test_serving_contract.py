@@ -22,10 +22,10 @@ from truckflow.settings import Settings
 
 
 def _app(model: dict[str, Any], **changes: Any) -> Any:
-    settings: Settings = model["settings"].model_copy(update=changes)
+    settings: Settings = model["settings"].updated(serving=changes)
     return create_app(
         settings,
-        model_source=MlflowModelSource(settings.tracking_uri, settings.model_name),
+        model_source=MlflowModelSource(settings.tracking_uri, settings.mlflow.model_name),
         feature_source=DatabaseFeatureSource(model["db"]),
         db=model["db"],
         stage="production",
@@ -232,8 +232,8 @@ def test_a_partial_stored_row_is_flagged(
 def test_rows_over_the_limit_are_413(pipeline_model: dict[str, Any], stored: pd.DataFrame) -> None:
     names = list(_contract(pipeline_model).names)
     body = _body(stored.iloc[0], names)
-    with TestClient(_app(pipeline_model, serving_max_batch_rows=3)) as c:
+    with TestClient(_app(pipeline_model, max_batch_rows=3)) as c:
         answer = c.post("/predict/features/batch", json={"rows": [body] * 4})
         assert answer.status_code == 413, answer.text
-        assert "serving_max_batch_rows" in answer.json()["message"]
+        assert "serving.max_batch_rows" in answer.json()["message"]
         assert c.post("/predict/features/batch", json={"rows": [body] * 3}).status_code == 200

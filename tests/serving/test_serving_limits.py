@@ -39,10 +39,12 @@ class Events:
 
 
 def _app(model: dict[str, Any], name: str | None = None, events: Any = None, **changes: Any) -> Any:
-    settings: Settings = model["settings"].model_copy(
-        update={"admin_token": SecretStr(ADMIN_TOKEN), **changes}
+    settings: Settings = model["settings"].updated(
+        serving={"admin_token": SecretStr(ADMIN_TOKEN), **changes}
     )
-    source = MlflowModelSource(settings.tracking_uri, name or settings.model_name, events=events)
+    source = MlflowModelSource(
+        settings.tracking_uri, name or settings.mlflow.model_name, events=events
+    )
     return create_app(
         settings,
         model_source=source,
@@ -55,7 +57,7 @@ def _app(model: dict[str, Any], name: str | None = None, events: Any = None, **c
 
 @pytest.fixture(scope="module")
 def server(pipeline_model: dict[str, Any]) -> Iterator[str]:
-    with BackgroundServer(_app(pipeline_model, serving_max_body_bytes=LIMIT)) as running:
+    with BackgroundServer(_app(pipeline_model, max_body_bytes=LIMIT)) as running:
         yield running.url
 
 
@@ -98,7 +100,7 @@ def test_a_streamed_body_is_cut_at_the_limit_while_health_answers(server: str) -
     assert health and max(health) < 1.0
     if "answer" in result:
         assert result["answer"].status_code == 413, result["answer"].text
-        assert "serving_max_body_bytes" in result["answer"].json()["message"]
+        assert "serving.max_body_bytes" in result["answer"].json()["message"]
     else:  # refused mid-upload: the connection closed before the client finished sending
         assert sent["bytes"] < 200 * 1024
 

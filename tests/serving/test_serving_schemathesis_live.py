@@ -24,12 +24,12 @@ EXAMPLES = int(os.environ.get("TRUCKFLOW_SCHEMATHESIS_EXAMPLES", "8"))
 def test_schemathesis_checks_all_on_a_live_server(
     pipeline_model: dict[str, Any], tmp_path: Path
 ) -> None:
-    settings: Settings = pipeline_model["settings"].model_copy(
-        update={"admin_token": SecretStr(ADMIN_TOKEN)}
+    settings: Settings = pipeline_model["settings"].updated(
+        serving={"admin_token": SecretStr(ADMIN_TOKEN)}
     )
     app = create_app(
         settings,
-        model_source=MlflowModelSource(settings.tracking_uri, settings.model_name),
+        model_source=MlflowModelSource(settings.tracking_uri, settings.mlflow.model_name),
         feature_source=DatabaseFeatureSource(pipeline_model["db"]),
         db=pipeline_model["db"],
         stage="production",

@@ -17,10 +17,10 @@ def test_status_shows_a_boundary_that_was_set_and_says_so(
 ) -> None:
     """(The default's status, "default", is asserted on a replayed world in
     tests/pipelines/test_streaming_quirks.py.)"""
-    monkeypatch.delenv("TRUCKFLOW_STREAMING_DATA", raising=False)
-    monkeypatch.setenv("TRUCKFLOW_STREAMING_BOUNDARY", "2019-02-12")
+    monkeypatch.delenv("TRUCKFLOW_STREAMING__DATA", raising=False)
+    monkeypatch.setenv("TRUCKFLOW_STREAMING__BOUNDARY", "2019-02-12")
     with Runtime.open(Settings(home=tmp_path / "home")) as runtime:
         status = stream_status(runtime).to_dict()
     assert status["boundary"] == dt.date(2019, 2, 12).isoformat()
-    assert status["boundary_origin"].startswith("set (TRUCKFLOW_STREAMING_BOUNDARY")
+    assert status["boundary_origin"].startswith("set (TRUCKFLOW_STREAMING__BOUNDARY")
     assert status["first_day"] is None  # no streaming files known yet

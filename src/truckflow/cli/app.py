@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import typer
@@ -37,6 +38,15 @@ def _root(
     state.configure(home=home, database_url=database_url, debug=debug)
 
 
+@dataclass(frozen=True)
+class Migrated:
+    """``init``: the database (password hidden) and the revision it is at, beside the head."""
+
+    database: str
+    revision: str | None
+    head: str | None
+
+
 @app.command()
 def init(as_json: bool = JSON_OPTION) -> None:
     """Create or upgrade the operational database (idempotent).
@@ -50,10 +60,10 @@ def init(as_json: bool = JSON_OPTION) -> None:
         settings = state.settings()
         db = connect(settings)
         revision = upgrade(db)
-        result = {"database": db.safe_url, "revision": revision, "head": head_revision()}
+        result = Migrated(db.safe_url, revision, head_revision())
 
-    def render(r: dict[str, Any]) -> None:
-        console.print(f"database [bold]{r['database']}[/] at revision [bold]{r['revision']}[/]")
+    def render(r: Migrated) -> None:
+        console.print(f"database [bold]{r.database}[/] at revision [bold]{r.revision}[/]")
 
     emit(result, as_json, render)
 
@@ -69,7 +79,11 @@ def config(as_json: bool = JSON_OPTION) -> None:
 
     def render(r: dict[str, Any]) -> None:
         for key, value in r.items():
-            console.print(f"[bold]{key}[/] = {value}")
+            # A section shows one line per field, by the dotted name origin() takes.
+            fields = value if isinstance(value, dict) and key != "database_url" else {"": value}
+            for field, shown in fields.items():
+                name = f"{key}.{field}" if field else key
+                console.print(f"[bold]{name}[/] = {shown}", highlight=False)
 
     emit(result, as_json, render)
 

@@ -155,11 +155,11 @@ def _render(s: DemoSummary) -> None:
         )
         for dep in s.deployments:
             deployed.add_row(
-                str(dep["version"]),
-                str(dep["started_at"])[:19],
-                str(dep["ended_at"] or "now")[:19],
-                str(dep["approved_by"] or ""),
-                str(dep["reason"] or ""),
+                dep.version,
+                dep.started_at.isoformat()[:19],
+                "now" if dep.ended_at is None else dep.ended_at.isoformat()[:19],
+                dep.approved_by or "",
+                dep.reason or "",
             )
         console.print(deployed)
     _footer(s)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
 
 from truckflow.cli.context import state
 from truckflow.cli.output import JSON_OPTION, console, emit, fail_on_errors
+
+if TYPE_CHECKING:
+    from truckflow.features.fill import FillResult
 
 __all__ = ["app"]
 
@@ -38,14 +41,14 @@ def fill(
         try:
             upgrade(db)
             register_feature_set(db)
-            result = fill_features(db, first, bound).summary()
+            result = fill_features(db, first, bound)
         finally:
             db.dispose()
 
-    def render(r: dict[str, Any]) -> None:
+    def render(r: FillResult) -> None:
         console.print(
-            f"computed {r['computed']} trips, {r['waiting']} waiting for forecasts, "
-            f"{r['labels_updated']} labels updated"
+            f"computed {r.computed} trips, {len(r.waiting)} waiting for forecasts, "
+            f"{r.labels_updated} labels updated"
         )
 
     emit(result, as_json, render)

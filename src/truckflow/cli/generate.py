@@ -64,8 +64,7 @@ def generate(
                     bar.update(task, description=step, completed=done, total=total)
 
                 report = _run(out, seed, scale, scenario, shift_week, dirt, quirks, advance)
-        result = report.to_dict()
-    emit(result, as_json, _render)
+    emit(report, as_json, _render)
 
 
 def _run(
@@ -92,21 +91,22 @@ def _run(
     )
 
 
-def _render(r: dict[str, Any]) -> None:
-    table = Table(title=f"world in {r['out']}", title_justify="left")
+def _render(r: GenerateReport) -> None:
+    table = Table(title=f"world in {r.out}", title_justify="left")
     table.add_column("file")
     table.add_column("rows", justify="right")
     table.add_column("MB", justify="right")
-    for name, rows in r["rows"].items():
-        table.add_row(name, f"{rows:,}", f"{r['bytes'][name] / 1e6:.1f}")
+    for name, rows in r.rows.items():
+        table.add_row(name, f"{rows:,}", f"{r.bytes[name] / 1e6:.1f}")
     console.print(table)
-    counts = r["counts"]
+    counts = r.counts
     console.print(
-        f"seed [bold]{r['seed']}[/], scale [bold]{r['scale']:g}[/], scenario "
-        f"[bold]{r['scenario']['name']}[/]: {counts['cities']} cities, {counts['routes']:,} routes, "
+        f"seed [bold]{r.seed}[/], scale [bold]{r.scale:g}[/], scenario "
+        f"[bold]{r.scenario.name}[/]: {counts['cities']} cities, {counts['routes']:,} routes, "
         f"{counts['trucks']:,} trucks, {counts['historical_trips']:,} + "
         f"{counts['streaming_trips']:,} trips"
     )
-    rates = ", ".join(f"{k} {v:.3f}" for k, v in r["delay_rate"].items())
+    rates = ", ".join(f"{k} {v:.3f}" for k, v in r.delay_rate.items())
     console.print(f"delay rate: {rates}")
-    console.print(f"{r['total_rows']:,} rows in {r['total_seconds']:.1f} s")
+    # Rounded as the JSON document rounds it, so that both say the same.
+    console.print(f"{r.total_rows:,} rows in {round(r.total_seconds, 3):.1f} s")

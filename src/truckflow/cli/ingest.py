@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -12,6 +12,9 @@ from rich.table import Table
 
 from truckflow.cli.context import state
 from truckflow.cli.output import JSON_OPTION, console, emit, err_console, fail_on_errors
+
+if TYPE_CHECKING:
+    from truckflow.data.ingest.report import IngestReport
 
 __all__ = ["conflicts", "ingest", "quarantine"]
 
@@ -75,8 +78,8 @@ def ingest(
             directory,
             until=last_day,
             historical_only=history_only,
-            partial=partial or settings.ingest_partial,
-            max_field_bytes=settings.ingest_max_field_bytes,
+            partial=partial or settings.ingest.partial,
+            max_field_bytes=settings.ingest.max_field_bytes,
             sink=notifications.sink,
         )
         if as_json:
@@ -96,49 +99,43 @@ def ingest(
 
                 report = run(progress=progress)
         notifications.dispatch()  # the data-quality notices of rejected rows
-    emit(report.to_dict(), as_json, _render_report)
+    emit(report, as_json, _render_report)
 
 
-def _render_report(result: dict[str, Any]) -> None:
-    table = Table(title=f"ingest run {result['run_id']}")
+def _render_report(report: IngestReport) -> None:
+    table = Table(title=f"ingest run {report.run_id}")
     table.add_column("table")
     for name in ("read", "inserted", "already present", "quarantined"):
         table.add_column(name, justify="right")
-    for name, counts in result["tables"].items():
+    tables = report.tables()
+    total = report.total()
+    for name, counts in [*tables.items(), ("[bold]total[/]", total)]:
         table.add_row(
             name,
-            f"{counts['read']:,}",
-            f"{counts['inserted']:,}",
-            f"{counts['already_present']:,}",
-            f"{counts['quarantined']:,}",
+            f"{counts.read:,}",
+            f"{counts.inserted:,}",
+            f"{counts.already_present:,}",
+            f"{counts.quarantined:,}",
         )
-    total = result["total"]
-    table.add_row(
-        "[bold]total[/]",
-        f"{total['read']:,}",
-        f"{total['inserted']:,}",
-        f"{total['already_present']:,}",
-        f"{total['quarantined']:,}",
-    )
     console.print(table)
-    beyond = sum(s["beyond_until"] for s in result["sources"])
-    withheld = sum(s["labels_withheld"] for s in result["sources"])
-    if result["until"]:
+    beyond = sum(s.beyond_until for s in report.sources)
+    withheld = sum(s.labels_withheld for s in report.sources)
+    if report.until:
         console.print(
-            f"until {result['until']}: {beyond:,} later rows left out,"
+            f"until {report.until.isoformat()}: {beyond:,} later rows left out,"
             f" {withheld:,} delay labels withheld"
         )
-    filled = sum(s["labels_filled"] for s in result["sources"])
+    filled = sum(s.labels_filled for s in report.sources)
     if filled:
         console.print(f"{filled:,} withheld delay labels filled in")
-    if total["quarantined"]:
+    if total.quarantined:
         console.print("see the rejected rows with [bold]truckflow data quarantine[/]")
-    if total["conflicting"]:
+    if total.conflicting:
         # Its own line, not a column: the table stays within 80 columns.
         per_table = ", ".join(
-            f"{name} {counts['conflicting']:,}"
-            for name, counts in result["tables"].items()
-            if counts["conflicting"]
+            f"{name} {counts.conflicting:,}"
+            for name, counts in tables.items()
+            if counts.conflicting
         )
         console.print(
             f"conflicting: {per_table} (same key as a kept row, other values; the first is"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
@@ -11,6 +12,10 @@ from truckflow.cli.context import state
 from truckflow.cli.output import JSON_OPTION, console, emit, fail_on_errors
 from truckflow.registry import Stage
 
+if TYPE_CHECKING:
+    from truckflow.registry import ModelRegistry, ModelVersion
+    from truckflow.registry.deployments import Deployment
+
 __all__ = ["app"]
 
 app = typer.Typer(help="Registered models: list versions, show one, approve or reject it.")
@@ -18,22 +23,45 @@ app = typer.Typer(help="Registered models: list versions, show one, approve or r
 VERSION_ARG = typer.Argument(..., help="Model version number.")
 
 
-def _registry() -> Any:
+def _registry() -> ModelRegistry:
     from truckflow.registry import ModelRegistry
 
     return ModelRegistry.from_settings(state.settings())
 
 
-def _render_version(doc: dict[str, Any]) -> None:
+@dataclass(frozen=True)
+class VersionList:
+    """``model list``: the model's name and its versions, newest first."""
+
+    model: str
+    versions: list[ModelVersion]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": self.model, "versions": [v.to_dict() for v in self.versions]}
+
+
+@dataclass(frozen=True)
+class Rollback:
+    """``model rollback``: the stage and the deployment that moved it (None: emptied)."""
+
+    stage: str
+    deployment: Deployment | None
+
+    def to_dict(self) -> dict[str, Any]:
+        done = self.deployment
+        return {"stage": self.stage, "deployment": None if done is None else done.to_dict()}
+
+
+def _render_version(doc: ModelVersion) -> None:
     console.print(
-        f"[bold]{doc['name']}[/] version [bold]{doc['version']}[/]: {doc['approval_status']}"
-        + (f"  aliases: {', '.join(doc['aliases'])}" if doc["aliases"] else "")
+        f"[bold]{doc.name}[/] version [bold]{doc.version}[/]: {doc.approval_status}"
+        + (f"  aliases: {', '.join(doc.aliases)}" if doc.aliases else "")
     )
-    for key, value in sorted(doc["metrics"].items()):
+    for key, value in sorted(doc.metrics.items()):
         console.print(f"  {key} = {value:.4f}")
-    for key, value in doc["tags"].items():
-        if not key.startswith("metric."):
-            console.print(f"  [dim]{key}[/] {value}")
+    for tag, text in sorted(doc.tags.items()):
+        if not tag.startswith("metric."):
+            console.print(f"  [dim]{tag}[/] {text}")
 
 
 @app.command("list")
@@ -44,24 +72,21 @@ def list_versions(as_json: bool = JSON_OPTION) -> None:
     """
     with fail_on_errors(as_json):
         registry = _registry()
-        result = {
-            "model": registry.model_name,
-            "versions": [v.to_dict() for v in registry.list_versions()],
-        }
+        result = VersionList(registry.model_name, registry.list_versions())
 
-    def render(r: dict[str, Any]) -> None:
-        table = Table(title=f"model {r['model']}")
+    def render(r: VersionList) -> None:
+        table = Table(title=f"model {r.model}")
         for column in ("version", "status", "aliases", "test F1", "created", "data window"):
             table.add_column(column)
-        for v in r["versions"]:
-            f1 = v["metrics"].get("test_f1")
+        for v in r.versions:
+            f1 = v.metrics.get("test_f1")
             table.add_row(
-                v["version"],
-                v["approval_status"],
-                ", ".join(v["aliases"]),
+                v.version,
+                v.approval_status,
+                ", ".join(v.aliases),
                 "" if f1 is None else f"{f1:.3f}",
-                v["created_at"][:16].replace("T", " "),
-                v["tags"].get("data_window", "").replace("..", " to "),
+                v.created_at.isoformat(sep=" ")[:16],
+                v.tags.get("data_window", "").replace("..", " to "),
             )
         console.print(table)
 
@@ -75,7 +100,7 @@ def show(version: str = VERSION_ARG, as_json: bool = JSON_OPTION) -> None:
     Example: [bold]truckflow model show 3[/]
     """
     with fail_on_errors(as_json):
-        result = _registry().get(version).to_dict()
+        result = _registry().get(version)
     emit(result, as_json, _render_version)
 
 
@@ -93,7 +118,7 @@ def approve(
     from truckflow.pipelines.runtime import Runtime
 
     with fail_on_errors(as_json), Runtime.open(state.settings()) as runtime:
-        result = approve_model(runtime, version, comment=comment).to_dict()
+        result = approve_model(runtime, version, comment=comment)
     emit(result, as_json, _render_version)
 
 
@@ -111,7 +136,7 @@ def reject(
     from truckflow.pipelines.runtime import Runtime
 
     with fail_on_errors(as_json), Runtime.open(state.settings()) as runtime:
-        result = reject_model(runtime, version, comment=comment).to_dict()
+        result = reject_model(runtime, version, comment=comment)
     emit(result, as_json, _render_version)
 
 
@@ -133,16 +158,16 @@ def rollback(
 
     with fail_on_errors(as_json), Runtime.open(state.settings()) as runtime:
         done = rollback_model(runtime, to=to, reason=reason, stage=stage)
-        result = {"stage": stage, "deployment": None if done is None else done.to_dict()}
+        result = Rollback(stage, done)
 
-    def render(r: dict[str, Any]) -> None:
-        d = r["deployment"]
+    def render(r: Rollback) -> None:
+        d = r.deployment
         if d is None:
-            console.print(f"{r['stage']} emptied: no earlier version to go back to")
+            console.print(f"{r.stage} emptied: no earlier version to go back to")
         else:
             console.print(
-                f"{r['stage']} back on version [bold]{d['version']}[/] "
-                f"(was {d['previous_version']}): {d['reason']}"
+                f"{r.stage} back on version [bold]{d.version}[/] "
+                f"(was {d.previous_version}): {d.reason}"
             )
 
     emit(result, as_json, render)

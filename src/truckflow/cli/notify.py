@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -12,7 +13,9 @@ from truckflow.cli.context import state
 from truckflow.cli.output import JSON_OPTION, console, emit, fail_on_errors
 
 if TYPE_CHECKING:
-    from truckflow.notify import Notifications
+    from truckflow.notify import Notifications, NotifyConfig
+    from truckflow.notify.dispatcher import DispatchReport
+    from truckflow.notify.service import SendTestResult
 
 __all__ = ["app"]
 
@@ -50,15 +53,15 @@ def test_(
     with fail_on_errors(as_json):
         result = _open().send_test(SecretStr(channel) if channel else None)
 
-    def render(r: dict[str, Any]) -> None:
-        for name, info in r["report"]["channels"].items():
-            if info["error"]:
-                console.print(f"[red]✗[/] {name}: {info['error']}", highlight=False)
+    def render(r: SendTestResult) -> None:
+        for name, info in sorted(r.report.channels.items()):
+            if info.error:
+                console.print(f"[red]✗[/] {name}: {info.error}", highlight=False)
             else:
                 console.print(f"[green]✓[/] {name}: delivered", highlight=False)
 
     emit(result, as_json, render)
-    if not result["ok"]:
+    if not result.ok:
         raise typer.Exit(code=1)
 
 
@@ -103,15 +106,25 @@ def flush(
     Example: [bold]truckflow notify flush --json[/]
     """
     with fail_on_errors(as_json):
-        result = _open().dispatch(force=force).to_dict()
+        result = _open().dispatch(force=force)
 
-    def render(r: dict[str, Any]) -> None:
-        console.print(f"delivered [bold]{r['delivered']}[/], pending [bold]{r['pending']}[/]")
-        for name, info in r["channels"].items():
-            if info["error"]:
-                console.print(f"  [red]{name}[/]: {info['error']} (retry at {info['retry_at']})")
+    def render(r: DispatchReport) -> None:
+        console.print(f"delivered [bold]{r.delivered}[/], pending [bold]{r.pending}[/]")
+        for name, info in sorted(r.channels.items()):
+            if info.error:
+                console.print(f"  [red]{name}[/]: {info.error} (retry at {info.retry_at})")
 
     emit(result, as_json, render)
+
+
+@dataclass(frozen=True)
+class _Rules:
+    """The rules in force; as JSON only what may be shown (the channels' URLs redacted)."""
+
+    config: NotifyConfig
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.config.public()
 
 
 @app.command("channels")
@@ -123,19 +136,19 @@ def channels(as_json: bool = JSON_OPTION) -> None:
     with fail_on_errors(as_json):
         from truckflow.notify import load_config
 
-        result = load_config(state.settings()).public()
+        result = _Rules(load_config(state.settings()))
 
-    def render(r: dict[str, Any]) -> None:
-        console.print(f"rules from [bold]{r['source']}[/]")
-        for spec in r["channels"]:
-            digest = " (daily digest)" if spec["digest"] == "daily" else ""
+    def render(r: _Rules) -> None:
+        console.print(f"rules from [bold]{r.config.source}[/]")
+        for spec in r.config.channels.values():
+            digest = " (daily digest)" if spec.digest == "daily" else ""
             console.print(
-                f"  channel [bold]{spec['name']}[/] {spec['url']}{digest}", highlight=False
+                f"  channel [bold]{spec.name}[/] {spec.redacted_url}{digest}", highlight=False
             )
-        for route in r["routes"]:
+        for route in r.config.routes:
             console.print(
-                f"  route {', '.join(route['events'])} >= {route['min_severity']} "
-                f"-> {', '.join(route['channels'])}",
+                f"  route {', '.join(route.events)} >= {route.min_severity.value} "
+                f"-> {', '.join(route.channels)}",
                 highlight=False,
             )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import json
 import re
@@ -11,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -23,6 +24,7 @@ from truckflow.errors import TruckflowError
 # reached, or the disk refused a write.
 EXIT_UNAVAILABLE = 69
 EXIT_IO = 74
+T = TypeVar("T")
 _URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s]*@", re.IGNORECASE)
 
 __all__ = [
@@ -71,10 +73,12 @@ def to_jsonable(value: Any) -> Any:
         return to_jsonable(value.model_dump())
     if hasattr(value, "to_dict"):
         return to_jsonable(value.to_dict())
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return to_jsonable(dataclasses.asdict(value))
     return value
 
 
-def emit(result: Any, as_json: bool, render: Callable[[Any], None]) -> None:
+def emit(result: T, as_json: bool, render: Callable[[T], None]) -> None:
     """Print ``result`` as JSON or hand it to ``render`` for people."""
     if as_json:
         sys.stdout.write(json.dumps(to_jsonable(result), indent=2, sort_keys=True) + "\n")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
@@ -20,6 +21,25 @@ __all__ = ["app"]
 app = typer.Typer(help="Pipelines: definitions, runs, executions, resume.", no_args_is_help=True)
 
 
+@dataclass(frozen=True)
+class PipelineInfo:
+    """One line of ``pipeline list``."""
+
+    name: str
+    description: str
+    steps: int
+    parameters: list[str]
+    hash: str
+
+
+@dataclass(frozen=True)
+class StopRequest:
+    """``pipeline stop``: whether a running execution was asked to stop."""
+
+    execution_id: str
+    stop_requested: bool
+
+
 def _load() -> None:
     """Register truckflow's pipelines (each flow is imported only when its pipeline is built),
     then import the settings' extra modules, which register theirs."""
@@ -27,7 +47,7 @@ def _load() -> None:
     from truckflow.pipelines import register_pipelines
 
     register_pipelines()
-    load_pipeline_modules(state.settings().pipeline_modules)
+    load_pipeline_modules(state.settings().pipeline.modules)
 
 
 def _parse_parameters(pairs: list[str]) -> dict[str, str]:
@@ -55,20 +75,13 @@ def list_(as_json: bool = JSON_OPTION) -> None:
         result = []
         for name in pipeline_names():
             p = get_pipeline(name)
-            result.append(
-                {
-                    "name": name,
-                    "description": p.description,
-                    "steps": len(p.steps),
-                    "parameters": [x.name for x in p.parameters.values()],
-                    "hash": p.hash,
-                }
-            )
+            parameters = [x.name for x in p.parameters.values()]
+            result.append(PipelineInfo(name, p.description, len(p.steps), parameters, p.hash))
 
-    def render(rows: list[dict[str, Any]]) -> None:
+    def render(rows: list[PipelineInfo]) -> None:
         table = Table("pipeline", "steps", "parameters", "description")
         for r in rows:
-            table.add_row(r["name"], str(r["steps"]), ", ".join(r["parameters"]), r["description"])
+            table.add_row(r.name, str(r.steps), ", ".join(r.parameters), r.description)
         console.print(table)
 
     emit(result, as_json, render)
@@ -135,7 +148,7 @@ def _render_execution(r: ExecutionResult) -> None:
 
 
 def _finish(result: ExecutionResult, as_json: bool) -> None:
-    emit(result.to_dict(), as_json, lambda _: _render_execution(result))
+    emit(result, as_json, _render_execution)
     if not result.ok:
         raise typer.Exit(code=1)
 
@@ -198,18 +211,18 @@ def executions(
         notifications = Notifications.open(settings, db)
         if mark_interrupted(db, sink=notifications.sink):
             notifications.dispatch()
-        rows = [r.to_dict() for r in list_executions(db, name, limit)]
+        rows = list_executions(db, name, limit)
 
-    def render(items: list[dict[str, Any]]) -> None:
+    def render(items: list[ExecutionResult]) -> None:
         table = Table("execution", "pipeline", "status", "started", "runner", "error")
         for r in items:
             table.add_row(
-                r["execution_id"],
-                r["pipeline"],
-                r["shown_status"],
-                str(r["started_at"])[:19],
-                r["runner"],
-                (r["error"] or "")[:60],
+                r.execution_id,
+                r.pipeline,
+                r.shown_status,
+                str(r.started_at)[:19],
+                r.runner,
+                (r.error or "")[:60],
             )
         console.print(table)
 
@@ -232,7 +245,7 @@ def describe(execution_id: str, as_json: bool = JSON_OPTION) -> None:
         db = connect(state.settings())
         upgrade(db)
         result = get_execution(db, execution_id)
-    emit(result.to_dict(), as_json, lambda _: _render_execution(result))
+    emit(result, as_json, _render_execution)
 
 
 @app.command()
@@ -268,10 +281,10 @@ def stop(execution_id: str, as_json: bool = JSON_OPTION) -> None:
 
         db = connect(state.settings())
         upgrade(db)
-        result = {"execution_id": execution_id, "stop_requested": request_stop(db, execution_id)}
+        result = StopRequest(execution_id, request_stop(db, execution_id))
 
-    def render(r: dict[str, Any]) -> None:
-        said = "stop requested" if r["stop_requested"] else "not running; nothing to stop"
-        console.print(f"execution {r['execution_id']}: {said}")
+    def render(r: StopRequest) -> None:
+        said = "stop requested" if r.stop_requested else "not running; nothing to stop"
+        console.print(f"execution {r.execution_id}: {said}")
 
     emit(result, as_json, render)

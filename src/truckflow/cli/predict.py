@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
 
 from truckflow.cli.context import state
 from truckflow.cli.output import JSON_OPTION, console, emit, fail_on_errors
 from truckflow.registry import Stage
+
+if TYPE_CHECKING:
+    from truckflow.serving.single import TripPrediction
 
 __all__ = ["predict"]
 
@@ -43,19 +46,19 @@ def predict(
         db = connect(settings)
         try:
             model = load_stage_model(ModelRegistry.from_settings(settings), stage)
-            result = predict_trip(db, model, truck_id, departure, reasons).to_dict()
+            result = predict_trip(db, model, truck_id, departure, reasons)
         finally:
             db.dispose()
 
-    def render(r: dict[str, Any]) -> None:
-        verdict = "[bold red]DELAYED[/]" if r["delayed"] else "[bold green]on time[/]"
+    def render(r: TripPrediction) -> None:
+        verdict = "[bold red]DELAYED[/]" if r.delayed else "[bold green]on time[/]"
         console.print(
-            f"truck {r['truck_id']} departing {r['departure']}: {verdict} "
-            f"(P(delay) {r['probability']:.3f}, threshold {r['threshold']:.3f}, "
-            f"model version {r['model_version']} on {r['stage']})",
+            f"truck {r.truck_id} departing {r.departure.isoformat()}: {verdict} "
+            f"(P(delay) {r.probability:.3f}, threshold {r.threshold:.3f}, "
+            f"model version {r.model_version} on {r.stage})",
             highlight=False,
         )
-        for reason in r["reasons"]:
+        for reason in r.reasons:
             console.print(f"  {reason['text']}", highlight=False)
 
     emit(result, as_json, render)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
@@ -10,10 +11,24 @@ from rich.table import Table
 from truckflow.cli.context import state
 from truckflow.cli.output import JSON_OPTION, console, emit, fail_on_errors
 
+if TYPE_CHECKING:
+    from truckflow.pipelines.release.pipeline import ReleaseResult
+    from truckflow.registry.deployments import Deployment
+
 __all__ = ["deployments", "release"]
 
 # A release that ends waiting for approval did what was asked: only these fail the command.
 _FAILING = {"failed", "rejected", "rolled_back"}
+
+
+@dataclass(frozen=True)
+class DeploymentList:
+    """``deployments``: the history, newest first."""
+
+    deployments: list[Deployment]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"deployments": [d.to_dict() for d in self.deployments]}
 
 
 def release(
@@ -40,21 +55,21 @@ def release(
     with fail_on_errors(as_json), Runtime.open(state.settings()) as runtime:
         result = release_model(
             runtime, version, auto_approve=auto_approve, health_check=health_check
-        ).to_dict()
+        )
 
-    def render(r: dict[str, Any]) -> None:
-        colour = "red" if r["status"] in _FAILING else "green"
-        console.print(f"version [bold]{r['version']}[/]: [bold {colour}]{r['status']}[/]")
-        for check in r["acceptance"]:
+    def render(r: ReleaseResult) -> None:
+        colour = "red" if r.status in _FAILING else "green"
+        console.print(f"version [bold]{r.version}[/]: [bold {colour}]{r.status}[/]")
+        for check in r.acceptance:  # the acceptance step's own output, as it stored it
             mark = "[green]ok[/]" if check["passed"] else "[red]FAILED[/]"
             console.print(f"  {check['name']}: {mark} {check['message']}", highlight=False)
-        for reason in r["reasons"]:
+        for reason in r.reasons:
             console.print(f"  {reason}", highlight=False)
-        if r["report_html"]:
-            console.print(f"  report: {r['report_html']}")
+        if r.report_html:
+            console.print(f"  report: {r.report_html}")
 
     emit(result, as_json, render)
-    if result["status"] in _FAILING:
+    if result.status in _FAILING:
         raise typer.Exit(code=1)
 
 
@@ -73,26 +88,22 @@ def deployments(
     from truckflow.pipelines.runtime import Runtime
 
     with fail_on_errors(as_json), Runtime.open(state.settings()) as runtime:
-        result = {
-            "deployments": [
-                d.to_dict() for d in deployment_history(runtime, stage=stage, limit=limit)
-            ]
-        }
+        result = DeploymentList(deployment_history(runtime, stage=stage, limit=limit))
 
-    def render(r: dict[str, Any]) -> None:
+    def render(r: DeploymentList) -> None:
         table = Table(title="deployments")
         for column in ("stage", "version", "action", "from", "to", "outcome", "by", "reason"):
             table.add_column(column)
-        for d in r["deployments"]:
+        for d in r.deployments:
             table.add_row(
-                d["stage"],
-                d["version"],
-                d["action"],
-                d["started_at"][:16].replace("T", " "),
-                (d["ended_at"] or "")[:16].replace("T", " "),
-                d["outcome"],
-                d["approved_by"] or "",
-                d["reason"] or "",
+                d.stage,
+                d.version,
+                d.action,
+                d.started_at.isoformat(sep=" ")[:16],
+                "" if d.ended_at is None else d.ended_at.isoformat(sep=" ")[:16],
+                d.outcome,
+                d.approved_by or "",
+                d.reason or "",
             )
         console.print(table)
 

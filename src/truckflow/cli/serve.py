@@ -39,7 +39,7 @@ def serve(
         settings = state.settings()
         upgrade(connect(settings))  # once here, not in each worker
     # Workers build their own app from the environment: hand the settings in force to them.
-    os.environ["TRUCKFLOW_SERVING_STAGE"] = stage.value
+    os.environ["TRUCKFLOW_SERVING__STAGE"] = stage.value
     os.environ["TRUCKFLOW_HOME"] = str(settings.home)
     if settings.database_url is not None:
         os.environ["TRUCKFLOW_DATABASE_URL"] = settings.database_url.get_secret_value()

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -20,6 +21,10 @@ from rich.table import Table
 
 from truckflow.cli.context import state
 from truckflow.cli.output import JSON_OPTION, console, emit, fail_on_errors
+
+if TYPE_CHECKING:
+    from truckflow.pipelines.runtime import Runtime
+    from truckflow.pipelines.streaming.driver import ReplayResult, StreamProgress, StreamStatus
 
 __all__ = ["app"]
 
@@ -32,7 +37,7 @@ DATA_OPTION = typer.Option(
     None,
     "--data",
     help="Folder with the streaming files (streaming_*.csv); default the folder used last "
-    "or TRUCKFLOW_STREAMING_DATA.",
+    "or TRUCKFLOW_STREAMING__DATA.",
 )
 APPROVE_OPTION = typer.Option(
     True,
@@ -50,7 +55,7 @@ def _day(text: str | None) -> dt.date | None:
         raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
-def _render_days(result: dict[str, Any]) -> None:
+def _render_days(result: ReplayResult) -> None:
     table = Table(
         "day",
         "schedules",
@@ -60,39 +65,45 @@ def _render_days(result: dict[str, Any]) -> None:
         "F1 (yday) [95%]",
         "week",
     )
-    for d in result["days"]:
-        metrics = d["metrics"]
+    for d in result.days:
         week = ""
-        if d["drift"] is not None:
-            week = "drift" if d["drift_detected"] else "no drift"
-            if d["release_status"]:
-                week += f", retrained: {d['release_status']}"
+        if d.drift is not None:
+            week = "drift" if d.drift_detected else "no drift"
+            if d.release_status:
+                week += f", retrained: {d.release_status}"
         f1 = ""
-        if metrics is not None:
-            low, high = metrics.get("f1_interval") or (float("nan"), float("nan"))
-            f1 = f"{metrics['f1']:.3f} [{low:.2f}, {high:.2f}] n={metrics['count']}"
+        if d.metrics is not None:
+            low, high = d.metrics.get("f1_interval") or (float("nan"), float("nan"))
+            f1 = f"{d.metrics['f1']:.3f} [{low:.2f}, {high:.2f}] n={d.metrics['count']}"
         table.add_row(
-            d["day"],
-            str(d["ingested"]["schedule"]),
-            str(d["labels_applied"]),
-            f"{d['features_computed']} (+{d['features_completed']} completed)",
-            f"{d['predictions']} ({d['predictions_on_time']}/{d['predictions_late']}/"
-            f"{d['predictions_partial']})",
+            d.day.isoformat(),
+            str(d.ingested["schedule"]),
+            str(d.labels_applied),
+            f"{d.features_computed} (+{d.features_completed} completed)",
+            f"{d.predictions} ({d.predictions_on_time}/{d.predictions_late}/"
+            f"{d.predictions_partial})",
             f1,
             week,
         )
     console.print(table)
-    clock = result["clock"]
-    end = " (streaming period finished)" if result["finished"] else ""
-    console.print(f"clock: {clock['current_day']}, day {clock['day_in_week']} of the week{end}")
+    clock = result.clock
+    end = " (streaming period finished)" if result.finished else ""
+    console.print(f"clock: {_iso(clock.current_day)}, day {clock.day_in_week} of the week{end}")
 
 
-def _run(as_json: bool, work: Any) -> dict[str, Any]:
+def _iso(day: dt.date | None) -> str | None:
+    """A day as the JSON shows it (None before the clock starts)."""
+    return None if day is None else day.isoformat()
+
+
+def _run(
+    as_json: bool, work: Callable[[Runtime, StreamProgress | None], ReplayResult]
+) -> ReplayResult:
     from truckflow.pipelines.runtime import Runtime
 
     with fail_on_errors(as_json), Runtime.open(state.settings()) as runtime:
         if as_json:
-            return work(runtime, None).to_dict()  # type: ignore[no-any-return]
+            return work(runtime, None)
         columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
         with Progress(*columns, console=console, transient=True) as bar:
             task = bar.add_task("streaming", total=None)
@@ -100,7 +111,7 @@ def _run(as_json: bool, work: Any) -> dict[str, Any]:
             def progress(description: str, done: int, total: int) -> None:
                 bar.update(task, description=description, completed=done, total=total)
 
-            return work(runtime, progress).to_dict()  # type: ignore[no-any-return]
+            return work(runtime, progress)
 
 
 @app.command("status")
@@ -113,17 +124,19 @@ def status(data: Path | None = DATA_OPTION, as_json: bool = JSON_OPTION) -> None
     from truckflow.pipelines.streaming.driver import stream_status
 
     with fail_on_errors(as_json), Runtime.open(state.settings()) as runtime:
-        result = stream_status(runtime, data).to_dict()
+        result = stream_status(runtime, data)
 
-    def render(r: dict[str, Any]) -> None:
-        clock = r["clock"]
+    def render(r: StreamStatus) -> None:
+        clock = r.clock
         console.print(
-            f"day [bold]{clock['current_day']}[/] (day {clock['day_in_week']} of the week "
-            f"starting {clock['week_start']}); new week: {clock['new_week']}"
+            f"day [bold]{_iso(clock.current_day)}[/] (day {clock.day_in_week} of the week "
+            f"starting {_iso(clock.week_start)}); new week: {clock.new_week}"
         )
-        console.print(f"boundary {r['boundary']} ({r['boundary_origin']})")
-        console.print(f"period {r['first_day']} .. {r['last_day']}, {r['days_done']} day(s) done")
-        for week in r["weeks"]:
+        console.print(f"boundary {r.boundary.isoformat()} ({r.boundary_origin})")
+        console.print(
+            f"period {_iso(r.first_day)} .. {_iso(r.last_day)}, {r.days_done} day(s) done"
+        )
+        for week in r.weeks:
             console.print(
                 f"  week {week['week_start']}: drift {week['drift_detected']}, "
                 f"retrained {week['retrained_version']} ({week['release_status']})"
@@ -195,7 +208,7 @@ def live(
     while True:
         result = _run(as_json, lambda rt, p: step_days(rt, 1, data=data, auto_approve=auto_approve))
         emit(result, as_json, _render_days)
-        if result["finished"] or not result["days"]:
+        if result.finished or not result.days:
             return
         time.sleep(every)
 
@@ -210,5 +223,5 @@ def reset(data: Path | None = DATA_OPTION, as_json: bool = JSON_OPTION) -> None:
     from truckflow.pipelines.streaming.driver import reset as run_reset
 
     with fail_on_errors(as_json), Runtime.open(state.settings()) as runtime:
-        result = run_reset(runtime, data).to_dict()
+        result = run_reset(runtime, data)
     emit(result, as_json, lambda r: console.print("streaming clock reset"))

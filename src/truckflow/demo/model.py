@@ -6,9 +6,12 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from truckflow.errors import TruckflowError
+
+if TYPE_CHECKING:
+    from truckflow.registry.deployments import Deployment
 
 __all__ = [
     "DailyPoint",
@@ -118,7 +121,7 @@ class DemoSummary:
     drift: list[DriftWeek] = field(default_factory=list)
     models: list[ModelServing] = field(default_factory=list)
     production_version: str | None = None
-    deployments: list[dict[str, Any]] = field(default_factory=list)  # production, oldest first
+    deployments: list[Deployment] = field(default_factory=list)  # production, oldest first
     retrained: bool = False  # a drift check started a retraining (whatever it came to)
     notifications: dict[str, int] = field(default_factory=dict)
     notifications_file: Path | None = None

@@ -118,11 +118,11 @@ def write_report(summary: DemoSummary, folder: Path) -> Path:
         ["version", "in production from", "until", "approved by", "why"],
         [
             [
-                d["version"],
-                d["started_at"],
-                d["ended_at"] or "now",
-                d["approved_by"] or "",
-                d["reason"] or "",
+                d.version,
+                d.started_at.isoformat(),
+                "now" if d.ended_at is None else d.ended_at.isoformat(),
+                d.approved_by or "",
+                d.reason or "",
             ]
             for d in summary.deployments
         ],

@@ -69,12 +69,9 @@ def run_demo(
 def _with_demo_retraining(settings: Settings, options: DemoOptions) -> Settings:
     """Retraining in the replay trains what the demo trained first, with as many trials,
     unless the settings name their own (the defaults are sized for a real deployment)."""
-    chosen = {
-        "streaming_retrain_trials": options.trials(),
-        "streaming_retrain_families": options.families,
-    }
-    keep = settings.model_fields_set
-    return settings.model_copy(update={k: v for k, v in chosen.items() if k not in keep})
+    chosen = {"trials": options.trials(), "families": options.families}
+    keep = settings.retrain.model_fields_set
+    return settings.updated(retrain={k: v for k, v in chosen.items() if k not in keep})
 
 
 def _read_back(summary: DemoSummary, runtime: Runtime) -> None:
@@ -83,9 +80,7 @@ def _read_back(summary: DemoSummary, runtime: Runtime) -> None:
     summary.models = model_history(runtime.settings, summary.daily)
     current = ModelRegistry.from_settings(runtime.settings).get_alias(Stage.PRODUCTION)
     summary.production_version = None if current is None else current.version
-    summary.deployments = [
-        d.to_dict() for d in reversed(deployment_history(runtime, stage=Stage.PRODUCTION))
-    ]
+    summary.deployments = list(reversed(deployment_history(runtime, stage=Stage.PRODUCTION)))
     summary.retrained = any(w.retraining is not None for w in summary.drift)
     path: Path = runtime.settings.home / DEFAULT_FILE_NAME
     summary.notifications_file = path

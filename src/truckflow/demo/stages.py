@@ -77,10 +77,10 @@ def timed(
 
 def reset_home(settings: Any) -> list[str]:
     """Remove what the demo made in the home; only the embedded stores can be removed."""
-    if settings.database_url is not None or settings.mlflow_tracking_uri:
+    if settings.database_url is not None or settings.mlflow.tracking_uri:
         raise DemoError(
             "--reset removes the embedded database and MLflow store in the home only",
-            hint="unset TRUCKFLOW_DATABASE_URL / TRUCKFLOW_MLFLOW_TRACKING_URI, or clean those yourself",
+            hint="unset TRUCKFLOW_DATABASE_URL / TRUCKFLOW_MLFLOW__TRACKING_URI, or clean those yourself",
         )
     removed = []
     for name in RESET_PATHS:
@@ -208,7 +208,7 @@ def feature_stage(ctx: DemoContext) -> tuple[StageStatus, str]:
     first_streaming_day(ctx.data_dir)  # the streaming files must be there
     # History ends at the streaming boundary (the course's calendar), not at the earliest
     # streaming departure: a trip departing before the boundary is history.
-    end = ctx.runtime.settings.streaming_boundary
+    end = ctx.runtime.settings.streaming.boundary
     with ctx.runtime.db.engine.connect() as conn:
         start = conn.execute(
             sa.select(sa.func.min(schema.truck_schedule.c.departure_date))

@@ -61,7 +61,8 @@ class FillResult:
     partial: int = 0
     completed: int = 0
 
-    def summary(self) -> dict[str, object]:
+    def to_dict(self) -> dict[str, object]:
+        """As JSON (``truckflow features fill --json``): the waiting trips by their number."""
         return {
             "computed": self.computed,
             "waiting": len(self.waiting),

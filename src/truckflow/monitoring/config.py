@@ -15,10 +15,15 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from truckflow.settings.sections import DriftSettings
+
 if TYPE_CHECKING:
     from truckflow.settings import Settings
 
 __all__ = ["DriftConfig"]
+
+# The thresholds a deployment can set have their defaults in the settings section, once.
+_SETTABLE = DriftSettings()
 
 
 class DriftConfig(BaseModel):
@@ -27,12 +32,12 @@ class DriftConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     profile: Literal["adaptive", "evidently"] = Field(
-        default="adaptive",
+        default=_SETTABLE.profile,
         description="adaptive: thresholds from reference windows of the current size; "
         "evidently: Evidently's default tests and fixed thresholds.",
     )
     false_alarm_rate: float = Field(
-        default=0.005,
+        default=_SETTABLE.false_alarm_rate,
         gt=0,
         lt=0.5,
         description="adaptive profile: the share of same-size reference windows that a "
@@ -66,14 +71,17 @@ class DriftConfig(BaseModel):
         default=0.1, gt=0, le=1, description="Jensen-Shannon distance (natural log) >= threshold."
     )
     drift_share: float = Field(
-        default=0.1,
+        default=_SETTABLE.share,
         gt=0,
         le=1,
         description="Dataset drift when the share of drifted columns reaches this value "
         "(the course's 0.1; Evidently's own default is 0.5).",
     )
     min_f1: float = Field(
-        default=0.6, ge=0, le=1, description="Model drift when F1 on labelled trips is below this."
+        default=_SETTABLE.min_f1,
+        ge=0,
+        le=1,
+        description="Model drift when F1 on labelled trips is below this.",
     )
     histogram_bins: int = Field(
         default=4096,
@@ -95,10 +103,10 @@ class DriftConfig(BaseModel):
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DriftConfig:
-        """The configuration a deployment chose through ``TRUCKFLOW_DRIFT_*`` settings."""
+        """The configuration a deployment chose through ``TRUCKFLOW_DRIFT__*`` settings."""
         return cls(
-            drift_share=settings.drift_share,
-            min_f1=settings.drift_min_f1,
-            profile=settings.drift_profile,
-            false_alarm_rate=settings.drift_false_alarm_rate,
+            drift_share=settings.drift.share,
+            min_f1=settings.drift.min_f1,
+            profile=settings.drift.profile,
+            false_alarm_rate=settings.drift.false_alarm_rate,
         )

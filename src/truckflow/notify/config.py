@@ -1,7 +1,7 @@
 """Routing rules: which event types, at which severity, go to which channels.
 
 The rules come from a TOML or YAML file (``notify.toml`` in the home by default) and from
-settings (``TRUCKFLOW_NOTIFY_CHANNELS``, ``TRUCKFLOW_NOTIFY_ROUTES``), for example::
+settings (``TRUCKFLOW_NOTIFY__CHANNELS``, ``TRUCKFLOW_NOTIFY__ROUTES``), for example::
 
     [channels.ops]
     url = "mailtos://alerts:PASSWORD@smtp.example.com?to=ops@example.com"
@@ -137,8 +137,8 @@ class NotifyConfig(BaseModel):
 
 
 def _rules_file(settings: Settings) -> Path | None:
-    if settings.notify_file is not None:
-        path = settings.notify_file.expanduser()
+    if settings.notify.file is not None:
+        path = settings.notify.file.expanduser()
         if not path.is_absolute():
             path = settings.home / path
         if not path.is_file():
@@ -207,7 +207,7 @@ def _channel_specs(
         if "url" not in fields:
             raise NotifyError(
                 f"{where}: channel {name!r} has no url",
-                hint=f"set it in the rules file or in TRUCKFLOW_NOTIFY_CHANNELS ({name!r} key)",
+                hint=f"set it in the rules file or in TRUCKFLOW_NOTIFY__CHANNELS ({name!r} key)",
             )
         try:
             specs[name] = ChannelSpec.model_validate(fields)
@@ -241,9 +241,9 @@ def load_config(settings: Settings) -> NotifyConfig:
     raw_channels = data.get("channels", {}) or {}
     if not isinstance(raw_channels, dict):
         raise NotifyError(f"{where}: 'channels' must be a table of name = url or table")
-    channels = _channel_specs(raw_channels, settings.notify_channels, where)
-    if settings.notify_routes is not None:
-        raw_routes, where = settings.notify_routes, "TRUCKFLOW_NOTIFY_ROUTES"
+    channels = _channel_specs(raw_channels, settings.notify.channels, where)
+    if settings.notify.routes is not None:
+        raw_routes, where = settings.notify.routes, "TRUCKFLOW_NOTIFY__ROUTES"
     else:
         raw_routes = data.get("routes", _DEFAULT_ROUTES)
     if not isinstance(raw_routes, list):
@@ -253,8 +253,8 @@ def load_config(settings: Settings) -> NotifyConfig:
         part
         for part in (
             str(path) if path else "",
-            "TRUCKFLOW_NOTIFY_CHANNELS" if settings.notify_channels else "",
-            "TRUCKFLOW_NOTIFY_ROUTES" if settings.notify_routes is not None else "",
+            "TRUCKFLOW_NOTIFY__CHANNELS" if settings.notify.channels else "",
+            "TRUCKFLOW_NOTIFY__ROUTES" if settings.notify.routes is not None else "",
         )
         if part
     )

@@ -125,9 +125,9 @@ class Dispatcher:
             db,
             config,
             settings.home,
-            retry_base_s=settings.notify_retry_base_s,
-            retry_max_s=settings.notify_retry_max_s,
-            claim_timeout_s=settings.notify_claim_timeout_s,
+            retry_base_s=settings.notify.retry_base_s,
+            retry_max_s=settings.notify.retry_max_s,
+            claim_timeout_s=settings.notify.claim_timeout_s,
             **kwargs,
         )
 

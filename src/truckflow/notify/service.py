@@ -18,7 +18,26 @@ from truckflow.notify.outbox import OutboxSink, abandon, list_outbox
 from truckflow.settings import Settings
 from truckflow.store import Database, connect
 
-__all__ = ["Notifications"]
+__all__ = ["Notifications", "SendTestResult"]
+
+
+@dataclass(frozen=True)
+class SendTestResult:
+    """What ``send_test`` did: the outbox rows, the channels (URLs redacted when shown), the
+    delivery report, and whether every row was delivered."""
+
+    outbox_ids: list[int]
+    channels: list[ChannelSpec]
+    report: DispatchReport
+    ok: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "outbox_ids": self.outbox_ids,
+            "channels": [s.public() for s in self.channels],
+            "report": self.report.to_dict(),
+            "ok": self.ok,
+        }
 
 
 @dataclass
@@ -62,7 +81,7 @@ class Notifications:
     def outbox(self, *, pending_only: bool = False, limit: int = 100) -> list[dict[str, Any]]:
         return list_outbox(self.db, pending_only=pending_only, limit=limit)
 
-    def send_test(self, url: SecretStr | None = None) -> dict[str, Any]:
+    def send_test(self, url: SecretStr | None = None) -> SendTestResult:
         """Send a test event through the outbox and dispatch it at once.
 
         With ``url``, only to that one-off channel (named ``test-<hash>``; its row is marked
@@ -92,10 +111,5 @@ class Notifications:
         if url is not None and len(delivered) < len(ids):
             reason = next(iter(report.errors.values()), "not delivered by the test run")
             abandon(self.db, ids, reason)
-        return {
-            "outbox_ids": ids,
-            "channels": [s.public() for s in specs],
-            "report": report.to_dict(),
-            # Delivered, not merely free of errors: another dispatcher may hold a channel.
-            "ok": len(delivered) == len(ids),
-        }
+        # Delivered, not merely free of errors: another dispatcher may hold a channel.
+        return SendTestResult(ids, specs, report, ok=len(delivered) == len(ids))

@@ -105,12 +105,12 @@ class ModelRegistry:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ModelRegistry:
-        embedded = settings.mlflow_tracking_uri is None
+        embedded = settings.mlflow.tracking_uri is None
         if embedded:
             settings.ensure_home()
         return cls(
             settings.tracking_uri,
-            model_name=settings.model_name,
+            model_name=settings.mlflow.model_name,
             artifact_root=settings.mlflow_artifact_root if embedded else None,
         )
 

@@ -61,7 +61,7 @@ def create_app(
     # limit outermost of ours (a body over it is refused before anything else reads it).
     app.add_middleware(FeaturesFastPath, predictor=parts.predictor)
     app.add_middleware(MetricsMiddleware, metrics=parts.metrics)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.serving_max_body_bytes)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.serving.max_body_bytes)
     install_error_handlers(app)
     app.include_router(prediction_router(parts.predictor))
     app.include_router(

@@ -29,9 +29,9 @@ def app_from_environment() -> FastAPI:
     events = Notifications.open(settings, db).sink
     source = MlflowModelSource(
         settings.tracking_uri,
-        settings.model_name,
+        settings.mlflow.model_name,
         events=events,
-        reasons_cache=settings.serving_reasons_cache_rows,
+        reasons_cache=settings.serving.reasons_cache_rows,
     )
     # /predict looks trips up through the feature code's online path, on the same database.
     return create_app(
@@ -39,5 +39,5 @@ def app_from_environment() -> FastAPI:
         model_source=source,
         feature_source=DatabaseFeatureSource(db),
         db=db,
-        stage=settings.serving_stage,
+        stage=settings.serving.stage,
     )

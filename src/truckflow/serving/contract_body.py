@@ -154,7 +154,7 @@ class ContractVectors:
         if size > self.max_rows:
             raise BodyTooLargeError(
                 f"{size} rows in one batch: the limit is {self.max_rows} "
-                "(setting serving_max_batch_rows); split the batch"
+                "(setting serving.max_batch_rows); split the batch"
             )
         if size == 0:
             raise InvalidFeaturesError([_error(["body"], "too_short", "the batch has no rows")])

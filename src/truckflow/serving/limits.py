@@ -29,7 +29,7 @@ class BodyLimitExceeded(HTTPException):
         super().__init__(
             status_code=413,
             detail=f"request body too large{size}: the limit is {limit} bytes "
-            "(setting serving_max_body_bytes); split the batch",
+            "(setting serving.max_body_bytes); split the batch",
         )
 
 

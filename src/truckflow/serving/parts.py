@@ -69,18 +69,18 @@ class ServingParts:
             holder.refresh()
         except ServingError as exc:
             log.warning("starting without a model on %s: %s", stage, exc)
-        writer = CaptureWriter(db, batch_rows=settings.serving_capture_batch)
+        writer = CaptureWriter(db, batch_rows=settings.serving.capture_batch)
         current = holder.current
         contract = None if current is None else current.contract
         vectors: FeatureVectors | ContractVectors
         if contract is not None:
-            vectors = ContractVectors(contract, settings.serving_max_batch_rows)
+            vectors = ContractVectors(contract, settings.serving.max_batch_rows)
         else:
             vectors = FeatureVectors(None if current is None else current.feature_names)
         predictor = Predictor(
-            holder, writer, metrics, feature_source, vectors, settings.serving_max_batch_rows
+            holder, writer, metrics, feature_source, vectors, settings.serving.max_batch_rows
         )
-        watcher = AliasWatcher(holder, settings.serving_poll_seconds)
+        watcher = AliasWatcher(holder, settings.serving.poll_seconds)
         return cls(holder, writer, watcher, metrics, predictor)
 
     @contextmanager

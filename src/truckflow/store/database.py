@@ -118,7 +118,7 @@ class Database:
 def connect(target: Settings | str | URL, *, busy_timeout_ms: int = 30_000) -> Database:
     """Open the operational database named by settings or by a URL (nothing is created yet)."""
     if isinstance(target, Settings):
-        busy_timeout_ms = target.sqlite_busy_timeout_ms
+        busy_timeout_ms = target.database.sqlite_busy_timeout_ms
         target.ensure_home()
         url = _normalise(target.db_url)
     else:

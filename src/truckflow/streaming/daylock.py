@@ -1,6 +1,6 @@
 """One simulated day at a time: the lock a stream step or replay holds while it runs a day.
 
-A second process asking for the same home's day waits (``stream_lock_wait_s``) or is refused
+A second process asking for the same home's day waits (``streaming.lock_wait_s``) or is refused
 with who holds the day and since when (``LockHeldError``, exit code 75), before it starts
 anything: no pipeline execution, so no failure event.
 """

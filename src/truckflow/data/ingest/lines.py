@@ -114,7 +114,7 @@ def screen_lines(data: bytes, max_field_bytes: int, *, thorough: bool = False) -
         if largest:
             reason = (
                 f"a field of {largest:,} bytes, over the limit of {max_field_bytes:,}"
-                " (setting ingest_max_field_bytes): fix the line, or raise the limit, and"
+                " (setting ingest.max_field_bytes): fix the line, or raise the limit, and"
                 " ingest the file again"
             )
         elif unclosed_quote(line):

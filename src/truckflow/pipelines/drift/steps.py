@@ -140,7 +140,7 @@ def _judge(
     arrived = _predictions(db, start, end, "estimated_arrival")
     labelled = arrived[arrived["delay"].notna()]
     # A week with few labelled arrivals says little about F1: not judged rather than noise.
-    judged = len(labelled) >= settings.monitoring_min_quality_trips
+    judged = len(labelled) >= settings.drift.min_quality_trips
     config = DriftConfig.from_settings(settings)
     predictions = (
         (pd.DataFrame({"probability": ref_scores}), cur_pred[["probability"]])
@@ -191,7 +191,7 @@ def _store_and_tell(
                     scores,
                     threshold=threshold,
                     report=str(paths.html),
-                    model=f"{rt.settings.model_name} v{version}",
+                    model=f"{rt.settings.mlflow.model_name} v{version}",
                     key=f"drift.detected:{week.start.isoformat()}",
                 ),
                 connection=conn,
@@ -203,7 +203,7 @@ def _store_and_tell(
 def _summary(
     rt: Runtime, week: _Week, report: DriftReport, paths: ReportPaths, labelled: int, judged: bool
 ) -> dict[str, Any]:
-    least = rt.settings.monitoring_min_quality_trips
+    least = rt.settings.drift.min_quality_trips
     return {
         "week_start": week.start.isoformat(),
         "model_version": week.production.version,
@@ -249,17 +249,17 @@ def retrain(rt: Runtime, week_start: dt.date, seed: int = 0) -> dict[str, Any]:
     split = split_from_data(
         rt.db,
         week_start,
-        min_trips=settings.streaming_retrain_min_trips,
-        test_min=max(settings.streaming_retrain_min_trips, settings.promotion_min_trips),
-        min_days=settings.streaming_retrain_holdout_days,
+        min_trips=settings.retrain.min_trips,
+        test_min=max(settings.retrain.min_trips, settings.promotion.min_trips),
+        min_days=settings.retrain.holdout_days,
     )
     # The training parameters are recorded whether it runs or not (what it would have used).
     params: dict[str, Any] = {
         **(split.window or {}),
-        "n_trials": settings.streaming_retrain_trials,
-        "families": settings.streaming_retrain_families,
-        "half_life_days": settings.streaming_retrain_half_life_days,
-        "min_f1": settings.streaming_retrain_min_f1,
+        "n_trials": settings.retrain.trials,
+        "families": settings.retrain.families,
+        "half_life_days": settings.retrain.half_life_days,
+        "min_f1": settings.retrain.min_f1,
         "seed": seed,
     }
     if split.window is None:
@@ -369,7 +369,7 @@ def record_week(
         if version is not None:
             rt.notifications.sink.emit(
                 catalogue.retraining_done(
-                    settings.model_name,
+                    settings.mlflow.model_name,
                     version,
                     reason="drift detected in week before " + week_start.isoformat(),
                     promoted=status == "promoted",

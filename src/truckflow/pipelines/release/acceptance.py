@@ -1,7 +1,7 @@
 """Automated acceptance of a version on a stage: smoke requests, a latency budget, and a shadow
 evaluation against production on recent labelled trips.
 
-Smoke requests go to a running server when ``release_staging_url`` is set, else to an in-process
+Smoke requests go to a running server when ``release.staging_url`` is set, else to an in-process
 app built by ``truckflow.serving.create_app`` (the same code a server runs), so acceptance works
 on a laptop with nothing started.
 """
@@ -47,14 +47,14 @@ class Check:
 def _client(settings: Settings, db: Database, stage: str) -> Iterator[Any]:
     import httpx
 
-    if stage == Stage.STAGING and settings.release_staging_url:
-        with httpx.Client(base_url=settings.release_staging_url, timeout=30) as client:
+    if stage == Stage.STAGING and settings.release.staging_url:
+        with httpx.Client(base_url=settings.release.staging_url, timeout=30) as client:
             yield client
         return
     from truckflow.serving import DatabaseFeatureSource, MlflowModelSource, create_app
     from truckflow.serving.background import BackgroundServer
 
-    source = MlflowModelSource(settings.tracking_uri, settings.model_name)
+    source = MlflowModelSource(settings.tracking_uri, settings.mlflow.model_name)
     features = DatabaseFeatureSource(db)
     app = create_app(
         settings, model_source=source, feature_source=features, db=db, stage=stage, watch=False
@@ -102,7 +102,7 @@ def smoke_checks(settings: Settings, db: Database, version: str, stage: str) -> 
     """Health, model and prediction requests against the stage; their latency against budget."""
     problems: list[str] = []
     latencies: list[float] = []
-    n = settings.release_smoke_requests
+    n = settings.release.smoke_requests
     with _client(settings, db, stage) as client:
         health = client.get("/health")
         if health.status_code != 200 or health.json().get("model_version") != version:
@@ -129,7 +129,7 @@ def smoke_checks(settings: Settings, db: Database, version: str, stage: str) -> 
         else "; ".join(problems),
         {"requests": len(latencies) + 2, "problems": problems},
     )
-    budget = settings.release_latency_budget_ms
+    budget = settings.release.latency_budget_ms
     if not latencies:
         return smoke, Check("latency", False, "no prediction answered: no latency to measure")
     p50, p95 = (float(np.percentile(latencies, q)) for q in (50, 95))
@@ -194,7 +194,7 @@ def shadow_evaluation(settings: Settings, db: Database, version: str) -> Check:
         return Check("shadow", True, "no production model yet: nothing to compare against")
     if production.version == version:
         return Check("shadow", True, f"version {version} is already production")
-    frame = _labelled(db, settings.release_shadow_trips)
+    frame = _labelled(db, settings.release.shadow_trips)
     if frame.empty:
         return Check("shadow", True, "no labelled trips in the feature store: not compared")
     y = frame[LABEL].astype(int).to_numpy()
@@ -202,7 +202,7 @@ def shadow_evaluation(settings: Settings, db: Database, version: str) -> Check:
     old_scores, old_t = _decisions(registry, production.version, frame)
     new, old = score_metrics(y, new_scores, new_t), score_metrics(y, old_scores, old_t)
     agreement = float(np.mean((new_scores >= new_t) == (old_scores >= old_t)))
-    tolerance = settings.release_shadow_tolerance
+    tolerance = settings.release.shadow_tolerance
     passed = new["f1"] >= old["f1"] - tolerance
     message = (
         f"on {len(y)} labelled trips staging F1 {new['f1']:.3f} vs production "

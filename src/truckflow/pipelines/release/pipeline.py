@@ -206,7 +206,7 @@ def health_problems(settings: Settings, db: Database, version: str, hook: str) -
     """Load the production model as a server does and predict; then the configured hook."""
     smoke, _ = smoke_checks(settings, db, version, Stage.PRODUCTION)
     problems = [] if smoke.passed else [f"smoke: {smoke.message}"]
-    chosen = hook or settings.release_health_check
+    chosen = hook or settings.release.health_check
     if chosen:
         problems += _run_hook(chosen, settings, version)
     return problems

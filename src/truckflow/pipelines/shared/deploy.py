@@ -58,10 +58,10 @@ def reload_servers(settings: Settings) -> list[str]:
     """Ask each configured server to reload its alias now; returns what failed (not fatal:
     servers poll their alias anyway)."""
     problems: list[str] = []
-    if not settings.release_reload_urls:
+    if not settings.release.reload_urls:
         return problems
-    token = settings.admin_token.get_secret_value() if settings.admin_token else ""
-    for url in settings.release_reload_urls:
+    token = settings.serving.admin_token.get_secret_value() if settings.serving.admin_token else ""
+    for url in settings.release.reload_urls:
         try:
             response = httpx.post(
                 url.rstrip("/") + "/admin/reload",

@@ -71,9 +71,9 @@ def estimate_frame(settings: Settings, predictions: pd.DataFrame) -> EstimatedPe
     return estimate_performance(
         calibrated(settings, predictions),
         predictions["decision"].to_numpy(int),
-        draws=settings.bootstrap_resamples,
-        confidence=settings.bootstrap_confidence,
-        seed=settings.bootstrap_seed,
+        draws=settings.bootstrap.resamples,
+        confidence=settings.bootstrap.confidence,
+        seed=settings.bootstrap.seed,
     )
 
 
@@ -138,7 +138,7 @@ def weekly_estimate(
         estimated=estimate_frame(settings, predictions),
         realized=realized,
         floor=config.min_f1,
-        min_trips=settings.monitoring_min_quality_trips,
+        min_trips=settings.drift.min_quality_trips,
     )
 
 
@@ -161,7 +161,7 @@ def warn_estimated_drop(
             trips=estimated.count,
             interval=(estimated.f1_low, estimated.f1_high),
             week=week_start.isoformat(),
-            model=f"{settings.model_name} v{version}",
+            model=f"{settings.mlflow.model_name} v{version}",
             report=str(html),
             key=f"performance.estimated_drop:{week_start.isoformat()}",
         ),

@@ -9,7 +9,7 @@ When the trips are not there the answer is a reason, not a window: retraining is
 ``promotion_check`` scores the champion (production) and the challenger, each at its own
 threshold, on the challenger's test part less anything the champion's data window covered, and
 asks for a paired bootstrap interval of the F1 difference whose lower end is above minus the
-tolerance, on at least ``promotion_min_trips`` trips.
+tolerance, on at least ``promotion.min_trips`` trips.
 """
 
 from __future__ import annotations
@@ -193,7 +193,7 @@ def promotion_check(
     interval of the F1 difference not below minus the tolerance."""
     registry = ModelRegistry.from_settings(settings)
     champion = registry.get_alias(Stage.PRODUCTION)
-    min_trips, tolerance = settings.promotion_min_trips, settings.promotion_tolerance
+    min_trips, tolerance = settings.promotion.min_trips, settings.promotion.tolerance
     if champion is None:
         return PromotionCheck(
             True,
@@ -210,11 +210,11 @@ def promotion_check(
         start = seen
     trips = _unseen_trips(db, start, pd.Timestamp(window["window_end"]))
     n = len(trips)
-    if n < settings.promotion_min_trips:
+    if n < settings.promotion.min_trips:
         return PromotionCheck(
             False,
             f"{n} labelled trips neither version trained on, fewer than the "
-            f"{settings.promotion_min_trips} needed: not promoted",
+            f"{settings.promotion.min_trips} needed: not promoted",
             champion=champion.version,
             trips=n,
             challenger=challenger,
@@ -226,14 +226,14 @@ def promotion_check(
         y,
         _decisions(registry, challenger, trips),
         _decisions(registry, champion.version, trips),
-        resamples=settings.bootstrap_resamples,
-        confidence=settings.bootstrap_confidence,
-        seed=settings.bootstrap_seed,
+        resamples=settings.bootstrap.resamples,
+        confidence=settings.bootstrap.confidence,
+        seed=settings.bootstrap.seed,
     )
-    passed = diff.low >= -settings.promotion_tolerance
+    passed = diff.low >= -settings.promotion.tolerance
     return PromotionCheck(
         passed,
-        _reason(n, diff, champion.version, settings.promotion_tolerance, passed),
+        _reason(n, diff, champion.version, settings.promotion.tolerance, passed),
         champion=champion.version,
         trips=n,
         difference=diff.to_dict(),

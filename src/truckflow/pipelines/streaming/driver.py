@@ -23,7 +23,7 @@ from truckflow.pipelines.runtime import Runtime
 from truckflow.pipelines.shared.models import week_done
 from truckflow.pipelines.streaming.steps import read_sources
 from truckflow.store.schema import truck_schedule
-from truckflow.streaming import StreamingClock, StreamingError
+from truckflow.streaming import ClockState, StreamingClock, StreamingError
 from truckflow.streaming.daylock import day_lock
 from truckflow.streaming.tables import batch_predictions, streaming_days, streaming_weeks
 
@@ -85,20 +85,20 @@ class DayResult:
 @dataclass(frozen=True)
 class ReplayResult:
     days: list[DayResult]
-    clock: dict[str, Any]
+    clock: ClockState
     finished: bool
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "days": [d.to_dict() for d in self.days],
-            "clock": self.clock,
+            "clock": self.clock.to_dict(),
             "finished": self.finished,
         }
 
 
 @dataclass(frozen=True)
 class StreamStatus:
-    clock: dict[str, Any]
+    clock: ClockState
     boundary: dt.date
     boundary_origin: str
     data: str | None
@@ -112,19 +112,20 @@ class StreamStatus:
         out = asdict(self)
         for key in ("first_day", "last_day", "boundary"):
             out[key] = None if out[key] is None else out[key].isoformat()
+        out["clock"] = self.clock.to_dict()
         return out
 
 
 def resolve_data(runtime: Runtime, data: Path | None = None) -> Path:
     """The streaming files' folder: ``data``, else the setting, else the one used last."""
     record = runtime.settings.home / _SOURCE_FILE
-    folder = data or runtime.settings.streaming_data
+    folder = data or runtime.settings.streaming.data
     if folder is None and record.is_file():
         folder = Path(json.loads(record.read_text(encoding="utf-8"))["data"])
     if folder is None:
         raise StreamingError(
             "no streaming files given",
-            hint="pass --data DIR (a folder with streaming_*.csv) or set TRUCKFLOW_STREAMING_DATA",
+            hint="pass --data DIR (a folder with streaming_*.csv) or set TRUCKFLOW_STREAMING__DATA",
         )
     folder = Path(folder).expanduser().resolve()
     if not folder.is_dir():
@@ -138,12 +139,12 @@ def _period(runtime: Runtime, folder: Path) -> tuple[dt.date, dt.date]:
     """The streaming period: from the boundary setting (not the earliest departure found: a
     trip departing before it is history) to the day after the last estimated arrival."""
     sources = read_sources(folder, with_forecasts=False)
-    first = runtime.settings.streaming_boundary
+    first = runtime.settings.streaming.boundary
     if sources.last_day <= first:
         raise StreamingError(
             f"the streaming files in {folder} hold no trip arriving after the streaming "
             f"boundary {first} (last arrival {sources.last_day - dt.timedelta(days=1)})",
-            hint="set TRUCKFLOW_STREAMING_BOUNDARY to the first streaming day of these files",
+            hint="set TRUCKFLOW_STREAMING__BOUNDARY to the first streaming day of these files",
         )
     return first, sources.last_day
 
@@ -243,7 +244,7 @@ def step_days(
             break
         if progress:
             progress(f"day {current}", done, n)
-        with day_lock(runtime.db, current, wait_s=runtime.settings.stream_lock_wait_s):
+        with day_lock(runtime.db, current, wait_s=runtime.settings.streaming.lock_wait_s):
             if (clock.status().current_day or first) != current:
                 continue  # another process did the day while this one waited for it
             days.append(_one_day(runtime, folder, first, auto_approve=auto_approve))
@@ -251,7 +252,7 @@ def step_days(
     finished = state.current_day is not None and state.current_day > last
     if progress:
         progress("done", len(days), max(n, len(days)))
-    return ReplayResult(days=days, clock=state.to_dict(), finished=finished)
+    return ReplayResult(days=days, clock=state, finished=finished)
 
 
 def replay(
@@ -296,9 +297,9 @@ def stream_status(runtime: Runtime, data: Path | None = None) -> StreamStatus:
         ]
     finished = bool(last and state.current_day and state.current_day > last)
     return StreamStatus(
-        clock=state.to_dict(),
-        boundary=runtime.settings.streaming_boundary,
-        boundary_origin=runtime.settings.origin("streaming_boundary"),
+        clock=state,
+        boundary=runtime.settings.streaming.boundary,
+        boundary_origin=runtime.settings.origin("streaming.boundary"),
         data=None if folder is None else str(folder),
         first_day=first,
         last_day=last,

@@ -53,7 +53,7 @@ def prepare_history(
     # inputs are not there (a city without weather that day) never gets them. It is stored
     # incomplete, with what it lacks, instead of waiting for ever; the last week's trips may
     # still get theirs from the streaming files (the daily fill completes them).
-    finished = dt.datetime.combine(runtime.settings.streaming_boundary, dt.time()) - LOOKBACK
+    finished = dt.datetime.combine(runtime.settings.streaming.boundary, dt.time()) - LOOKBACK
     filled = fill_features(
         runtime.db, dt.datetime(2000, 1, 1), dt.datetime(2100, 1, 1), deadline=finished
     )

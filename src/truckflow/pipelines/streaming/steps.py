@@ -136,11 +136,11 @@ def fill_day_features(rt: Runtime, first_day: dt.date, day: dt.date) -> dict[str
     """Features of every trip departed by ``day`` not stored yet, and of those stored
     incomplete (completed when their data has come); labels brought up to date.
 
-    A trip whose deadline (its departure day, plus ``streaming_prediction_deadline_days``) has
+    A trip whose deadline (its departure day, plus ``streaming.prediction_deadline_days``) has
     come is stored with what is known: what is missing is left blank and named."""
     start = dt.datetime.combine(first_day, dt.time()) - LOOKBACK
     end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
-    deadline = end - dt.timedelta(days=rt.settings.streaming_prediction_deadline_days)
+    deadline = end - dt.timedelta(days=rt.settings.streaming.prediction_deadline_days)
     db = rt.db
     result = fill_features(db, start, end, version=FEATURE_SET_VERSION, deadline=deadline)
     waiting = len(result.waiting)
@@ -280,15 +280,15 @@ def daily_quality(rt: Runtime, arrival_day: dt.date) -> dict[str, Any] | None:
     low, high = f1_interval(
         truth,
         decided,
-        resamples=settings.bootstrap_resamples,
-        confidence=settings.bootstrap_confidence,
-        seed=settings.bootstrap_seed,
+        resamples=settings.bootstrap.resamples,
+        confidence=settings.bootstrap.confidence,
+        seed=settings.bootstrap.seed,
     )
     return {
         "day": arrival_day.isoformat(),
         **quality.model_dump(exclude={"drifted"}),
         "f1_interval": [low, high],
-        "confidence": settings.bootstrap_confidence,
+        "confidence": settings.bootstrap.confidence,
         # Most of a day's trips were predicted by one version; a promotion may split a day.
         "model_version": str(versions.index[0]),
     }

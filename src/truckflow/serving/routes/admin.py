@@ -23,7 +23,7 @@ def _admin_guard(settings: Settings) -> Any:
     def require_admin(
         credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
     ) -> None:
-        expected = settings.admin_token
+        expected = settings.serving.admin_token
         if expected is None:
             raise AdminAuthError("admin endpoints are disabled: no admin token is configured")
         given = b"" if credentials is None else credentials.credentials.encode()

@@ -7,14 +7,14 @@ import pandas as pd
 import streamlit as st
 
 from truckflow.dashboard.context import runtime
-from truckflow.dashboard.views.common import empty_state
+from truckflow.dashboard.pages.common import empty_state
 from truckflow.monitoring.store import load_daily_metrics
 from truckflow.serving.outcomes import prediction_outcomes
 
-__all__ = ["render"]
+__all__ = ["predictions"]
 
 
-def render() -> None:
+def predictions() -> None:
     st.title("Predictions vs ground truth")
     db = runtime().db
     st.subheader("Daily metrics (trips that arrived that day)")

@@ -7,14 +7,14 @@ import streamlit as st
 
 from truckflow.dashboard.context import runtime
 from truckflow.dashboard.graph import definition_dot
-from truckflow.dashboard.views.common import empty_state, when
+from truckflow.dashboard.pages.common import empty_state, when
 from truckflow.pipeline import get_execution, list_executions
 from truckflow.pipeline.history import get_definition
 
-__all__ = ["render"]
+__all__ = ["pipelines"]
 
 
-def render() -> None:
+def pipelines() -> None:
     st.title("Pipeline executions")
     db = runtime().db
     executions = list_executions(db, limit=200)

@@ -6,13 +6,13 @@ import pandas as pd
 import streamlit as st
 
 from truckflow.dashboard.context import runtime
-from truckflow.dashboard.views.common import empty_state, when
+from truckflow.dashboard.pages.common import empty_state, when
 from truckflow.notify.outbox import list_outbox
 
-__all__ = ["render"]
+__all__ = ["notifications"]
 
 
-def render() -> None:
+def notifications() -> None:
     st.title("Notifications")
     pending_only = st.toggle("Only those not delivered yet", key="pending_only")
     rows = list_outbox(runtime().db, pending_only=pending_only, limit=500)

@@ -6,15 +6,15 @@ import pandas as pd
 import streamlit as st
 
 from truckflow.dashboard.context import registry, runtime
-from truckflow.dashboard.views.common import empty_state, when
+from truckflow.dashboard.pages.common import empty_state, when
 from truckflow.monitoring.store import list_drift_runs, load_daily_metrics
 from truckflow.notify.outbox import list_outbox
 from truckflow.registry import Stage
 
-__all__ = ["render"]
+__all__ = ["overview"]
 
 
-def render() -> None:
+def overview() -> None:
     st.title("truckflow overview")
     db = runtime().db
     _production()

@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from truckflow.dashboard.context import registry, runtime
-from truckflow.dashboard.views.common import empty_state, when
+from truckflow.dashboard.pages.common import empty_state, when
 from truckflow.errors import TruckflowError
 from truckflow.pipelines.release.ops import (
     approve_model,
@@ -23,10 +23,10 @@ from truckflow.pipelines.release.ops import (
 from truckflow.pipelines.release.pipeline import release_model
 from truckflow.registry import APPROVED, PENDING, REJECTED, ModelVersion
 
-__all__ = ["render"]
+__all__ = ["models"]
 
 
-def render() -> None:
+def models() -> None:
     st.title("Models")
     versions = registry().list_versions()
     if not versions:

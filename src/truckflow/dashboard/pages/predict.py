@@ -17,7 +17,7 @@ from truckflow.serving.single import predict_trip
 from truckflow.store import Database
 from truckflow.store.schema import truck_schedule
 
-__all__ = ["render", "scheduled_trips"]
+__all__ = ["predict", "scheduled_trips"]
 
 _TYPED = "(type the truck and departure below)"
 
@@ -50,7 +50,7 @@ def _trips() -> dict[str, tuple[int, datetime]]:
     }
 
 
-def render() -> None:
+def predict() -> None:
     st.title("Predict a trip")
     st.caption(
         "A scheduled trip (truck and departure as in truck_schedule); features come from the "

@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from truckflow.dashboard.context import runtime
-from truckflow.dashboard.views.common import empty_state
+from truckflow.dashboard.pages.common import empty_state
 from truckflow.features.fill import load_features
 from truckflow.monitoring.estimate import CONCEPT_SHIFT_NOTE
 from truckflow.monitoring.estimate_store import load_estimated_metrics
@@ -24,10 +24,10 @@ from truckflow.monitoring.report import DriftReport
 from truckflow.monitoring.store import DriftRunRecord, list_drift_runs, load_drift_columns
 from truckflow.store import Database
 
-__all__ = ["render"]
+__all__ = ["drift"]
 
 
-def render() -> None:
+def drift() -> None:
     st.title("Drift")
     db = runtime().db
     runs = list_drift_runs(db)

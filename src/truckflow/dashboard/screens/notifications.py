@@ -1,5 +1,0 @@
-"""Dashboard page: notifications (the content is in truckflow.dashboard.views.notifications)."""
-
-from truckflow.dashboard.views import notifications
-
-notifications.render()
