@@ -1,6 +1,6 @@
-"""The capture's compact paths give what the plain ones gave: feature rows encoded over the
-whole matrix are the texts msgspec writes for each row's dict, and SQLite's multi-row INSERTs
-store the rows ``executemany`` stored."""
+"""The capture's feature texts: many rows encoded at once (JSON lines of a struct) are the texts
+msgspec writes for each row's dict, whatever the values, names and types; a many-row batch
+round-trips on each engine."""
 
 from __future__ import annotations
 
@@ -12,14 +12,7 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
-from truckflow.serving.capture import (
-    CAPTURE_COLUMNS,
-    CaptureBatch,
-    CaptureWriter,
-    _insert_rows,
-    feature_texts,
-    predictions,
-)
+from truckflow.serving.capture import CaptureBatch, CaptureWriter, feature_texts, predictions
 from truckflow.store import Database
 
 
@@ -62,29 +55,6 @@ def test_feature_texts_of_other_dtypes(dtype: type) -> None:
         matrix[3, 1] = "x, y"  # text holding a comma goes the per-row way
     assert feature_texts(names, matrix) == _per_row(names, matrix)
     assert feature_texts([], matrix[:, :0]) == _per_row([], matrix[:, :0]) == ["{}"] * 20
-
-
-def test_multi_row_statements_store_what_executemany_stored(db: Database) -> None:
-    names = ["a", "b"]
-    matrix = _awkward(10, 2)
-    texts = feature_texts(names, matrix)
-    when = "2026-01-01 12:00:00.000000"
-    rows = [
-        (f"id-{i:02d}", "req", None, t, 0.5, 1, "1", "staging", when, "batch")
-        for i, t in enumerate(texts)
-    ]
-    text = (
-        f"INSERT INTO predictions ({', '.join(CAPTURE_COLUMNS)})"
-        f" VALUES ({', '.join(['?'] * len(CAPTURE_COLUMNS))})"
-    )
-    with db.begin() as conn:
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        _insert_rows(cursor, text, rows, 3)  # statements of 3, 3, 3 and 1 rows
-        cursor.close()
-    with db.engine.connect() as conn:
-        stored = conn.execute(sa.select(predictions).order_by(predictions.c.id)).all()
-    assert [r.id for r in stored] == [r[0] for r in rows]
-    assert [r.features for r in stored] == [msgspec.json.decode(t) for t in texts]
 
 
 def test_a_many_row_batch_round_trips_on_each_engine(any_db: Database) -> None:

@@ -10,13 +10,12 @@ from __future__ import annotations
 import functools
 import logging
 import queue
-import sqlite3
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import chain, repeat
+from itertools import repeat
 from typing import Any
 
 import msgspec
@@ -126,43 +125,13 @@ def _row_struct(names: tuple[str, ...]) -> Any:
     return msgspec.defstruct("CapturedFeatures", fields, rename=rename)
 
 
-@functools.lru_cache(maxsize=8)
-def _row_template(names: tuple[str, ...]) -> str | None:
-    """``{"name":%s,...}`` with each key as msgspec writes a dict's key; None for equal names
-    (a dict keeps the last value, the template would write both)."""
-    if len(set(names)) != len(names):
-        return None
-    keys = [_ENCODER.encode(n).decode().replace("%", "%%") for n in names]
-    return "{" + ",".join(f"{k}:%s" for k in keys) + "}"
-
-
-def _numeric_texts(template: str, features: np.ndarray) -> list[str]:
-    """The rows of a numeric matrix as JSON objects, in a few calls over the whole matrix:
-    msgspec writes every value once (as it writes them in a dict: NaN and infinities as null),
-    and a number's text never holds a comma, so the values split apart and fill the rows'
-    template in one formatting. A struct built per row held the GIL about 60 ms per 10,000
-    rows, against the requests served meanwhile."""
-    n, width = features.shape
-    if width == 0:
-        return ["{}"] * n
-    values = _ENCODER.encode(features.ravel().tolist())[1:-1].decode().split(",")
-    text: str = (template + "\n") * n % tuple(values)
-    return text.split("\n")[:-1]
-
-
 def feature_texts(names: Sequence[str], features: np.ndarray) -> list[str]:
     """Each row as the JSON object ``{name: value, ...}`` msgspec writes for its dict. Many
     rows are encoded in one call as JSON lines of a struct (a newline never occurs inside JSON
     text): a dict and an encode per row held the GIL for about 60 ms per 10,000 rows against
     the requests."""
-    n = len(features)
-    template = None
-    if n >= _FEW_ROWS and features.ndim == 2 and features.dtype.kind in "biuf":
-        template = _row_template(tuple(map(str, names)))
-    if template is not None:
-        return _numeric_texts(template, features)
     rows = features.tolist()
-    struct = None if n < _FEW_ROWS else _row_struct(tuple(map(str, names)))
+    struct = None if len(rows) < _FEW_ROWS else _row_struct(tuple(map(str, names)))
     if struct is None:
         return [_ENCODER.encode(dict(zip(names, r, strict=True))).decode() for r in rows]
     lines = _ENCODER.encode_lines([struct(*row) for row in rows])
@@ -207,7 +176,6 @@ class CaptureWriter:
         self._thread: threading.Thread | None = None
         self.written = 0
         self.lost = 0
-        self._multi = False  # multi-row statements: set per write from the engine's dialect
 
     def start(self) -> None:
         if self._thread is None:
@@ -271,7 +239,6 @@ class CaptureWriter:
             f"INSERT INTO {sql.name(predictions.name)} ({sql.names(CAPTURE_COLUMNS)})"
             f" VALUES ({sql.marks(len(CAPTURE_COLUMNS))})"
         )
-        self._multi = sql.dialect == "sqlite"
         failures = (sa.exc.SQLAlchemyError, self._db.engine.dialect.loaded_dbapi.Error)
         chunks = [rows[i : i + self._batch_rows] for i in range(0, len(rows), self._batch_rows)]
         if len(chunks) > 1:
@@ -307,34 +274,9 @@ class CaptureWriter:
         # Plain tuples on the DBAPI cursor, in the transaction SQLAlchemy opens and commits;
         # one statement per chunk (at most ``batch_rows`` rows each).
         with self._db.begin() as conn:
-            driver = conn.connection.driver_connection
-            cursor = driver.cursor()  # type: ignore[union-attr]
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
             try:
                 for chunk in chunks:
-                    if self._multi:
-                        _insert_rows(cursor, text, chunk, _sqlite_rows_per_statement(driver))
-                    else:
-                        cursor.executemany(text, chunk)
+                    cursor.executemany(text, chunk)
             finally:
                 cursor.close()
-
-
-def _sqlite_rows_per_statement(driver: Any) -> int:
-    """Rows one multi-row INSERT may bind on this SQLite (999 variables before 3.32)."""
-    try:
-        limit = int(driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
-    except (AttributeError, sqlite3.Error):
-        limit = 999
-    return max(1, min(limit, 32_766) // len(CAPTURE_COLUMNS))
-
-
-def _insert_rows(cursor: Any, text: str, rows: list[tuple[object, ...]], per: int) -> None:
-    """``rows`` in multi-row INSERTs on SQLite. ``executemany`` takes the GIL back for every
-    row (each step releases it), so under load a 10,000-row capture crawled through the next
-    requests; one statement inserts all its rows in one step, without the GIL."""
-    row_marks = "(" + ", ".join(["?"] * len(CAPTURE_COLUMNS)) + ")"
-    head = text[: text.rindex(" VALUES ")] + " VALUES "
-    for start in range(0, len(rows), per):
-        part = rows[start : start + per]
-        statement = head + ", ".join([row_marks] * len(part))
-        cursor.execute(statement, list(chain.from_iterable(part)))
