@@ -200,7 +200,7 @@ def test_a_missing_parent_table_stops_the_run_unless_partial(
     assert waiting == data_lines(small_sample / "drivers_table.csv") + data_lines(
         small_sample / "truck_schedule_table.csv"
     )
-    counted = {(c["table"], c["reason"]) for c in quarantine_counts(any_db)}
+    counted = {(c.table, c.reason) for c in quarantine_counts(any_db)}
     assert ("drivers", "vehicle_no: … not in trucks") in counted
     exported = export_quarantine(any_db, tmp_path / "rejects.csv")
     assert exported == waiting

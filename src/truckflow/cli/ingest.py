@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,6 +15,9 @@ from truckflow.cli.context import state
 from truckflow.cli.output import JSON_OPTION, console, emit, err_console, fail_on_errors
 
 if TYPE_CHECKING:
+    from truckflow.data.ingest.orphans import Released
+    from truckflow.data.ingest.records import QuarantinedRow
+    from truckflow.data.ingest.rejects import ConflictRow, QuarantineCount
     from truckflow.data.ingest.report import IngestReport
 
 __all__ = ["conflicts", "ingest", "quarantine"]
@@ -173,29 +177,15 @@ def quarantine(
     with fail_on_errors(as_json):
         db = connect(state.settings())
         upgrade(db)
-        result: dict[str, Any] = {}
+        result = QuarantineReport()
         if retry:
-            result["retry"] = retry_quarantine(db).to_dict()
+            result.retry = retry_quarantine(db)
         if export is not None:
-            result["exported"] = {
-                "path": str(export),
-                "rows": export_quarantine(db, export, table=table),
-            }
+            result.exported = Exported(export, export_quarantine(db, export, table=table))
         if counts:
-            result["counts"] = quarantine_counts(db)
+            result.counts = quarantine_counts(db)
         if not (retry or export is not None or counts):
-            result["rows"] = [
-                {
-                    "table": r.table,
-                    "source_file": r.source_file,
-                    "line_no": r.line_no,
-                    "reason": r.reason,
-                    "raw": r.raw,
-                    "run_id": r.run_id,
-                    "created_at": r.created_at,
-                }
-                for r in list_quarantine(db, table=table, limit=limit)
-            ]
+            result.rows = list_quarantine(db, table=table, limit=limit)
     emit(result, as_json, _render_quarantine)
 
 
@@ -216,12 +206,43 @@ def conflicts(
     with fail_on_errors(as_json):
         db = connect(state.settings())
         upgrade(db)
-        rows = [c.to_dict() for c in list_conflicts(db, table=table, limit=limit)]
-    emit({"rows": rows}, as_json, _render_conflicts)
+        found = ConflictList(list_conflicts(db, table=table, limit=limit))
+    emit(found, as_json, _render_conflicts)
 
 
-def _render_conflicts(result: dict[str, Any]) -> None:
-    rows = result["rows"]
+@dataclass(frozen=True)
+class ConflictList:
+    """``data conflicts``: the most recent conflicting rows."""
+
+    rows: list[ConflictRow]
+
+
+@dataclass(frozen=True)
+class Exported:
+    """``data quarantine --export``: where the rows went and how many."""
+
+    path: Path
+    rows: int
+
+
+@dataclass
+class QuarantineReport:
+    """``data quarantine``: what each asked-for part found; parts not asked for stay None and
+    are left out of the JSON document."""
+
+    retry: Released | None = None
+    exported: Exported | None = None
+    counts: list[QuarantineCount] | None = None
+    rows: list[QuarantinedRow] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        parts: dict[str, object] = {"retry": self.retry, "exported": self.exported}
+        parts |= {"counts": self.counts, "rows": self.rows}
+        return {name: part for name, part in parts.items() if part is not None}
+
+
+def _render_conflicts(result: ConflictList) -> None:
+    rows = result.rows
     if not rows:
         console.print("no conflicting rows")
         return
@@ -229,36 +250,32 @@ def _render_conflicts(result: dict[str, Any]) -> None:
     for name in ("table", "file", "line", "key", "kept from"):
         table.add_column(name, justify="right" if name == "line" else "left")
     for r in rows:
-        key = ", ".join(f"{k}={v}" for k, v in r["key"].items())
-        table.add_row(r["table"], r["source_file"], str(r["line_no"]), key, r["kept_from"])
+        key = ", ".join(f"{k}={v}" for k, v in r.key.items())
+        table.add_row(r.table, r.source_file, str(r.line_no), key, r.kept_from)
     console.print(table)
 
 
-def _render_quarantine(result: dict[str, Any]) -> None:
-    if "retry" in result:
-        loaded = sum(result["retry"]["loaded"].values())
-        retried = sum(result["retry"]["retried"].values())
+def _render_quarantine(result: QuarantineReport) -> None:
+    if result.retry is not None:
+        loaded, retried = sum(result.retry.loaded.values()), sum(result.retry.retried.values())
         console.print(f"retried {retried:,} row(s) waiting for a parent; {loaded:,} loaded")
-    if "exported" in result:
-        console.print(
-            f"{result['exported']['rows']:,} row(s) written to {result['exported']['path']}"
-        )
-    if "counts" in result:
+    if result.exported is not None:
+        console.print(f"{result.exported.rows:,} row(s) written to {result.exported.path}")
+    if result.counts is not None:
         table = Table(title="quarantined rows by reason")
         for name in ("table", "reason", "rows"):
             table.add_column(name, justify="right" if name == "rows" else "left")
-        for c in result["counts"]:
-            table.add_row(c["table"], c["reason"], f"{c['rows']:,}")
+        for c in result.counts:
+            table.add_row(c.table, c.reason, f"{c.rows:,}")
         console.print(table)
-    if "rows" not in result:
+    if result.rows is None:
         return
-    rows = result["rows"]
-    if not rows:
+    if not result.rows:
         console.print("no quarantined rows")
         return
-    table = Table(title=f"{len(rows)} quarantined row(s), newest first")
+    table = Table(title=f"{len(result.rows)} quarantined row(s), newest first")
     for name in ("table", "file", "line", "reason"):
         table.add_column(name, justify="right" if name == "line" else "left")
-    for r in rows:
-        table.add_row(r["table"], r["source_file"], str(r["line_no"]), r["reason"])
+    for r in result.rows:
+        table.add_row(r.table, r.source_file, str(r.line_no), r.reason)
     console.print(table)

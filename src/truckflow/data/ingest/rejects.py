@@ -21,6 +21,7 @@ from truckflow.store.schema import ingest_conflicts, quarantine
 
 __all__ = [
     "ConflictRow",
+    "QuarantineCount",
     "export_quarantine",
     "list_conflicts",
     "quarantine_counts",
@@ -37,13 +38,22 @@ def reason_kind(reason: str) -> str:
     return _VALUE.sub("…", reason)
 
 
-def quarantine_counts(db: Database) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class QuarantineCount:
+    """How many rows of one table were quarantined for one kind of reason."""
+
+    table: str
+    reason: str
+    rows: int
+
+
+def quarantine_counts(db: Database) -> list[QuarantineCount]:
     """Quarantined rows per table and kind of reason, most first."""
     with db.engine.connect() as conn:
         rows = conn.execute(sa.select(quarantine.c.table_name, quarantine.c.reason)).all()
     counts = Counter((r.table_name, reason_kind(r.reason)) for r in rows)
     return [
-        {"table": table, "reason": reason, "rows": n}
+        QuarantineCount(table, reason, n)
         for (table, reason), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     ]
 
