@@ -86,7 +86,7 @@ def list_versions(as_json: bool = JSON_OPTION) -> None:
                 ", ".join(v.aliases),
                 "" if f1 is None else f"{f1:.3f}",
                 v.created_at.isoformat(sep=" ")[:16],
-                v.tags.get("data_window", "").replace("..", " to "),
+                v.metadata.data_window.replace("..", " to "),
             )
         console.print(table)
 
