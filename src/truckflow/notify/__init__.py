@@ -14,8 +14,8 @@ from truckflow.notify.config import ChannelSpec, NotifyConfig, Route, load_confi
 from truckflow.notify.dispatcher import ChannelReport, Dispatcher, DispatchReport
 from truckflow.notify.errors import DeliveryError, NotifyError
 from truckflow.notify.outbox import OutboxSink, list_outbox
-from truckflow.notify.schema import notify_outbox
 from truckflow.notify.service import Notifications
+from truckflow.notify.tables import notify_outbox
 
 __all__ = [
     "DEFAULT_SEVERITY",
