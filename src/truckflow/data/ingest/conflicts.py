@@ -23,11 +23,14 @@ from truckflow.data.course_format import ColumnSpec, TableSpec
 from truckflow.data.ingest.batch import as_objects
 from truckflow.store.tables import ingest_conflicts, metadata
 
-__all__ = ["Conflict", "against_stored", "same_values", "write_conflicts"]
+__all__ = ["Conflict", "against_stored", "check_stored", "same_values", "write_conflicts"]
 
 # Columns whose blank on one side is not a difference: labels withheld (``until``, streaming)
 # and filled in later.
 _FILLED_LATER = {("truck_schedule", "delay")}
+# Values of a key's first column per look-up query (SQLite allows 32,766 bound parameters,
+# PostgreSQL 65,535).
+_KEYS_PER_QUERY = 10_000
 
 
 @dataclass(frozen=True)
@@ -118,7 +121,21 @@ def _stored(conn: sa.Connection, spec: TableSpec, good: pd.DataFrame) -> pd.Data
             query = query.where(column.between(low.date(), high.date()))
         else:
             query = query.where(column.between(low.to_pydatetime(), high.to_pydatetime()))
-    rows = conn.execute(query).all()
+    lead = spec.key[0] if spec.key else None
+    if lead is None or lead == spec.date_column:
+        rows = list(conn.execute(query).all())
+    else:
+        # Looked up by the batch's values of the key's first column (the primary key's
+        # leading column, so an index seek each), a group at a time under the engines' bound
+        # parameter limits: a piece of a large file then reads only the rows that can share
+        # a key, never the whole date span of everything loaded before it (a scan per piece).
+        values = pd.unique(as_objects(good[lead]))
+        whole = spec.column(lead).kind == "int"
+        wanted = [int(v) if whole else v for v in values.tolist() if v is not None]
+        rows = []
+        for start in range(0, len(wanted), _KEYS_PER_QUERY):
+            group = wanted[start : start + _KEYS_PER_QUERY]
+            rows.extend(conn.execute(query.where(table.c[lead].in_(group))).all())
     return pd.DataFrame(rows, columns=spec.column_names)
 
 
@@ -126,18 +143,27 @@ def against_stored(
     conn: sa.Connection, spec: TableSpec, good: pd.DataFrame, line_no: np.ndarray[Any, Any]
 ) -> tuple[np.ndarray[Any, np.dtype[np.bool_]], list[Conflict]]:
     """Which rows of ``good`` conflict with a row already stored, and the conflicts."""
+    conflicting, found, _ = check_stored(conn, spec, good, line_no)
+    return conflicting, found
+
+
+def check_stored(
+    conn: sa.Connection, spec: TableSpec, good: pd.DataFrame, line_no: np.ndarray[Any, Any]
+) -> tuple[np.ndarray[Any, np.dtype[np.bool_]], list[Conflict], int]:
+    """``against_stored``, plus how many rows of ``good`` share a key with a stored row (0:
+    none of them can collide, so a loader may skip its own conflict handling)."""
     conflicting = np.zeros(len(good), dtype=bool)
     if good.empty:
-        return conflicting, []
+        return conflicting, [], 0
     stored = _stored(conn, spec, good)
     if stored.empty:
-        return conflicting, []
+        return conflicting, [], 0
     mine, theirs = _key_frame(spec, good), _key_frame(spec, stored)
     mine["_pos"] = np.arange(len(good))
     theirs["_stored"] = np.arange(len(stored))
     pairs = mine.merge(theirs, on=list(spec.key), how="inner")
     if pairs.empty:
-        return conflicting, []
+        return conflicting, [], 0
     ours = good.iloc[pairs["_pos"].to_numpy()]
     kept = stored.iloc[pairs["_stored"].to_numpy()]
     differ = ~same_values(spec, ours, kept, seconds=conn.dialect.name == "mysql")
@@ -153,7 +179,7 @@ def against_stored(
         )
         for pos, i in zip(positions.tolist(), np.flatnonzero(differ).tolist(), strict=True)
     ]
-    return conflicting, found
+    return conflicting, found, len(pairs)
 
 
 def _plain(value: Any) -> Any:

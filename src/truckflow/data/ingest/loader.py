@@ -17,8 +17,9 @@ may lose the run, never half of it).
 from __future__ import annotations
 
 import io
+import itertools
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,14 @@ def _sort_keys(values: pd.Series[Any]) -> np.ndarray[Any, Any]:
         return np.asarray(values.to_numpy(dtype="datetime64[ns]").astype(np.int64))
     if pd.api.types.is_numeric_dtype(values):
         return np.asarray(values.to_numpy(dtype=np.float64))
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        # The file's ids come dictionary-encoded in order of appearance: rank the (few)
+        # categories instead of sorting millions of strings. NULL (code -1) stays first.
+        categories = np.asarray(values.cat.categories, dtype=object)
+        rank = np.empty(len(categories) + 1, dtype=np.int64)
+        rank[0] = -1
+        rank[1:] = np.argsort(np.argsort(categories, kind="stable"), kind="stable")
+        return rank[values.cat.codes.to_numpy(dtype=np.int64) + 1]
     codes, _ = pd.factorize(as_objects(values), sort=True)
     return np.asarray(codes)
 
@@ -121,6 +130,26 @@ def _arrow_column(values: pd.Series[Any], kind: ColumnKind) -> pa.Array:
     return pa.array(numbers, from_pandas=True)
 
 
+# Rows turned into Python values at a time for SQLite: the values of a whole piece as Python
+# objects would take several times the piece's own memory.
+_SQLITE_SLICE_ROWS = 100_000
+
+
+def _sqlite_rows(
+    frame: pd.DataFrame, kinds: dict[str, ColumnKind], columns: Sequence[str]
+) -> Iterator[tuple[Any, ...]]:
+    """The rows as tuples of plain values, made a slice at a time as SQLite takes them."""
+    # chain over zips: the per-row iteration stays in C (a Python generator frame per row
+    # costs as much as a fifth of the load).
+    slices = (
+        frame.iloc[start : start + _SQLITE_SLICE_ROWS]
+        for start in range(0, len(frame), _SQLITE_SLICE_ROWS)
+    )
+    return itertools.chain.from_iterable(
+        zip(*(db_values(part[c], kinds[c]) for c in columns), strict=True) for part in slices
+    )
+
+
 def _sqlite(raw: Any, table: str, columns: Sequence[str], rows: Iterable[Any]) -> int:
     marks = ", ".join("?" for _ in columns)
     sql = f"INSERT OR IGNORE INTO {table} ({', '.join(columns)}) VALUES ({marks})"
@@ -152,7 +181,16 @@ def _mysql(raw: Any, table: str, columns: Sequence[str], arrow: pa.Table) -> int
             return int(cursor.execute(sql, (str(path),)))
 
 
-def _postgresql(raw: Any, table: str, columns: Sequence[str], arrow: pa.Table) -> int:
+def lock_for_load(conn: sa.Connection, table: str) -> None:
+    """PostgreSQL: hold ``table`` against other writers to the end of the transaction, so that
+    no row slips in between a look-up of the stored keys and the load (readers go on)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+
+
+def _postgresql(
+    raw: Any, table: str, columns: Sequence[str], arrow: pa.Table, *, fresh: bool = False
+) -> int:
     buffer = io.BytesIO()
     pacsv.write_csv(arrow, buffer, pacsv.WriteOptions(include_header=False))
     data = buffer.getbuffer()
@@ -168,10 +206,12 @@ def _postgresql(raw: Any, table: str, columns: Sequence[str], arrow: pa.Table) -
         # Held to the end of the transaction: no other writer can slip rows in between the
         # emptiness check and the COPY below (readers are not blocked).
         cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
-        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table})")
-        if not cursor.fetchone()[0]:
-            # An empty table and a batch without duplicate keys: nothing can conflict, so the
-            # rows go straight in (the first load of a table, the big one).
+        if not fresh:
+            cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table})")
+        if fresh or not cursor.fetchone()[0]:
+            # An empty table, or keys the caller found in no stored row under this lock, and
+            # a batch without duplicate keys: nothing can conflict, so the rows go straight in
+            # (every piece of a first load of a large file).
             copy_into(cursor, table)
             return len(arrow)
         staging = f"tf_stage_{table}"
@@ -193,11 +233,14 @@ def insert_ignore(
     frame: pd.DataFrame,
     kinds: dict[str, ColumnKind],
     key: Sequence[str] = (),
+    *,
+    fresh: bool = False,
 ) -> int:
     """Insert the rows of ``frame`` whose key is not in ``table`` yet; returns how many were.
 
     ``key`` (the table's key columns) puts the rows in key order first; the batch must not
-    repeat a key (validation quarantines repeats), so the order decides nothing else."""
+    repeat a key (validation quarantines repeats), so the order decides nothing else.
+    ``fresh``: the caller found none of these keys stored, under ``lock_for_load``."""
     if frame.empty:
         return 0
     frame = in_key_order(frame, key)
@@ -205,12 +248,10 @@ def insert_ignore(
     raw = conn.connection.driver_connection
     dialect = conn.dialect.name
     if dialect == "sqlite":
-        # An iterator: the tuples are made as SQLite takes them, never all held at once.
-        rows = zip(*(db_values(frame[c], kinds[c]) for c in columns), strict=True)
-        return _sqlite(raw, table, columns, rows)
+        return _sqlite(raw, table, columns, _sqlite_rows(frame, kinds, columns))
     arrow = pa.table({c: _arrow_column(frame[c], kinds[c]) for c in columns})
     if dialect == "postgresql":
-        return _postgresql(raw, table, columns, arrow)
+        return _postgresql(raw, table, columns, arrow, fresh=fresh)
     if dialect == "mysql":
         return _mysql(raw, table, columns, arrow)
     raise ValueError(f"no bulk path for the {dialect} dialect")

@@ -1,15 +1,17 @@
-"""One ingest run: read everything, validate everything, then load it all in one transaction.
+"""One ingest run: every file read, validated and loaded in one transaction.
 
-Nothing is written before every file has been parsed and every row judged, and the load is a
-single transaction: a file that cannot be parsed, or a failure half-way through the load,
-leaves the tables as they were. The run is recorded in ``ingest_log`` either way (a failed run
-in a transaction of its own, after the rollback).
+Files are taken in load order, each a piece of whole lines at a time (``CHUNK_BYTES``), so the
+memory of a run depends on the piece size, not on the files. The load is a single transaction:
+a file that cannot be parsed (its first piece or a later one), or a failure half-way through
+the load, leaves the tables as they were. The run is recorded in ``ingest_log`` either way (a
+failed run in a transaction of its own, after the rollback).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -22,12 +24,12 @@ from truckflow.clock import utcnow
 from truckflow.data.course_format import LOAD_ORDER, TABLE_SPECS, TableSpec
 from truckflow.data.errors import IngestError
 from truckflow.data.ingest.batch import Batch, as_objects, batch_from_frame
-from truckflow.data.ingest.conflicts import against_stored, write_conflicts
+from truckflow.data.ingest.conflicts import check_stored, write_conflicts
 from truckflow.data.ingest.labels import fill_missing_labels
 from truckflow.data.ingest.lines import DEFAULT_MAX_FIELD_BYTES
-from truckflow.data.ingest.loader import insert_ignore
+from truckflow.data.ingest.loader import insert_ignore, lock_for_load
 from truckflow.data.ingest.orphans import missing_parents, refuse_missing, retry_orphans
-from truckflow.data.ingest.reader import read_course_file
+from truckflow.data.ingest.reader import CHUNK_BYTES, read_course_chunks
 from truckflow.data.ingest.records import known_keys, log_sources, write_quarantine
 from truckflow.data.ingest.report import IngestReport, SourceReport
 from truckflow.data.ingest.validate import Validated, validate
@@ -95,9 +97,11 @@ def _load(
     spec = result.batch.spec
     kinds = {c.name: c.kind for c in spec.columns}
     line_no = result.batch.line_no[result.positions]
-    conflicting, found = against_stored(conn, spec, result.good, line_no)
+    # Locked before the look-up (PostgreSQL), so that what it finds stays true to the load.
+    lock_for_load(conn, spec.table)
+    conflicting, found, shared = check_stored(conn, spec, result.good, line_no)
     good = result.good.loc[~conflicting].reset_index(drop=True) if found else result.good
-    inserted = insert_ignore(conn, spec.table, good, kinds, spec.key)
+    inserted = insert_ignore(conn, spec.table, good, kinds, spec.key, fresh=shared == 0)
     conflicts = [*result.conflicts, *found]
     write_conflicts(conn, run_id, spec.table, source.source, conflicts)
     source.inserted = inserted
@@ -127,34 +131,100 @@ def _load(
 def _tell_quality(
     conn: sa.Connection,
     sink: EventSink | None,
-    run_id: str,
-    results: list[tuple[Validated, SourceReport]],
+    told: list[tuple[SourceReport, set[str]]],
 ) -> None:
     """One ``data_quality.failed`` per source whose rows failed validation, written with the
     load (the outbox row commits with the quarantine, or neither does)."""
     if sink is None:
         return
-    for result, source in results:
-        if not result.quarantined:
+    for source, reasons in told:
+        if not source.quarantined:
             continue
-        reasons = sorted({part for e in result.quarantined for part in e.reason.split("; ")})
         sink.emit(
             data_quality_failed(
-                result.batch.spec.table,
+                source.table,
                 rows_checked=source.read,
-                rows_failed=len(result.quarantined),
-                rows_quarantined=len(result.quarantined),
-                failed_checks=reasons[:20],
+                rows_failed=source.quarantined,
+                rows_quarantined=source.quarantined,
+                failed_checks=sorted(reasons)[:20],
                 source=source.source,
-                quarantine=f"truckflow data quarantine --table {result.batch.spec.table}",
+                quarantine=f"truckflow data quarantine --table {source.table}",
             ),
             conn,
         )
 
 
+@dataclass
+class _Source:
+    """One file (or named batch of frames) on its way in: its batches, read as they are
+    needed, so that a large file is held one piece at a time."""
+
+    table: str
+    name: str
+    batches: Iterable[Batch]
+
+
+def _one_source(
+    conn: sa.Connection,
+    run_id: str,
+    source: _Source,
+    known: dict[str, pd.Index[Any]],
+    until: date | None,
+) -> tuple[list[SourceReport], set[str]]:
+    """Validate and load a source piece by piece; its counts summed into one report."""
+    total = SourceReport(table=source.table, source=source.name)
+    extras: dict[str, SourceReport] = {}
+    reasons: set[str] = set()
+    pieces = iter(source.batches)
+    while (batch := _next_piece(source, pieces)) is not None:
+        batch, withheld = _apply_until(batch, until)
+        result = validate(batch, known)
+        _add_known(known, result)
+        piece = SourceReport(
+            table=batch.spec.table,
+            source=batch.source,
+            read=result.read,
+            quarantined=len(result.quarantined),
+            beyond_until=batch.beyond_until,
+            labels_withheld=withheld,
+        )
+        reasons |= {part for e in result.quarantined for part in e.reason.split("; ")}
+        loaded, *extra = _load(conn, run_id, result, piece)
+        _sum_into(total, loaded)
+        for more in extra:
+            _sum_into(
+                extras.setdefault(more.table, SourceReport(table=more.table, source=more.source)),
+                more,
+            )
+    return [total, *extras.values()], reasons
+
+
+def _next_piece(source: _Source, pieces: Iterator[Batch]) -> Batch | None:
+    """The source's next batch; a piece that cannot be read fails the run as that file's."""
+    try:
+        return next(pieces, None)
+    except IngestError as exc:
+        raise _ReadFailedError(source, exc) from exc
+
+
+def _sum_into(total: SourceReport, piece: SourceReport) -> None:
+    total.add(piece)
+    total.beyond_until += piece.beyond_until
+    total.labels_withheld += piece.labels_withheld
+    total.labels_filled += piece.labels_filled
+
+
+class _ReadFailedError(Exception):
+    """A source that could not be read part-way: the run fails as if it failed up front."""
+
+    def __init__(self, source: _Source, error: IngestError) -> None:
+        super().__init__(str(error))
+        self.source, self.error = source, error
+
+
 def _run(
     db: Database,
-    batches: list[Batch],
+    sources: list[_Source],
     *,
     until: date | None,
     progress: Progress | None,
@@ -162,42 +232,29 @@ def _run(
     run_id: str,
     sink: EventSink | None = None,
 ) -> IngestReport:
-    total = 2 * len(batches) + 1
-    done = len(batches)
+    total = len(sources) + 1
     report = IngestReport(run_id=run_id, until=until)
     try:
         with db.begin() as conn:
             known = known_keys(conn)
-            results: list[tuple[Validated, SourceReport]] = []
-            for batch in batches:
+            told: list[tuple[SourceReport, set[str]]] = []
+            for done, source in enumerate(sources):
                 if progress:
-                    progress(f"validate {batch.source}", done, total)
-                batch, withheld = _apply_until(batch, until)
-                result = validate(batch, known)
-                _add_known(known, result)
-                results.append(
-                    (
-                        result,
-                        SourceReport(
-                            table=batch.spec.table,
-                            source=batch.source,
-                            read=result.read,
-                            quarantined=len(result.quarantined),
-                            beyond_until=batch.beyond_until,
-                            labels_withheld=withheld,
-                        ),
-                    )
-                )
-                done += 1
-            for result, source in results:
-                if progress:
-                    progress(f"load {result.batch.spec.table} from {source.source}", done, total)
-                report.sources.extend(_load(conn, run_id, result, source))
+                    progress(f"read, validate and load {source.name}", done, total)
+                reports, reasons = _one_source(conn, run_id, source, known, until)
+                report.sources.extend(reports)
+                told.append((reports[0], reasons))
             released = retry_orphans(conn, run_id)
             report.orphans_retried, report.orphans_loaded = released.retried, released.loaded
             report.check()
             log_sources(conn, run_id, started_at, until, report.sources, status="ok")
-            _tell_quality(conn, sink, run_id, results)
+            _tell_quality(conn, sink, told)
+    except _ReadFailedError as failed:
+        # As when a file fails before the run: the run is logged as that file's failure.
+        _log_failure(
+            db, run_id, started_at, until, [failed.source.table], [failed.source.name], str(failed)
+        )
+        raise failed.error from None
     except (sa.exc.SQLAlchemyError, IngestError, OSError, ValueError, _dbapi_error(db)) as exc:
         message = str(exc) if isinstance(exc, IngestError) else f"{type(exc).__name__}: {exc}"
         _log_failure(
@@ -205,8 +262,8 @@ def _run(
             run_id,
             started_at,
             until,
-            [b.spec.table for b in batches],
-            [b.source for b in batches],
+            [s.table for s in sources],
+            [s.name for s in sources],
             message,
         )
         raise IngestError(f"ingest run {run_id} failed and was rolled back: {message}") from exc
@@ -247,6 +304,7 @@ def ingest_directory(
     historical_only: bool = False,
     partial: bool = False,
     max_field_bytes: int = DEFAULT_MAX_FIELD_BYTES,
+    chunk_bytes: int = CHUNK_BYTES,
     progress: Progress | None = None,
     sink: EventSink | None = None,
 ) -> IngestReport:
@@ -256,7 +314,9 @@ def ingest_directory(
     A table that others refer to, missing from the folder and from the database, stops the run
     before anything is read, unless ``partial``: then the rows that refer to it are quarantined
     and load on a later ingest, once it is there. A line with a field over ``max_field_bytes``
-    is quarantined. Rows that fail validation are told to ``sink`` (``data_quality.failed``)."""
+    is quarantined. Rows that fail validation are told to ``sink`` (``data_quality.failed``).
+    A file over ``chunk_bytes`` is read, validated and loaded a piece of whole lines at a time
+    (in the run's one transaction), so memory depends on ``chunk_bytes``, not on the files."""
     run_id = str(uuid.uuid4())
     started_at = utcnow()
     directory = Path(directory)
@@ -272,19 +332,21 @@ def ingest_directory(
         with db.engine.connect() as conn:
             known = known_keys(conn)
         refuse_missing(missing_parents({s.table for s, _ in files}, known), directory.name)
-    total = 2 * len(files) + 1
-    batches = []
-    for step, (spec, path) in enumerate(files):
-        if progress:
-            progress(f"read {path.name}", step, total)
-        try:
-            batches.append(read_course_file(path, spec, max_field_bytes=max_field_bytes))
-        except IngestError as exc:
-            _log_failure(db, run_id, started_at, until, [spec.table], [path.name], str(exc))
-            raise
+    # Read as they are loaded, a piece at a time: a file that is not course CSV fails the run
+    # when its turn comes, and the one transaction leaves the tables as they were.
+    sources = [
+        _Source(
+            spec.table,
+            path.name,
+            read_course_chunks(
+                path, spec, max_field_bytes=max_field_bytes, chunk_bytes=chunk_bytes
+            ),
+        )
+        for spec, path in files
+    ]
     return _run(
         db,
-        batches,
+        sources,
         until=until,
         progress=progress,
         started_at=started_at,
@@ -309,14 +371,14 @@ def ingest_frames(
     unknown = sorted(set(frames) - set(TABLE_SPECS))
     if unknown:
         raise IngestError(f"{source}: unknown table(s) {unknown}; known: {sorted(TABLE_SPECS)}")
-    batches = [
-        batch_from_frame(TABLE_SPECS[table], frames[table], source)
+    sources = [
+        _Source(table, source, [batch_from_frame(TABLE_SPECS[table], frames[table], source)])
         for table in LOAD_ORDER
         if table in frames
     ]
     return _run(
         db,
-        batches,
+        sources,
         until=until,
         progress=progress,
         started_at=utcnow(),
