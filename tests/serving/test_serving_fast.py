@@ -30,7 +30,7 @@ def client(pipeline_model: dict[str, Any]) -> Iterator[TestClient]:
     app_settings: Settings = pipeline_model["settings"]
     app = create_app(
         app_settings,
-        model_source=MlflowModelSource(app_settings.tracking_uri, app_settings.model_name),
+        model_source=MlflowModelSource(app_settings.tracking_uri, app_settings.mlflow.model_name),
         feature_source=DatabaseFeatureSource(pipeline_model["db"]),
         db=pipeline_model["db"],
         stage="production",
