@@ -28,9 +28,9 @@ from benchmarks.features import synthesize
 from truckflow.data.ingest.loader import insert_ignore
 from truckflow.features.fill import fill_features
 from truckflow.features.loading import load_inputs
-from truckflow.features.store import trip_features
+from truckflow.features.tables import trip_features
 from truckflow.store import Database, connect
-from truckflow.store import schema as s
+from truckflow.store import tables as s
 from truckflow.store.migrate import upgrade
 
 PERIOD = (dt.datetime(2019, 1, 1), dt.datetime(2019, 3, 1))

@@ -26,7 +26,7 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
 from truckflow.data.generate import generate_world
-from truckflow.pipeline.records import pipeline_executions, step_executions
+from truckflow.pipeline.tables import pipeline_executions, step_executions
 from truckflow.pipelines.runtime import Runtime
 from truckflow.pipelines.streaming.driver import replay, step_days
 from truckflow.pipelines.streaming.setup import prepare_history

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from truckflow.cli.app import app
 from truckflow.pipeline.history import list_executions
-from truckflow.pipeline.records import pipeline_executions
+from truckflow.pipeline.tables import pipeline_executions
 from truckflow.store import SchemaMissingError, connect
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "first_hour_80_columns.txt"

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from truckflow.data import IngestError
 from truckflow.data.ingest import apply_ground_truth, ingest_directory, ingest_frames
 from truckflow.notify import Notifications
-from truckflow.notify.schema import notify_outbox as outbox
+from truckflow.notify.tables import notify_outbox as outbox
 from truckflow.settings import Settings
 from truckflow.store import Database
 

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from truckflow.pipeline.records import pipeline_executions
+from truckflow.pipeline.tables import pipeline_executions
 from truckflow.pipelines.runtime import Runtime
 from truckflow.pipelines.streaming.driver import step_days
 from truckflow.settings import Settings
 from truckflow.store import Database, connect
-from truckflow.store.schema import ingest_log, process_locks
+from truckflow.store.tables import ingest_log, process_locks
 from truckflow.streaming import StreamingClock
 from truckflow.streaming.tables import batch_predictions
 

@@ -19,8 +19,8 @@ from fault_world import ingest_runs, kill_then_rerun, stepper, wait_mid_day
 from stream_world import assert_same, dump
 from tcp_proxy import CuttableProxy
 
-from truckflow.notify.schema import notify_outbox
-from truckflow.pipeline.records import pipeline_executions
+from truckflow.notify.tables import notify_outbox
+from truckflow.pipeline.tables import pipeline_executions
 from truckflow.pipelines.runtime import Runtime
 from truckflow.pipelines.streaming.setup import prepare_history
 from truckflow.settings import Settings

@@ -21,7 +21,7 @@ from stream_world import assert_same, dump
 from synthetic_features import feature_frame
 from truckflow.features.fill import register_feature_set, store_features
 from truckflow.pipeline.history import get_execution
-from truckflow.pipeline.records import pipeline_executions
+from truckflow.pipeline.tables import pipeline_executions
 from truckflow.pipelines.runtime import Runtime
 from truckflow.pipelines.training.pipeline import training_pipeline
 from truckflow.registry import CHECKSUM_TAG, ModelRegistry

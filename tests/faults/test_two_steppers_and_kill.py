@@ -15,8 +15,8 @@ from stream_world import assert_same, dump, fresh_home
 from typer.testing import CliRunner
 
 from truckflow.cli.app import app
-from truckflow.notify.schema import notify_outbox
-from truckflow.pipeline.records import pipeline_executions
+from truckflow.notify.tables import notify_outbox
+from truckflow.pipeline.tables import pipeline_executions
 from truckflow.store import connect
 
 pytestmark = [pytest.mark.fault, pytest.mark.timeout(600)]

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from truckflow.features import FeatureInputs
 from truckflow.store import Database
-from truckflow.store import schema as s
+from truckflow.store import tables as s
 
 T0 = pd.Timestamp("2019-01-01")
 TRIP_A = (1, pd.Timestamp("2019-01-01 19:20"))

@@ -11,9 +11,9 @@ from feature_world import T0, TRIP_A, TRIP_B, TRIP_C, insert_world, make_world
 from truckflow.features import FeatureError, compute_features
 from truckflow.features.fill import fill_features, load_features, update_labels
 from truckflow.features.loading import features_for_trip, load_inputs
-from truckflow.features.store import feature_sets, trip_features
+from truckflow.features.tables import feature_sets, trip_features
 from truckflow.store import Database
-from truckflow.store import schema as s
+from truckflow.store import tables as s
 
 START, END = dt.datetime(2019, 1, 1), dt.datetime(2019, 1, 4)
 

@@ -14,7 +14,7 @@ from truckflow.features import compute_features, loading
 from truckflow.features.fill import fill_features, load_features
 from truckflow.features.sqlread import fetch_frame
 from truckflow.store import Database
-from truckflow.store import schema as s
+from truckflow.store import tables as s
 
 START, END = dt.datetime(2019, 1, 1), dt.datetime(2019, 1, 4)
 

@@ -19,7 +19,7 @@ from truckflow.pipeline import (
     get_execution,
     list_executions,
 )
-from truckflow.pipeline.records import pipeline_executions
+from truckflow.pipeline.tables import pipeline_executions
 from truckflow.settings import Settings
 from truckflow.store import Database
 

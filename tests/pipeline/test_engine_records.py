@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from engine_helpers import local_runner
 
 from truckflow.pipeline import get_execution, get_pipeline, list_executions
-from truckflow.pipeline.records import pipeline_executions, step_executions
+from truckflow.pipeline.tables import pipeline_executions, step_executions
 from truckflow.settings import Settings
 from truckflow.store import Database
 

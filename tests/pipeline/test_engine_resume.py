@@ -27,7 +27,7 @@ from truckflow.pipeline import (
     get_pipeline,
     request_stop,
 )
-from truckflow.pipeline.records import pipeline_executions, step_executions
+from truckflow.pipeline.tables import pipeline_executions, step_executions
 from truckflow.settings import Settings
 from truckflow.store import Database, connect
 from truckflow.store.migrate import upgrade

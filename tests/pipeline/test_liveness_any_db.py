@@ -17,7 +17,7 @@ from truckflow.events import LoggingSink
 from truckflow.notify import Notifications
 from truckflow.pipeline import Pipeline, mark_interrupted
 from truckflow.pipeline.recorder import Recorder
-from truckflow.pipeline.records import pipeline_executions
+from truckflow.pipeline.tables import pipeline_executions
 from truckflow.settings import Settings
 from truckflow.store import Database
 

@@ -11,7 +11,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from truckflow.data.generate import generate_world
-from truckflow.notify.schema import notify_outbox
+from truckflow.notify.tables import notify_outbox
 from truckflow.pipelines.runtime import Runtime
 from truckflow.pipelines.streaming.setup import prepare_history
 from truckflow.settings import Settings

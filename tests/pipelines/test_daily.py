@@ -16,14 +16,14 @@ import sqlalchemy as sa
 from stream_world import assert_same, dump, fresh_home, prepare
 
 from truckflow.features import FEATURE_COLUMNS
-from truckflow.features.store import trip_features
+from truckflow.features.tables import trip_features
 from truckflow.monitoring.estimate_store import load_estimated_metrics
 from truckflow.monitoring.store import load_daily_metrics, load_drift_columns, load_drift_run
 from truckflow.pipelines.runtime import Runtime
 from truckflow.pipelines.streaming.driver import step_days, stream_status
-from truckflow.store.schema import streaming_clock, truck_schedule
+from truckflow.store.tables import truck_schedule
 from truckflow.streaming import StreamingClock
-from truckflow.streaming.tables import batch_predictions
+from truckflow.streaming.tables import batch_predictions, streaming_clock
 
 
 @pytest.fixture(scope="module")

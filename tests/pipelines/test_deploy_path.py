@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from release_helpers import describe, register_tiny, seed_mlflow
 
-from truckflow.notify.schema import notify_outbox as outbox
+from truckflow.notify.tables import notify_outbox as outbox
 from truckflow.pipelines.release.ops import reject_model, rollback_model
 from truckflow.pipelines.release.pipeline import release_model
 from truckflow.pipelines.runtime import Runtime

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from release_helpers import describe, register_tiny, seed_mlflow, store_labelled_trips
 
-from truckflow.notify.schema import notify_outbox as outbox
+from truckflow.notify.tables import notify_outbox as outbox
 from truckflow.pipeline import get_execution
 from truckflow.pipelines.release.ops import approve_model, reject_model
 from truckflow.pipelines.release.pipeline import ReleaseResult, release_model

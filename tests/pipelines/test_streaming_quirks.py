@@ -17,13 +17,13 @@ import pytest
 import sqlalchemy as sa
 from stream_world import fresh_home, prepare
 
-from truckflow.features.store import trip_features
+from truckflow.features.tables import trip_features
 from truckflow.pipelines.drift.steps import release_version, retrain
 from truckflow.pipelines.runtime import Runtime
 from truckflow.pipelines.shared.promotion import promotion_check, split_from_data
 from truckflow.pipelines.streaming.driver import ReplayResult, replay, stream_status
 from truckflow.settings import Settings
-from truckflow.store.schema import truck_schedule
+from truckflow.store.tables import truck_schedule
 from truckflow.streaming.tables import batch_predictions
 
 BOUNDARY = dt.date(2019, 2, 15)

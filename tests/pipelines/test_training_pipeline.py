@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from synthetic_features import feature_frame
 from truckflow.features import compute_features, read_course_csvs
 from truckflow.features.fill import register_feature_set, store_features
-from truckflow.notify.schema import notify_outbox as outbox
+from truckflow.notify.tables import notify_outbox as outbox
 from truckflow.pipelines.runtime import Runtime
 from truckflow.pipelines.training.pipeline import training_pipeline
 from truckflow.registry import PENDING, ModelRegistry

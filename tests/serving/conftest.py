@@ -26,7 +26,7 @@ from truckflow.serving.errors import ForecastsNotArrivedError, UnknownEntityErro
 from truckflow.serving.model import Trip
 from truckflow.settings import Settings
 from truckflow.store import Database
-from truckflow.store.schema import route_weather, routes, trucks
+from truckflow.store.tables import route_weather, routes, trucks
 
 FEATURES = ["distance", "truck_age", "route_temp", "route_humidity", "mileage_mpg"]
 ADMIN_TOKEN = "s3cret-admin-token"

@@ -11,7 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from conftest import ADMIN_TOKEN, DEPARTURE, FEATURES, KNOWN_ROUTE, KNOWN_TRUCK, Registry
 from truckflow.serving import feedback_summary
-from truckflow.serving.capture import prediction_feedback, predictions
+from truckflow.serving.tables import prediction_feedback, predictions
 from truckflow.store import Database
 
 VECTOR = {name: 0.5 for name in FEATURES}

@@ -10,7 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from truckflow.serving import UnknownEntityError, feedback_summary, record_feedback
-from truckflow.serving.capture import CaptureBatch, CaptureWriter, predictions
+from truckflow.serving.capture import CaptureBatch, CaptureWriter
+from truckflow.serving.tables import predictions
 from truckflow.store import Database
 
 

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
-from truckflow.serving.capture import CaptureBatch, CaptureWriter, feature_texts, predictions
+from truckflow.serving.capture import CaptureBatch, CaptureWriter, feature_texts
+from truckflow.serving.tables import predictions
 from truckflow.store import Database
 
 

@@ -203,7 +203,7 @@ def test_a_partial_stored_row_is_flagged(
     """A trip served from a row stored without some inputs says so, with the groups it lacked."""
     import sqlalchemy as sa
 
-    from truckflow.features.store import trip_features
+    from truckflow.features.tables import trip_features
 
     row = stored.iloc[5]
     trip = {

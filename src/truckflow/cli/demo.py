@@ -138,6 +138,11 @@ def _render(s: DemoSummary) -> None:
                 w.retraining or "-",
             )
         console.print(drift)
+    _render_models(s)
+    _footer(s)
+
+
+def _render_models(s: DemoSummary) -> None:
     models = Table("version", "aliases", "approval", "test F1", "served", title="Models")
     for m in s.models:
         served = f"{m.first_day} .. {m.last_day} ({m.days} days)" if m.days else "-"
@@ -162,7 +167,6 @@ def _render(s: DemoSummary) -> None:
                 dep.reason or "",
             )
         console.print(deployed)
-    _footer(s)
 
 
 def _footer(s: DemoSummary) -> None:

@@ -54,9 +54,8 @@ def _table(header: list[str], rows: list[list[object]]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def write_report(summary: DemoSummary, folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    figs = figures(summary)
+def _run_tables(summary: DemoSummary) -> tuple[str, str, str]:
+    """The stages, daily quality and weekly drift tables."""
     stages = _table(
         ["stage", "status", "seconds", "detail"],
         [[s.name, s.status, s.seconds, s.detail] for s in summary.stages],
@@ -99,6 +98,11 @@ def write_report(summary: DemoSummary, folder: Path) -> Path:
             for w in summary.drift
         ],
     )
+    return stages, daily, drift
+
+
+def _model_tables(summary: DemoSummary) -> tuple[str, str, str]:
+    """The models, production deployments and notification count tables."""
     models = _table(
         ["version", "aliases", "approval", "test F1", "served from", "served to", "days"],
         [
@@ -128,6 +132,14 @@ def write_report(summary: DemoSummary, folder: Path) -> Path:
         ],
     )
     notes = _table(["event", "count"], [[k, v] for k, v in summary.notifications.items()])
+    return models, deployed, notes
+
+
+def write_report(summary: DemoSummary, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    figs = figures(summary)
+    stages, daily, drift = _run_tables(summary)
+    models, deployed, notes = _model_tables(summary)
     missing = (
         f"<p class=warn>Not available in this build: {escape(', '.join(summary.unavailable))}</p>"
         if summary.unavailable

@@ -19,7 +19,7 @@ from truckflow.demo.model import DemoError, DemoOptions, DemoProgress, StageOutc
 from truckflow.pipelines.runtime import Runtime
 from truckflow.pipelines.shared.deploy import promote_directly
 from truckflow.registry import ModelRegistry, Stage
-from truckflow.store import schema
+from truckflow.store import tables as schema
 
 __all__ = [
     "DemoContext",
@@ -200,7 +200,7 @@ def ingest_stage(ctx: DemoContext) -> tuple[StageStatus, str]:
 
 def feature_stage(ctx: DemoContext) -> tuple[StageStatus, str]:
     from truckflow.features.fill import fill_features
-    from truckflow.features.store import trip_features
+    from truckflow.features.tables import trip_features
     from truckflow.pipelines.streaming.steps import LOOKBACK
 
     if _count(ctx, trip_features) > 0:

@@ -27,10 +27,19 @@ from truckflow.features.definition import (
     WEATHER_MEANS,
 )
 from truckflow.features.inputs import FeatureInputs
+from truckflow.features.windows import (
+    KeyedSeries,
+    epoch_hours,
+    epoch_hours_of_day,
+    lookup,
+    positions,
+    values_at,
+    window_mean,
+    window_mode,
+)
 
 __all__ = ["WAITING_COLUMNS", "FeatureResult", "canonical_dtypes", "compute_features"]
 
-_SHIFT = np.int64(1 << 32)
 _TRUCK_COLUMNS = ("truck_age", "load_capacity_pounds", "mileage_mpg", "fuel_type")
 _DRIVER_COLUMNS = ("age", "experience", "gender", "driving_style", "ratings", "average_speed_mph")
 WAITING_COLUMNS = (
@@ -54,129 +63,6 @@ class FeatureResult:
     waiting: pd.DataFrame
 
 
-def _hours(values: pd.Series) -> np.ndarray:
-    """Whole hours since the epoch (values are already on the hour)."""
-    hours: np.ndarray = (
-        values.to_numpy(dtype="datetime64[ns]").astype("datetime64[h]").astype(np.int64)
-    )
-    return hours
-
-
-def _hour_of_day(frame: pd.DataFrame, what: str) -> np.ndarray:
-    """Hours since the epoch from a ``date`` column and an HHMM ``hour`` column."""
-    hhmm = pd.to_numeric(frame["hour"]).to_numpy(dtype=np.int64)
-    bad = (hhmm % 100 != 0) | (hhmm < 0) | (hhmm > 2300)
-    if bad.any():
-        from truckflow.features.inputs import FeatureError
-
-        raise FeatureError(f"{what}.hour: {int(bad.sum())} value(s) not HHMM on the hour")
-    hours: np.ndarray = _hours(frame["date"]) + hhmm // 100
-    return hours
-
-
-@dataclass(frozen=True)
-class _Series:
-    """One time-indexed table as sorted unique keys plus its columns in the same order."""
-
-    keys: np.ndarray
-    frame: pd.DataFrame
-
-    @classmethod
-    def build(cls, codes: np.ndarray, times: np.ndarray, frame: pd.DataFrame) -> _Series:
-        known = codes >= 0
-        keys = codes[known].astype(np.int64) * _SHIFT + times[known]
-        order = np.argsort(keys, kind="stable")
-        keys = keys[order]
-        # Duplicates on the natural key: the first one read wins, as the course's drop_duplicates.
-        first = np.ones(len(keys), dtype=bool)
-        first[1:] = keys[1:] != keys[:-1]
-        rows = frame.loc[known].iloc[order[first]].reset_index(drop=True)
-        return cls(keys[first], rows)
-
-    def window(self, codes: np.ndarray, t0: np.ndarray, t1: np.ndarray) -> tuple[np.ndarray, ...]:
-        """Row ranges [lo, hi) of each [t0, t1] window, and how many of its times are absent."""
-        base = codes.astype(np.int64) * _SHIFT
-        lo = np.searchsorted(self.keys, base + t0, side="left")
-        hi = np.searchsorted(self.keys, base + t1, side="right")
-        absent = (t1 - t0 + 1) - (hi - lo)
-        return lo, hi, np.where(codes >= 0, absent, t1 - t0 + 1)
-
-    def at(self, codes: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Row position of each exact (code, time), and whether it exists."""
-        query = codes.astype(np.int64) * _SHIFT + times
-        pos = np.searchsorted(self.keys, query, side="left")
-        clipped = np.minimum(pos, max(len(self.keys) - 1, 0))
-        found = (pos < len(self.keys)) & (codes >= 0)
-        if len(self.keys):
-            found &= self.keys[clipped] == query
-        return clipped, found
-
-
-def _window_mean(values: pd.Series, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Mean of each window, blanks skipped (pandas' mean); NaN when a window has no value."""
-    raw = pd.to_numeric(values).to_numpy(dtype=np.float64)
-    present = ~np.isnan(raw)
-    counts = np.concatenate(([0], np.cumsum(present)))
-    n = counts[hi] - counts[lo]
-    # Each window summed on its own values (not as a difference of running sums, whose rounding
-    # depends on the rows before it): a trip's features are then the same bits whichever other
-    # trips were computed with it, so a stored row equals the same trip computed on demand.
-    # reduceat over the interleaved bounds sums [lo, hi) at even positions; a trailing zero
-    # keeps a bound equal to the length in range.
-    padded = np.append(np.where(present, raw, 0.0), 0.0)
-    bounds = np.column_stack([lo, hi]).ravel()
-    sums = np.add.reduceat(padded, bounds)[::2] if len(bounds) else np.zeros(0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(n > 0, sums / np.maximum(n, 1), np.nan)
-
-
-def _window_mode(values: pd.Series, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Most frequent value of each window; ties go to the first in sort order (pandas' mode)."""
-    codes, uniques = pd.factorize(values, sort=True)
-    lengths = hi - lo
-    trip = np.repeat(np.arange(len(lo)), lengths)
-    starts = np.repeat(lo - (np.cumsum(lengths) - lengths), lengths)
-    picked = codes[starts + np.arange(int(lengths.sum()))]
-    keep = picked >= 0
-    k = max(len(uniques), 1)
-    counts = np.bincount(trip[keep] * k + picked[keep], minlength=len(lo) * k).reshape(len(lo), k)
-    out = np.full(len(lo), None, dtype=object)
-    has = counts.max(axis=1, initial=0) > 0
-    out[has] = np.asarray(uniques, dtype=object)[counts.argmax(axis=1)[has]]
-    return out
-
-
-def _column(
-    frame: pd.DataFrame, name: str, pos: np.ndarray, found: np.ndarray, *, text: bool = False
-) -> np.ndarray:
-    """``frame[name]`` at ``pos``: floats (NaN) or, for ``text``, objects (None) where not found."""
-    series = frame[name]
-    values: np.ndarray
-    if text:
-        values = series.to_numpy(dtype=object, copy=True)
-        values[pd.isna(values)] = None
-        out = np.full(len(pos), None, dtype=object)
-    else:
-        values = pd.to_numeric(series).to_numpy(dtype=np.float64, na_value=np.nan)
-        out = np.full(len(pos), np.nan)
-    if len(values):
-        out[found] = values[pos[found]]
-    return out
-
-
-def _codes(index: pd.Index, values: pd.Series) -> np.ndarray:
-    """Position of each value in ``index``, -1 if absent; hashes only the distinct values."""
-    factor, uniques = pd.factorize(values)
-    mapping = np.append(index.get_indexer(pd.Index(uniques)), -1)
-    codes: np.ndarray = mapping[factor]  # factor -1 (a blank) picks the appended -1
-    return codes
-
-
-def _lookup(index: pd.Index, keys: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    pos = _codes(index, keys)
-    return np.maximum(pos, 0), pos >= 0
-
-
 def compute_features(
     inputs: FeatureInputs,
     start: pd.Timestamp | str | None = None,
@@ -192,17 +78,11 @@ def compute_features(
     ``waiting`` with what they lack.
     """
     inputs = inputs.normalised()
-    trips = inputs.schedule
-    if start is not None:
-        trips = trips[trips["departure_date"] >= pd.Timestamp(start)]
-    if end is not None:
-        trips = trips[trips["departure_date"] < pd.Timestamp(end)]
-    trips = trips.drop_duplicates(list(KEY_COLUMNS), keep="first")
-    trips = trips.sort_values(["departure_date", "truck_id"]).reset_index(drop=True)
+    trips = _select_trips(inputs.schedule, start, end)
     dep, arr = trips["departure_date"], trips["estimated_arrival"]
 
     routes = inputs.routes.drop_duplicates("route_id").set_index("route_id")
-    route_pos, route_known = _lookup(routes.index, trips["route_id"])
+    route_pos, route_known = lookup(routes.index, trips["route_id"])
     route_codes = np.where(route_known, route_pos, -1)
     out: dict[str, object] = {
         "truck_id": trips["truck_id"].to_numpy(dtype=np.int64),
@@ -210,72 +90,17 @@ def compute_features(
         "route_id": trips["route_id"].to_numpy(dtype=object),
         "estimated_arrival": arr.to_numpy(),
     }
-
-    # Route weather: 6-hourly slots from the departure floored to the arrival ceiled.
-    rw = inputs.route_weather
-    rw_hours = _hours(rw["ts"].dt.floor("h"))
-    on_slot = (rw["ts"] == rw["ts"].dt.floor("6h")).to_numpy()
-    rw_codes = np.where(on_slot, _codes(routes.index, rw["route_id"]), -1)
-    weather = _Series.build(rw_codes, rw_hours // 6, rw)
-    s0 = _hours(dep.dt.floor("6h")) // 6
-    s1 = _hours(arr.dt.ceil("6h")) // 6
-    lo, hi, rw_absent = weather.window(route_codes, s0, s1)
-    for column in WEATHER_MEANS:
-        out[f"route_avg_{column}"] = _window_mean(weather.frame[column], lo, hi)
-    out["route_description"] = _window_mode(weather.frame["description"], lo, hi)
-
-    # City weather at the departure (origin) and arrival (destination) hour, rounded.
-    cw = inputs.city_weather
-    cities = pd.Index(pd.unique(np.concatenate([routes["origin_id"], routes["destination_id"]])))
-    city = _Series.build(_codes(cities, cw["city_id"]), _hour_of_day(cw, "city_weather"), cw)
-    city_found: dict[str, np.ndarray] = {}
-    for side, column, when in (
-        ("origin", "origin_id", dep),
-        ("destination", "destination_id", arr),
-    ):
-        ids = routes[column].to_numpy()[route_pos]
-        codes = np.where(route_known, cities.get_indexer(ids), -1)
-        pos, found = city.at(codes, _hours(when.dt.round("h")))
-        city_found[side] = found
-        for name in CITY_WEATHER_COLUMNS:
-            out[f"{side}_{name}"] = _column(
-                city.frame, name, pos, found, text=name == "description"
-            )
-
-    # Traffic: hourly from the rounded departure to the rounded arrival.
-    tr = inputs.traffic
-    traffic = _Series.build(_codes(routes.index, tr["route_id"]), _hour_of_day(tr, "traffic"), tr)
-    h0, h1 = _hours(dep.dt.round("h")), _hours(arr.dt.round("h"))
-    tlo, thi, tr_absent = traffic.window(route_codes, h0, h1)
-    out["avg_no_of_vehicles"] = _window_mean(traffic.frame["no_of_vehicles"], tlo, thi)
-    accidents = _window_mean(traffic.frame["accident"], tlo, thi)
-    out["accident"] = (np.nan_to_num(accidents) > 0).astype(np.int64)
-
-    # Entities: route, truck, and the driver of the truck (vehicle_no = truck_id).
-    for name in ("distance", "average_hours"):
-        out[name] = _column(routes, name, route_pos, route_known)
-    trucks = inputs.trucks.drop_duplicates("truck_id").set_index("truck_id")
-    truck_pos, truck_known = _lookup(trucks.index, trips["truck_id"])
-    for name in _TRUCK_COLUMNS:
-        out[name] = _column(trucks, name, truck_pos, truck_known, text=name == "fuel_type")
-    drivers = inputs.drivers.sort_values("driver_id").drop_duplicates("vehicle_no")
-    drivers = drivers.set_index("vehicle_no")
-    driver_pos, driver_known = _lookup(drivers.index, trips["truck_id"])
-    for name in _DRIVER_COLUMNS:
-        text = name in ("gender", "driving_style")
-        out[name] = _column(drivers, name, driver_pos, driver_known, text=text)
+    rw_absent = _add_route_weather(out, inputs.route_weather, routes.index, route_codes, dep, arr)
+    city_found = _add_city_weather(
+        out, inputs.city_weather, routes, route_pos, route_known, dep, arr
+    )
+    tr_absent = _add_traffic(out, inputs.traffic, routes.index, route_codes, dep, arr)
+    entities = _add_entities(out, inputs, trips, routes, route_pos, route_known)
 
     out["is_midnight"] = (dep.dt.normalize() != arr.dt.normalize()).to_numpy().astype(np.int64)
     out[LABEL] = trips[LABEL].astype("Int64").to_numpy()
     frame = canonical_dtypes(pd.DataFrame(out))
 
-    entities = np.array(
-        [
-            ", ".join(n for n, ok in (("route", r), ("truck", t), ("driver", d)) if not ok)
-            for r, t, d in zip(route_known, truck_known, driver_known, strict=True)
-        ],
-        dtype=object,
-    )
     waiting_mask = (
         (rw_absent > 0)
         | (tr_absent > 0)
@@ -294,6 +119,128 @@ def compute_features(
     if partial:
         return FeatureResult(frame, waiting)
     return FeatureResult(frame.loc[~waiting_mask].reset_index(drop=True), waiting)
+
+
+def _select_trips(
+    schedule: pd.DataFrame, start: pd.Timestamp | str | None, end: pd.Timestamp | str | None
+) -> pd.DataFrame:
+    trips = schedule
+    if start is not None:
+        trips = trips[trips["departure_date"] >= pd.Timestamp(start)]
+    if end is not None:
+        trips = trips[trips["departure_date"] < pd.Timestamp(end)]
+    trips = trips.drop_duplicates(list(KEY_COLUMNS), keep="first")
+    return trips.sort_values(["departure_date", "truck_id"]).reset_index(drop=True)
+
+
+def _add_route_weather(
+    out: dict[str, object],
+    rw: pd.DataFrame,
+    route_index: pd.Index,
+    route_codes: np.ndarray,
+    dep: pd.Series,
+    arr: pd.Series,
+) -> np.ndarray:
+    """Route weather: 6-hourly slots from the departure floored to the arrival ceiled.
+
+    Returns how many slots each trip lacks."""
+    rw_hours = epoch_hours(rw["ts"].dt.floor("h"))
+    on_slot = (rw["ts"] == rw["ts"].dt.floor("6h")).to_numpy()
+    rw_codes = np.where(on_slot, positions(route_index, rw["route_id"]), -1)
+    weather = KeyedSeries.build(rw_codes, rw_hours // 6, rw)
+    s0 = epoch_hours(dep.dt.floor("6h")) // 6
+    s1 = epoch_hours(arr.dt.ceil("6h")) // 6
+    lo, hi, rw_absent = weather.window(route_codes, s0, s1)
+    for column in WEATHER_MEANS:
+        out[f"route_avg_{column}"] = window_mean(weather.frame[column], lo, hi)
+    out["route_description"] = window_mode(weather.frame["description"], lo, hi)
+    return rw_absent
+
+
+def _add_city_weather(
+    out: dict[str, object],
+    cw: pd.DataFrame,
+    routes: pd.DataFrame,
+    route_pos: np.ndarray,
+    route_known: np.ndarray,
+    dep: pd.Series,
+    arr: pd.Series,
+) -> dict[str, np.ndarray]:
+    """City weather at the departure (origin) and arrival (destination) hour, rounded.
+
+    Returns, per side, whether each trip's hour was found."""
+    cities = pd.Index(pd.unique(np.concatenate([routes["origin_id"], routes["destination_id"]])))
+    city = KeyedSeries.build(
+        positions(cities, cw["city_id"]), epoch_hours_of_day(cw, "city_weather"), cw
+    )
+    city_found: dict[str, np.ndarray] = {}
+    for side, column, when in (
+        ("origin", "origin_id", dep),
+        ("destination", "destination_id", arr),
+    ):
+        ids = routes[column].to_numpy()[route_pos]
+        codes = np.where(route_known, cities.get_indexer(ids), -1)
+        pos, found = city.at(codes, epoch_hours(when.dt.round("h")))
+        city_found[side] = found
+        for name in CITY_WEATHER_COLUMNS:
+            out[f"{side}_{name}"] = values_at(
+                city.frame, name, pos, found, text=name == "description"
+            )
+    return city_found
+
+
+def _add_traffic(
+    out: dict[str, object],
+    tr: pd.DataFrame,
+    route_index: pd.Index,
+    route_codes: np.ndarray,
+    dep: pd.Series,
+    arr: pd.Series,
+) -> np.ndarray:
+    """Traffic: hourly from the rounded departure to the rounded arrival.
+
+    Returns how many hours each trip lacks."""
+    traffic = KeyedSeries.build(
+        positions(route_index, tr["route_id"]), epoch_hours_of_day(tr, "traffic"), tr
+    )
+    h0, h1 = epoch_hours(dep.dt.round("h")), epoch_hours(arr.dt.round("h"))
+    tlo, thi, tr_absent = traffic.window(route_codes, h0, h1)
+    out["avg_no_of_vehicles"] = window_mean(traffic.frame["no_of_vehicles"], tlo, thi)
+    accidents = window_mean(traffic.frame["accident"], tlo, thi)
+    out["accident"] = (np.nan_to_num(accidents) > 0).astype(np.int64)
+    return tr_absent
+
+
+def _add_entities(
+    out: dict[str, object],
+    inputs: FeatureInputs,
+    trips: pd.DataFrame,
+    routes: pd.DataFrame,
+    route_pos: np.ndarray,
+    route_known: np.ndarray,
+) -> np.ndarray:
+    """Entities: route, truck, and the driver of the truck (vehicle_no = truck_id).
+
+    Returns, per trip, the unknown entities named ("" when all are known)."""
+    for name in ("distance", "average_hours"):
+        out[name] = values_at(routes, name, route_pos, route_known)
+    trucks = inputs.trucks.drop_duplicates("truck_id").set_index("truck_id")
+    truck_pos, truck_known = lookup(trucks.index, trips["truck_id"])
+    for name in _TRUCK_COLUMNS:
+        out[name] = values_at(trucks, name, truck_pos, truck_known, text=name == "fuel_type")
+    drivers = inputs.drivers.sort_values("driver_id").drop_duplicates("vehicle_no")
+    drivers = drivers.set_index("vehicle_no")
+    driver_pos, driver_known = lookup(drivers.index, trips["truck_id"])
+    for name in _DRIVER_COLUMNS:
+        text = name in ("gender", "driving_style")
+        out[name] = values_at(drivers, name, driver_pos, driver_known, text=text)
+    return np.array(
+        [
+            ", ".join(n for n, ok in (("route", r), ("truck", t), ("driver", d)) if not ok)
+            for r, t, d in zip(route_known, truck_known, driver_known, strict=True)
+        ],
+        dtype=object,
+    )
 
 
 def canonical_dtypes(frame: pd.DataFrame) -> pd.DataFrame:

@@ -24,9 +24,9 @@ from truckflow.features.definition import (
 from truckflow.features.inputs import FeatureError
 from truckflow.features.loading import load_inputs
 from truckflow.features.sqlread import column_kinds, insert_rows
-from truckflow.features.store import feature_sets, trip_features
+from truckflow.features.tables import feature_sets, trip_features
 from truckflow.store import Database
-from truckflow.store import schema as s
+from truckflow.store import tables as s
 
 __all__ = [
     "MISSING",

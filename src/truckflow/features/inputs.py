@@ -1,6 +1,6 @@
 """The frames the features are computed from, checked and put in one canonical shape.
 
-The frames have the operational database's column names (those of ``truckflow.store.schema``);
+The frames have the operational database's column names (those of ``truckflow.store.tables``);
 the course's CSV spelling ``Date`` for route weather is accepted too. Dates may come as
 ``datetime.date`` objects, strings or datetimes: they are parsed once here.
 """

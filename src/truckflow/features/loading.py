@@ -23,7 +23,7 @@ from truckflow.features.compute import FeatureResult, compute_features
 from truckflow.features.inputs import FeatureError, FeatureInputs
 from truckflow.features.sqlread import SqlText, column_kinds, fetch_frame
 from truckflow.store import Database
-from truckflow.store import schema as s
+from truckflow.store import tables as s
 
 __all__ = ["features_for_schedule", "features_for_trip", "load_inputs"]
 

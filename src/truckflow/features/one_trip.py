@@ -33,7 +33,7 @@ from truckflow.features.definition import (
     WEATHER_MEANS,
 )
 from truckflow.features.prepared import Prepared
-from truckflow.store import schema as s
+from truckflow.store import tables as s
 
 __all__ = ["OneTrip", "TripEntities", "one_trip", "read_entities"]
 

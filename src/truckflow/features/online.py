@@ -29,7 +29,7 @@ from truckflow.features.rows import frame_rows
 from truckflow.features.stored import StoredFeatures
 from truckflow.features.trip import Trip, UnknownTripEntityError
 from truckflow.store import Database
-from truckflow.store import schema as s
+from truckflow.store import tables as s
 
 __all__ = ["DatabaseFeatureSource"]
 

@@ -27,7 +27,7 @@ from truckflow.features.definition import (
 )
 from truckflow.features.rows import TIME_FORMAT
 from truckflow.features.sqlread import SqlText, column_kinds
-from truckflow.features.store import trip_features
+from truckflow.features.tables import trip_features
 from truckflow.features.trip import Trip
 
 __all__ = ["StoredFeatures"]

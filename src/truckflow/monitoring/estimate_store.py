@@ -15,41 +15,19 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from truckflow.monitoring._rows import days_between, transaction
+from truckflow.monitoring.tables import estimated_metrics
 from truckflow.store.database import Database
-from truckflow.store.schema import metadata, utcnow_column
 
-if TYPE_CHECKING:  # migrations import this module for its table: keep it light
+if TYPE_CHECKING:  # annotations only
     from truckflow.monitoring.estimate import EstimatedPerformance
     from truckflow.monitoring.quality import ModelQuality
 
 __all__ = [
     "EstimatedDay",
-    "estimated_metrics",
     "load_estimated_metrics",
     "save_estimate",
     "save_realized",
 ]
-
-estimated_metrics = sa.Table(
-    "estimated_metrics",
-    metadata,
-    sa.Column("day", sa.Date, primary_key=True),
-    sa.Column("model_version", sa.String(64), nullable=True),
-    sa.Column("count", sa.Integer, nullable=False),
-    sa.Column("expected_positives", sa.Double, nullable=False),
-    sa.Column("estimated_precision", sa.Double, nullable=False),
-    sa.Column("estimated_recall", sa.Double, nullable=False),
-    sa.Column("estimated_f1", sa.Double, nullable=False),
-    sa.Column("estimated_accuracy", sa.Double, nullable=False),
-    sa.Column("estimated_f1_low", sa.Double, nullable=False),
-    sa.Column("estimated_f1_high", sa.Double, nullable=False),
-    sa.Column("labelled", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("realized_precision", sa.Double, nullable=True),
-    sa.Column("realized_recall", sa.Double, nullable=True),
-    sa.Column("realized_f1", sa.Double, nullable=True),
-    sa.Column("realized_accuracy", sa.Double, nullable=True),
-    utcnow_column(),
-)
 
 
 @dataclass(frozen=True)

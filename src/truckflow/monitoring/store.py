@@ -1,7 +1,7 @@
 """Drift results and daily metrics in the operational database.
 
 ``drift_runs`` has one row per week (its first day), ``drift_columns`` one per week, scope
-(``data`` or ``prediction``) and column, ``daily_metrics`` one per day of arrivals. Saving a week
+(``data`` or ``prediction``) and column, ``daily_metrics`` one per day of arrivals (``truckflow.monitoring.tables``). Saving a week
 or a day again replaces it, in one transaction, so a rerun of the pipeline leaves one clean row.
 Every function takes a ``Database`` (its own transaction) or an open ``Connection`` (the caller's).
 """
@@ -17,11 +17,10 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from truckflow.monitoring._rows import days_between, transaction
-from truckflow.monitoring.estimate_store import estimated_metrics
+from truckflow.monitoring.tables import daily_metrics, drift_columns, drift_runs
 from truckflow.store.database import Database
-from truckflow.store.schema import metadata, utcnow_column
 
-if TYPE_CHECKING:  # migrations import this module for its tables: keep it light
+if TYPE_CHECKING:  # annotations only
     from truckflow.monitoring.quality import ModelQuality
     from truckflow.monitoring.report import DriftReport
 
@@ -29,10 +28,6 @@ __all__ = [
     "DailyMetrics",
     "DriftColumnRecord",
     "DriftRunRecord",
-    "daily_metrics",
-    "drift_columns",
-    "drift_runs",
-    "estimated_metrics",
     "list_drift_runs",
     "load_daily_metrics",
     "load_drift_columns",
@@ -40,57 +35,6 @@ __all__ = [
     "save_daily_metrics",
     "save_drift_run",
 ]
-
-drift_runs = sa.Table(
-    "drift_runs",
-    metadata,
-    sa.Column("week_start", sa.Date, primary_key=True),
-    sa.Column("reference_start", sa.Date, nullable=True),
-    sa.Column("reference_end", sa.Date, nullable=True),
-    sa.Column("current_start", sa.Date, nullable=True),
-    sa.Column("current_end", sa.Date, nullable=True),
-    sa.Column("model_version", sa.String(64), nullable=True),
-    sa.Column("dataset_drift", sa.Boolean, nullable=False),
-    sa.Column("share_drifted", sa.Double, nullable=False),
-    sa.Column("drift_share", sa.Double, nullable=False),
-    sa.Column("prediction_drift", sa.Boolean, nullable=True),
-    sa.Column("model_drift", sa.Boolean, nullable=True),
-    sa.Column("f1", sa.Double, nullable=True),
-    sa.Column("drift_detected", sa.Boolean, nullable=False),
-    sa.Column("html_path", sa.String(1024), nullable=True),
-    sa.Column("json_path", sa.String(1024), nullable=True),
-    utcnow_column(),
-)
-
-drift_columns = sa.Table(
-    "drift_columns",
-    metadata,
-    sa.Column("week_start", sa.Date, nullable=False),
-    sa.Column("scope", sa.String(16), nullable=False),
-    sa.Column("column_name", sa.String(128), nullable=False),
-    sa.Column("column_type", sa.String(16), nullable=False),
-    sa.Column("test", sa.String(16), nullable=False),
-    # NULL statistic means +infinity (a category new in the current window): no engine-neutral
-    # way to store infinity exists (MySQL has none).
-    sa.Column("statistic", sa.Double, nullable=True),
-    sa.Column("p_value", sa.Double, nullable=True),
-    sa.Column("threshold", sa.Double, nullable=False),
-    sa.Column("drifted", sa.Boolean, nullable=False),
-    sa.PrimaryKeyConstraint("week_start", "scope", "column_name"),
-)
-
-daily_metrics = sa.Table(
-    "daily_metrics",
-    metadata,
-    sa.Column("day", sa.Date, primary_key=True),
-    sa.Column("count", sa.Integer, nullable=False),
-    sa.Column("accuracy", sa.Double, nullable=False),
-    sa.Column("precision", sa.Double, nullable=False),
-    sa.Column("recall", sa.Double, nullable=False),
-    sa.Column("f1", sa.Double, nullable=False),
-    sa.Column("model_version", sa.String(64), nullable=True),
-    utcnow_column(),
-)
 
 
 @dataclass(frozen=True)

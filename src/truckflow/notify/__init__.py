@@ -9,13 +9,13 @@ Typical use (a pipeline run, then delivery)::
     notes.dispatch()
 """
 
-from truckflow.notify.catalogue import DEFAULT_SEVERITY, EventType, severity_rank
 from truckflow.notify.config import ChannelSpec, NotifyConfig, Route, load_config
 from truckflow.notify.dispatcher import ChannelReport, Dispatcher, DispatchReport
 from truckflow.notify.errors import DeliveryError, NotifyError
+from truckflow.notify.event_types import DEFAULT_SEVERITY, EventType, severity_rank
 from truckflow.notify.outbox import OutboxSink, list_outbox
-from truckflow.notify.schema import notify_outbox
 from truckflow.notify.service import Notifications
+from truckflow.notify.tables import notify_outbox
 
 __all__ = [
     "DEFAULT_SEVERITY",

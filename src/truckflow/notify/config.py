@@ -29,8 +29,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from truckflow.events import Event, Severity
-from truckflow.notify.catalogue import severity_rank
 from truckflow.notify.errors import NotifyError
+from truckflow.notify.event_types import severity_rank
 from truckflow.notify.secrets import redact_url, secret_parts
 from truckflow.settings import Settings
 

@@ -33,8 +33,8 @@ from truckflow.notify.channels import build_channel
 from truckflow.notify.config import NotifyConfig
 from truckflow.notify.errors import DeliveryError, NotifyError
 from truckflow.notify.render import Message, OutboxEvent, render_digest, render_event
-from truckflow.notify.schema import notify_outbox
 from truckflow.notify.secrets import scrub
+from truckflow.notify.tables import notify_outbox
 from truckflow.settings import Settings
 from truckflow.store import Database
 

@@ -21,8 +21,8 @@ from truckflow.clock import naive_utc, utcnow
 from truckflow.events import Event
 from truckflow.notify.config import ChannelSpec, NotifyConfig
 from truckflow.notify.errors import NotifyError
-from truckflow.notify.schema import notify_outbox
 from truckflow.notify.secrets import scrub
+from truckflow.notify.tables import notify_outbox
 from truckflow.store import Database
 
 __all__ = ["OutboxSink", "abandon", "list_outbox"]

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from truckflow.events import Severity
-from truckflow.notify.catalogue import severity_rank
+from truckflow.notify.event_types import severity_rank
 
 __all__ = ["Message", "OutboxEvent", "render_digest", "render_event"]
 

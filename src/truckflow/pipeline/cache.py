@@ -18,8 +18,9 @@ import sqlalchemy as sa
 
 from truckflow.clock import utcnow
 from truckflow.pipeline.artifacts import ArtifactRef, is_artifact_ref
-from truckflow.pipeline.records import ExecutionStatus, pipeline_executions, step_executions
+from truckflow.pipeline.records import ExecutionStatus
 from truckflow.pipeline.steps import CachePolicy, FunctionStep
+from truckflow.pipeline.tables import pipeline_executions, step_executions
 from truckflow.store import Database
 
 __all__ = ["CacheDecision", "CacheKey", "cache_key", "canonical_json", "lookup"]

@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from truckflow.clock import utcnow
 from truckflow.events import Event, EventSink, LoggingSink, Severity
 from truckflow.pipeline.errors import ExecutionNotFoundError, PipelineError
-from truckflow.pipeline.records import ExecutionStatus, pipeline_executions, step_executions
+from truckflow.pipeline.records import ExecutionStatus
+from truckflow.pipeline.tables import pipeline_executions, step_executions
 from truckflow.store import Database
 
 __all__ = [

@@ -18,7 +18,8 @@ from truckflow.events import Event, EventSink, Severity
 from truckflow.pipeline.definition import Pipeline
 from truckflow.pipeline.outcome import Outcome
 from truckflow.pipeline.params import to_json_value
-from truckflow.pipeline.records import ExecutionStatus, pipeline_executions, step_executions
+from truckflow.pipeline.records import ExecutionStatus
+from truckflow.pipeline.tables import pipeline_executions, step_executions
 from truckflow.store import Database
 
 __all__ = ["Recorder", "owner_identity"]

@@ -15,16 +15,15 @@ from typing import Any, Literal
 import sqlalchemy as sa
 
 from truckflow.clock import utcnow
+from truckflow.registry.tables import deployments
 from truckflow.registry.versions import Stage
 from truckflow.store import Database
-from truckflow.store.schema import metadata
 
 __all__ = [
     "Deployment",
     "DeploymentAction",
     "EndOutcome",
     "current_deployment",
-    "deployments",
     "end_deployment",
     "list_deployments",
     "record_deployment",
@@ -35,26 +34,6 @@ DeploymentAction = Literal["deploy", "promote", "rollback"]
 # How a period ends: another version took the stage, a rollback, or the stage was emptied
 # (``rejected``: the version on it was rejected; ``rolled_back``: nothing earlier to go back to).
 EndOutcome = Literal["replaced", "rolled_back", "rejected"]
-
-deployments = sa.Table(
-    "deployments",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("model_name", sa.String(128), nullable=False),
-    sa.Column("stage", sa.String(32), nullable=False),
-    sa.Column("version", sa.String(32), nullable=False),
-    sa.Column("previous_version", sa.String(32), nullable=True),
-    # deploy (to staging), promote (to production), rollback (back to an earlier version).
-    sa.Column("action", sa.String(16), nullable=False),
-    sa.Column("started_at", sa.DateTime, nullable=False),
-    sa.Column("ended_at", sa.DateTime, nullable=True),
-    # active while it serves; then replaced, rolled_back or rejected (see EndOutcome).
-    sa.Column("outcome", sa.String(16), nullable=False),
-    sa.Column("approved_by", sa.String(128), nullable=True),
-    sa.Column("reason", sa.Text, nullable=True),
-    sa.Column("execution_id", sa.String(64), nullable=True),
-    sa.Index("ix_deployments_model_stage", "model_name", "stage", "started_at"),
-)
 
 
 @dataclass(frozen=True)

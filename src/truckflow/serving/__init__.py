@@ -1,6 +1,6 @@
 """The serving API: FastAPI app factory, hot swap of the stage's model, prediction capture.
 
-Names load lazily: the migrations import ``truckflow.serving.capture`` for its tables, and that
+Names load lazily: the migrations import ``truckflow.serving.tables``, and that
 must not pull in FastAPI and MLflow.
 """
 

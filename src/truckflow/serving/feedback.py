@@ -7,8 +7,8 @@ from typing import Literal
 
 import sqlalchemy as sa
 
-from truckflow.serving.capture import prediction_feedback, predictions
 from truckflow.serving.errors import UnknownEntityError
+from truckflow.serving.tables import prediction_feedback, predictions
 from truckflow.store import Database
 
 __all__ = ["FeedbackSummary", "Verdict", "feedback_summary", "record_feedback"]

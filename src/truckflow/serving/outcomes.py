@@ -12,8 +12,8 @@ from datetime import datetime
 import pandas as pd
 import sqlalchemy as sa
 
-from truckflow.features.store import trip_features
-from truckflow.serving.capture import predictions
+from truckflow.features.tables import trip_features
+from truckflow.serving.tables import predictions
 from truckflow.store import Database
 
 __all__ = ["OUTCOME_COLUMNS", "prediction_outcomes"]

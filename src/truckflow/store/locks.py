@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from truckflow.clock import utcnow
 from truckflow.store.database import Database, StoreError
-from truckflow.store.schema import process_locks
+from truckflow.store.tables import process_locks
 
 __all__ = ["LockHeldError", "process_lock"]
 

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -15,28 +16,34 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from truckflow.store.database import Database, StoreError
+from truckflow.store.tables import metadata
 
-__all__ = ["current_revision", "head_revision", "target_metadata", "upgrade"]
+__all__ = ["current_revision", "head_revision", "table_modules", "target_metadata", "upgrade"]
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
-# Modules that declare tables on the shared metadata; imported so that Alembic sees them all.
-_TABLE_MODULES: tuple[str, ...] = (
-    "truckflow.store.schema",
-    "truckflow.pipeline.records",
-    "truckflow.notify.schema",
-    "truckflow.serving.capture",
-    "truckflow.features.store",
-    "truckflow.monitoring.store",
-    "truckflow.streaming.tables",
-    "truckflow.registry.deployments",
-)
+_ROOT_PACKAGE = "truckflow"
+
+
+def table_modules() -> list[str]:
+    """Every ``truckflow.<package>.tables`` module, found on disk rather than named here.
+
+    The store is the lowest layer: it must not know the packages above it, yet Alembic has to
+    see all their tables. Each package that owns tables declares them in its ``tables.py`` on
+    the shared metadata; looking for those files keeps the store free of domain names.
+    """
+    root = importlib.import_module(_ROOT_PACKAGE)
+    found: set[str] = set()
+    for location in root.__path__:
+        for info in pkgutil.iter_modules([location]):
+            package = Path(location) / info.name
+            if info.ispkg and (package / "tables.py").is_file():
+                found.add(f"{_ROOT_PACKAGE}.{info.name}.tables")
+    return sorted(found)
 
 
 def target_metadata() -> sa.MetaData:
-    for module in _TABLE_MODULES:
+    for module in table_modules():
         importlib.import_module(module)
-    from truckflow.store.schema import metadata
-
     return metadata
 
 

@@ -22,8 +22,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from truckflow.store.database import Database
-from truckflow.store.schema import streaming_clock
 from truckflow.streaming.errors import StreamingError
+from truckflow.streaming.tables import streaming_clock
 
 __all__ = ["COURSE_FIRST_DAY", "DAYS_PER_WEEK", "ClockState", "StreamingClock"]
 

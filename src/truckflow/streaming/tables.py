@@ -4,16 +4,17 @@
 production model's prediction made on the trip's departure day, and the ground truth once it
 arrives. ``streaming_days`` is the day's final record, written in the same transaction that
 advances the clock; ``streaming_weeks`` is the weekly drift pipeline's outcome (its decision,
-the retrained version and what the release flow did with it).
+the retrained version and what the release flow did with it). ``streaming_clock`` is the
+simulation's one-row clock (``truckflow.streaming.clock``).
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-from truckflow.store.schema import metadata
+from truckflow.store.tables import metadata
 
-__all__ = ["batch_predictions", "streaming_days", "streaming_weeks"]
+__all__ = ["batch_predictions", "streaming_clock", "streaming_days", "streaming_weeks"]
 
 batch_predictions = sa.Table(
     "batch_predictions",
@@ -51,4 +52,17 @@ streaming_weeks = sa.Table(
     sa.Column("retrained_version", sa.String(32), nullable=True),
     sa.Column("release_status", sa.String(32), nullable=True),
     sa.Column("summary", sa.JSON, nullable=False),
+)
+
+streaming_clock = sa.Table(
+    "streaming_clock",
+    metadata,
+    sa.Column("id", sa.SmallInteger, primary_key=True, autoincrement=False),
+    sa.Column("current_day", sa.Date, nullable=True),
+    sa.Column("week_start", sa.Date, nullable=True),
+    sa.Column("day_in_week", sa.SmallInteger, nullable=False, server_default="0"),
+    sa.Column("new_week", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("processed", sa.JSON, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False, server_default=sa.func.now()),
+    sa.CheckConstraint("id = 1", name="single_row"),
 )

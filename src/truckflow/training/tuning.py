@@ -7,6 +7,7 @@ numbers every time.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,8 +85,7 @@ def tune_candidate(
 
     With ``half_life_days`` > 0, weighting the training rows by recency (``recency_weights``)
     is one more choice of the search, against equal weights: the first two trials try both
-    (equal weights first),
-    and the validation part (the most recent data) decides. A change of the mapping from
+    (equal weights first), and the validation part (the most recent data) decides. A change of the mapping from
     features to delay calls for the weights; a change of the inputs alone does not.
     """
     if n_trials < 1:
@@ -108,15 +108,7 @@ def tune_candidate(
         )
         return best_threshold(y_val, _scores(model, validation))[1]
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(
-        direction="maximize",
-        sampler=optuna.samplers.TPESampler(seed=seed),
-        study_name=f"{name}-{seed}",
-    )
-    for weighting in weightings:
-        study.enqueue_trial({_HALF_LIFE: weighting}, skip_if_exists=True)
-    study.optimize(objective, n_trials=n_trials, n_jobs=1)
+    study = _run_study(f"{name}-{seed}", seed, weightings, objective, n_trials)
     params = dict(study.best_trial.params)
     chosen = float(params.pop(_HALF_LIFE, 0.0))
     model = fit_candidate(
@@ -135,6 +127,26 @@ def tune_candidate(
         half_life_days=chosen,
         trial_log=[_trial(t) for t in study.trials],
     )
+
+
+def _run_study(
+    study_name: str,
+    seed: int,
+    weightings: list[float],
+    objective: Callable[[optuna.Trial], float],
+    n_trials: int,
+) -> optuna.Study:
+    """A seeded TPE study that tries each weighting first, then ``n_trials`` trials in all."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(
+        direction="maximize",
+        sampler=optuna.samplers.TPESampler(seed=seed),
+        study_name=study_name,
+    )
+    for weighting in weightings:
+        study.enqueue_trial({_HALF_LIFE: weighting}, skip_if_exists=True)
+    study.optimize(objective, n_trials=n_trials, n_jobs=1)
+    return study
 
 
 def _trial(trial: optuna.trial.FrozenTrial) -> dict[str, Any]:

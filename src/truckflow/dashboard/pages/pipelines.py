@@ -8,8 +8,9 @@ import streamlit as st
 from truckflow.dashboard.context import runtime
 from truckflow.dashboard.graph import definition_dot
 from truckflow.dashboard.pages.common import empty_state, when
-from truckflow.pipeline import get_execution, list_executions
+from truckflow.pipeline import ExecutionResult, get_execution, list_executions
 from truckflow.pipeline.history import get_definition
+from truckflow.store import Database
 
 __all__ = ["pipelines"]
 
@@ -45,7 +46,11 @@ def pipelines() -> None:
     chosen = st.selectbox("Execution", list(labels))
     if chosen is None:
         return
-    execution = get_execution(db, labels[chosen])
+    _execution_detail(db, get_execution(db, labels[chosen]))
+
+
+def _execution_detail(db: Database, execution: ExecutionResult) -> None:
+    """One execution's verdict, its steps (cache hits and reasons) and its graph."""
     if execution.outcome:
         # The pipeline's own verdict (a release refused by acceptance ran fine but is no success).
         tell = {"promoted": st.success, "pending_approval": st.info}.get(

@@ -10,12 +10,12 @@ import streamlit as st
 
 from truckflow.dashboard.context import runtime, stage_model
 from truckflow.errors import TruckflowError
-from truckflow.features.store import trip_features
+from truckflow.features.tables import trip_features
 from truckflow.registry import Stage
 from truckflow.serving.errors import NoModelDeployedError
 from truckflow.serving.single import predict_trip
 from truckflow.store import Database
-from truckflow.store.schema import truck_schedule
+from truckflow.store.tables import truck_schedule
 
 __all__ = ["predict", "scheduled_trips"]
 

@@ -34,7 +34,7 @@ from truckflow.data.generate.entities import (
 )
 from truckflow.data.generate.errors import GenerateError
 from truckflow.data.generate.labels import TripSignals, delay_labels
-from truckflow.data.generate.quirks import apply_quirks
+from truckflow.data.generate.quirks import QuirkReport, apply_quirks
 from truckflow.data.generate.rng import stream
 from truckflow.data.generate.scenarios import ScenarioSpec, resolve_scenario
 from truckflow.data.generate.schedule import Trips, simulate_trips
@@ -234,6 +234,44 @@ def _n_blocks(routes: Routes) -> int:
     return -(-len(routes) // BLOCK_ROUTES)
 
 
+def _report(
+    out: Path,
+    seed: int,
+    scale: float,
+    spec: ScenarioSpec,
+    cal: Calendar,
+    w: _World,
+    sinks: dict[str, CsvSink],
+    delay: np.ndarray,
+    quirk: QuirkReport | None,
+) -> GenerateReport:
+    """What was written: rows and bytes per file, entity and trip counts, delay rates."""
+    hist = w.trips.historical(cal)
+    moved = 0 if quirk is None else quirk.early_trips
+    rows = {name: sink.rows for name, sink in sinks.items()}
+    if quirk is not None:
+        rows = {name: _data_rows(out / name) for name in sinks}
+    return GenerateReport(
+        out=out,
+        seed=seed,
+        scale=scale,
+        scenario=spec,
+        calendar=cal,
+        rows=rows,
+        bytes={name: (out / name).stat().st_size for name in sinks},
+        counts={
+            "cities": len(w.cities.ids),
+            "routes": len(w.routes),
+            "trucks": len(w.fleet),
+            "drivers": len(w.fleet),
+            "historical_trips": int(hist.sum()) - moved,
+            "streaming_trips": int((~hist).sum()) + moved,
+        },
+        delay_rate=_rates(cal, w.trips, delay),
+        quirks=None if quirk is None else quirk.to_dict(),
+    )
+
+
 def generate_world(
     out: Path,
     *,
@@ -279,30 +317,7 @@ def generate_world(
     quirk = apply_quirks(seed, out, cal) if quirks else None
     clock.lap("write")
 
-    hist = w.trips.historical(cal)
-    moved = 0 if quirk is None else quirk.early_trips
-    rows = {name: sink.rows for name, sink in sinks.items()}
-    if quirk is not None:
-        rows = {name: _data_rows(out / name) for name in sinks}
-    report = GenerateReport(
-        out=out,
-        seed=seed,
-        scale=scale,
-        scenario=spec,
-        calendar=cal,
-        rows=rows,
-        bytes={name: (out / name).stat().st_size for name in sinks},
-        counts={
-            "cities": len(w.cities.ids),
-            "routes": len(w.routes),
-            "trucks": len(w.fleet),
-            "drivers": len(w.fleet),
-            "historical_trips": int(hist.sum()) - moved,
-            "streaming_trips": int((~hist).sum()) + moved,
-        },
-        delay_rate=_rates(cal, w.trips, delay),
-        quirks=None if quirk is None else quirk.to_dict(),
-    )
+    report = _report(out, seed, scale, spec, cal, w, sinks, delay, quirk)
     (out / MANIFEST).write_text(json.dumps(report.manifest(), indent=2, sort_keys=True) + "\n")
     clock.lap("manifest")
     return replace(report, seconds=clock.seconds)

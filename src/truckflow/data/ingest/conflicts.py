@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from truckflow.data.course_format import ColumnSpec, TableSpec
 from truckflow.data.ingest.batch import as_objects
-from truckflow.store.schema import ingest_conflicts, metadata
+from truckflow.store.tables import ingest_conflicts, metadata
 
 __all__ = ["Conflict", "against_stored", "check_stored", "same_values", "write_conflicts"]
 

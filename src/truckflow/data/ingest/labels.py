@@ -20,7 +20,7 @@ from truckflow.data.ingest.records import log_sources, write_quarantine
 from truckflow.data.ingest.report import IngestReport, SourceReport
 from truckflow.data.ingest.validate import QuarantineEntry, validate
 from truckflow.store import Database
-from truckflow.store.schema import truck_schedule
+from truckflow.store.tables import truck_schedule
 
 __all__ = ["LABELS", "apply_ground_truth", "fill_missing_labels"]
 

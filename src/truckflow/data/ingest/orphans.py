@@ -25,7 +25,7 @@ from truckflow.data.ingest.conflicts import against_stored, write_conflicts
 from truckflow.data.ingest.loader import insert_ignore
 from truckflow.data.ingest.records import known_keys
 from truckflow.data.ingest.validate import validate
-from truckflow.store.schema import quarantine
+from truckflow.store.tables import quarantine
 
 __all__ = ["Released", "is_orphan", "missing_parents", "refuse_missing", "retry_orphans"]
 

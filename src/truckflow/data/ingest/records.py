@@ -17,7 +17,7 @@ from truckflow.clock import utcnow
 from truckflow.data.ingest.report import SourceReport
 from truckflow.data.ingest.validate import QuarantineEntry
 from truckflow.store import Database
-from truckflow.store.schema import cities, ingest_log, quarantine, routes, trucks
+from truckflow.store.tables import cities, ingest_log, quarantine, routes, trucks
 
 __all__ = [
     "QuarantinedRow",

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from truckflow.data.errors import IngestError
 from truckflow.data.ingest.orphans import Released, retry_orphans
 from truckflow.store import Database
-from truckflow.store.schema import ingest_conflicts, quarantine
+from truckflow.store.tables import ingest_conflicts, quarantine
 
 __all__ = [
     "ConflictRow",

@@ -21,11 +21,11 @@ import sqlalchemy as sa
 
 from truckflow.features.definition import LABEL
 from truckflow.features.fill import load_features
-from truckflow.features.store import trip_features
+from truckflow.features.tables import trip_features
 from truckflow.registry import ModelRegistry, Stage, load_version
 from truckflow.settings import Settings
 from truckflow.store import Database
-from truckflow.store import schema as s
+from truckflow.store import tables as s
 
 __all__ = ["Check", "model_frame", "score_metrics", "shadow_evaluation", "smoke_checks"]
 

@@ -23,7 +23,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from truckflow.features.fill import load_features
-from truckflow.features.store import trip_features
+from truckflow.features.tables import trip_features
 from truckflow.monitoring.intervals import F1Difference, paired_f1_difference
 from truckflow.registry import ModelRegistry, Stage, load_version
 from truckflow.settings import Settings

@@ -17,12 +17,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from truckflow.features.store import trip_features
-from truckflow.monitoring.store import daily_metrics, drift_columns, drift_runs
+from truckflow.features.tables import trip_features
+from truckflow.monitoring.tables import daily_metrics, drift_columns, drift_runs
 from truckflow.pipelines.runtime import Runtime
 from truckflow.pipelines.shared.models import week_done
 from truckflow.pipelines.streaming.steps import read_sources
-from truckflow.store.schema import truck_schedule
+from truckflow.store.tables import truck_schedule
 from truckflow.streaming import ClockState, StreamingClock, StreamingError
 from truckflow.streaming.daylock import day_lock
 from truckflow.streaming.tables import batch_predictions, streaming_days, streaming_weeks

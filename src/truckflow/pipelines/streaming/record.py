@@ -13,12 +13,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from truckflow.features.store import trip_features
+from truckflow.features.tables import trip_features
 from truckflow.monitoring.quality import ModelQuality
 from truckflow.monitoring.store import save_daily_metrics
 from truckflow.notify import catalogue
 from truckflow.pipelines.runtime import Runtime
-from truckflow.store.schema import truck_schedule
+from truckflow.store.tables import truck_schedule
 from truckflow.streaming import StreamingClock
 from truckflow.streaming.tables import batch_predictions, streaming_days
 

@@ -28,7 +28,7 @@ from truckflow.pipelines.runtime import Runtime
 from truckflow.pipelines.shared.models import load_production
 from truckflow.pipelines.streaming.record import close_day, day_line
 from truckflow.store import Database
-from truckflow.store.schema import truck_schedule
+from truckflow.store.tables import truck_schedule
 from truckflow.streaming import ClockState, StreamingError, day_batch
 from truckflow.streaming.sources import StreamingSources
 from truckflow.streaming.tables import batch_predictions

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from truckflow.features.definition import CATEGORICAL_FEATURES, FEATURE_COLUMNS, TRIP_COLUMNS
-from truckflow.store.schema import metadata, utcnow_column
+from truckflow.store.tables import metadata, utcnow_column
 
 __all__ = ["feature_sets", "trip_features"]
 

@@ -1,8 +1,11 @@
-"""The operational database's tables, as SQLAlchemy Core.
+"""The operational database's shared metadata, the source tables and the platform's own tables.
 
-Every subsystem declares its tables on the one ``metadata`` below (in its own module), so that
-Alembic sees the whole schema. The source tables keep the course's column names; natural keys
-are unique constraints, which is what makes every ingest idempotent.
+Every package that owns tables declares them on the one ``metadata`` below, in its own
+``tables.py`` (``truckflow.<package>.tables``); ``truckflow.store.migrate`` finds those modules
+itself, so that Alembic sees the whole schema without the store naming any domain package.
+
+The source tables keep the course's column names; natural keys are unique constraints, which is
+what makes every ingest idempotent.
 """
 
 from __future__ import annotations
@@ -20,7 +23,6 @@ __all__ = [
     "quarantine",
     "route_weather",
     "routes",
-    "streaming_clock",
     "traffic",
     "truck_schedule",
     "trucks",
@@ -148,18 +150,6 @@ truck_schedule = sa.Table(
     sqlite_with_rowid=False,
 )
 
-streaming_clock = sa.Table(
-    "streaming_clock",
-    metadata,
-    sa.Column("id", sa.SmallInteger, primary_key=True, autoincrement=False),
-    sa.Column("current_day", sa.Date, nullable=True),
-    sa.Column("week_start", sa.Date, nullable=True),
-    sa.Column("day_in_week", sa.SmallInteger, nullable=False, server_default="0"),
-    sa.Column("new_week", sa.Boolean, nullable=False, server_default=sa.false()),
-    sa.Column("processed", sa.JSON, nullable=False),
-    sa.Column("updated_at", sa.DateTime, nullable=False, server_default=sa.func.now()),
-    sa.CheckConstraint("id = 1", name="single_row"),
-)
 
 ingest_log = sa.Table(
     "ingest_log",

@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
-from truckflow.store.schema import metadata, utcnow_column
+from truckflow.store.tables import metadata, utcnow_column
 
 __all__ = ["STATUSES", "notify_outbox"]
 
