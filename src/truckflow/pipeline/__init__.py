@@ -44,7 +44,9 @@ Example::
 Rules: step functions are module-level (runners import them by name) and return a dict of JSON
 data and ``ArtifactRef``s; inputs are parameters, constants and ``ref(step)[key]...``; a function
 may declare ``context`` (a ``StepContext``: execution id, step, artifacts, a scratch folder, a
-logger, and the ``resources`` the application handed the runner).
+logger, the ``resources`` the application handed the runner, and ``partitions``:
+``context.partitions.map(fn, items)`` runs a top-level ``fn`` over the items as separate tasks,
+threads locally, Dask tasks on a cluster).
 ``Pipeline(..., cache=CachePolicy())`` sets the default cache policy of its steps (off otherwise).
 ``Pipeline(..., outcome=fn)``: ``fn(outputs, execution_id)`` returns an ``Outcome`` (what a run
 that ended well means, e.g. a release ``pending_approval``): recorded as the execution's
@@ -84,6 +86,14 @@ from truckflow.pipeline.history import (
 from truckflow.pipeline.limits import Limits
 from truckflow.pipeline.outcome import Outcome
 from truckflow.pipeline.params import Parameter
+from truckflow.pipeline.partitions import (
+    SERIAL,
+    DaskPartitions,
+    PartitionError,
+    Partitions,
+    SerialPartitions,
+    ThreadPartitions,
+)
 from truckflow.pipeline.refs import StepRef, ref
 from truckflow.pipeline.registry import get_pipeline, pipeline_names, register_pipeline
 from truckflow.pipeline.runners import DaskRunner, LocalRunner, Runner
@@ -98,12 +108,14 @@ from truckflow.pipeline.steps import (
 )
 
 __all__ = [
+    "SERIAL",
     "ArtifactError",
     "ArtifactRef",
     "ArtifactStore",
     "CachePolicy",
     "Condition",
     "ConditionStep",
+    "DaskPartitions",
     "DaskRunner",
     "DefinitionError",
     "ExecutionNotFoundError",
@@ -115,15 +127,19 @@ __all__ = [
     "Outcome",
     "Parameter",
     "ParameterError",
+    "PartitionError",
+    "Partitions",
     "Pipeline",
     "PipelineError",
     "RetryPolicy",
     "Runner",
+    "SerialPartitions",
     "StepContext",
     "StepFunction",
     "StepRef",
     "StepResult",
     "StepTimeoutError",
+    "ThreadPartitions",
     "get_execution",
     "get_pipeline",
     "list_executions",

@@ -12,6 +12,7 @@ from typing import Any
 
 from truckflow.pipeline.artifacts import ArtifactRef, ArtifactStore, is_artifact_ref
 from truckflow.pipeline.errors import PipelineError
+from truckflow.pipeline.partitions import SERIAL, Partitions
 
 __all__ = ["StepContext", "run_step_function"]
 
@@ -20,7 +21,8 @@ __all__ = ["StepContext", "run_step_function"]
 class StepContext:
     """Execution id, step name and attempt; the artifact store; a scratch folder; a logger;
     and ``resources``, whatever the application handed the runner for its steps (its database
-    and notification sink, say; the engine passes it through untouched).
+    and notification sink, say; the engine passes it through untouched); ``partitions``, how
+    the step runs its partitions as tasks on the runner it runs under (see ``partitions``).
 
     ``resources`` are the coordinating process's, so a step reaches the same database as the
     command that started the run (``--db`` included); a Dask runner pickles them, so they
@@ -34,6 +36,7 @@ class StepContext:
     artifacts: ArtifactStore
     work_root: Path
     resources: Any = None
+    partitions: Partitions = SERIAL
 
     @property
     def logger(self) -> logging.Logger:

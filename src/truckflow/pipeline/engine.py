@@ -278,6 +278,7 @@ class Coordinator:
             self.artifacts,
             self.work_root,
             self.resources,
+            self.executor.partitions,
         )
         job.started = utcnow().isoformat()
         job.deadline = time.monotonic() + job.step.timeout_s if job.step.timeout_s else None

@@ -10,6 +10,7 @@ import concurrent.futures as cf
 from typing import Any, Protocol
 
 from truckflow.pipeline.context import StepContext, StepOutcome, run_step_function
+from truckflow.pipeline.partitions import DaskPartitions, Partitions, ThreadPartitions
 from truckflow.pipeline.steps import FunctionStep, load_function
 
 __all__ = ["DaskExecutor", "Executor", "ThreadExecutor"]
@@ -27,6 +28,8 @@ class Executor(Protocol):
     # True where an attempt may also run in the coordinating thread (the local runner): a
     # chain of steps then costs no thread hand-offs.
     can_run_inline: bool
+    # How a step running here maps over its partitions (``StepContext.partitions``).
+    partitions: Partitions
 
     def run_inline(
         self, step: FunctionStep, inputs: dict[str, Any], context: StepContext
@@ -48,8 +51,9 @@ def _attempt(
 class ThreadExecutor:
     can_run_inline = True
 
-    def __init__(self, pool: cf.ThreadPoolExecutor) -> None:
+    def __init__(self, pool: cf.ThreadPoolExecutor, max_parallel: int = 1) -> None:
         self.pool = pool
+        self.partitions: Partitions = ThreadPartitions(max_parallel)
 
     def run_inline(
         self, step: FunctionStep, inputs: dict[str, Any], context: StepContext
@@ -80,6 +84,7 @@ class DaskExecutor:
 
     def __init__(self, client: Any) -> None:
         self.client = client
+        self.partitions: Partitions = DaskPartitions()
 
     def run_inline(
         self, step: FunctionStep, inputs: dict[str, Any], context: StepContext

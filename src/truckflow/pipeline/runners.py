@@ -202,7 +202,7 @@ class LocalRunner(Runner):
         )
 
     def _executor(self) -> Executor:
-        return ThreadExecutor(self._pool)
+        return ThreadExecutor(self._pool, self.max_parallel or 1)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

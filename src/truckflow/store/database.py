@@ -90,11 +90,25 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
     return on_connect
 
 
+# Databases unpickled in this process (a Dask worker running partitions), by URL and timeout:
+# each is opened once per process, not once per task.
+_REOPENED: dict[tuple[str, int], Database] = {}
+
+
 @dataclass(frozen=True)
 class Database:
-    """An engine plus the few facts about it that the rest of truckflow asks for."""
+    """An engine plus the few facts about it that the rest of truckflow asks for.
+
+    It pickles as its URL (password included) and busy timeout: another process (a Dask
+    worker) reopens the same database, once per process. An in-memory SQLite database is
+    not the same database there."""
 
     engine: Engine
+    busy_timeout_ms: int = 30_000
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        url = self.engine.url.render_as_string(hide_password=False)
+        return (_reopen, (url, self.busy_timeout_ms))
 
     @property
     def dialect(self) -> str:
@@ -137,4 +151,12 @@ def connect(target: Settings | str | URL, *, busy_timeout_ms: int = 30_000) -> D
     if url.get_backend_name() == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas(busy_timeout_ms))
     sa.event.listen(engine, "handle_error", _explain_missing_schema(url))
-    return Database(engine)
+    return Database(engine, busy_timeout_ms)
+
+
+def _reopen(url: str, busy_timeout_ms: int) -> Database:
+    key = (url, busy_timeout_ms)
+    found = _REOPENED.get(key)
+    if found is None:
+        found = _REOPENED[key] = connect(url, busy_timeout_ms=busy_timeout_ms)
+    return found

@@ -1,0 +1,121 @@
+"""Data-parallel steps: a step maps a function over its partitions as separate tasks.
+
+``StepContext.partitions`` is chosen by the runner the step runs under: threads of a pool on
+the local runner (at most its ``max_parallel`` at once), Dask tasks on the cluster when the step
+runs on a Dask worker (submitted through ``worker_client``, which secedes the step's thread
+from the worker's pool while it waits, so a worker never deadlocks on its own sub-tasks), and
+one after another in the calling thread elsewhere (``SERIAL``).
+
+The function must be an importable top-level function and the items picklable (Dask sends
+both to other processes). Results come back in the order of the items; an error in one
+partition is raised as a ``PartitionError`` that names it.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+from truckflow.pipeline.errors import PipelineError
+
+__all__ = [
+    "SERIAL",
+    "DaskPartitions",
+    "PartitionError",
+    "Partitions",
+    "SerialPartitions",
+    "ThreadPartitions",
+]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class PartitionError(PipelineError):
+    """A partition of a data-parallel step failed; the message names it and its error."""
+
+
+class Partitions(Protocol):
+    """Maps ``fn`` over ``items``, each call a task; the results in the order of the items."""
+
+    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]: ...
+
+
+def _label(index: int, count: int, item: object) -> str:
+    text = repr(item)
+    return f"partition {index + 1} of {count} ({text[:120]}{'...' if len(text) > 120 else ''})"
+
+
+def _run(fn: Callable[[T], R], index: int, count: int, item: T) -> R:
+    """One partition; its error is raised again naming the partition (picklable: a message)."""
+    try:
+        return fn(item)
+    except PartitionError:
+        raise
+    except Exception as exc:
+        raise PartitionError(
+            f"{_label(index, count, item)} failed: {type(exc).__name__}: {exc}"
+        ) from exc
+
+
+@dataclass(frozen=True)
+class SerialPartitions:
+    """Every partition in the calling thread, in order (no runner, or a single worker)."""
+
+    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+        return [_run(fn, i, len(items), item) for i, item in enumerate(items)]
+
+
+SERIAL = SerialPartitions()
+
+
+@dataclass(frozen=True)
+class ThreadPartitions:
+    """Partitions on a pool of at most ``max_workers`` threads of this process."""
+
+    max_workers: int
+
+    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+        if self.max_workers <= 1 or len(items) <= 1:
+            return SERIAL.map(fn, items)
+        workers = min(self.max_workers, len(items))
+        with cf.ThreadPoolExecutor(workers, thread_name_prefix="truckflow-part") as pool:
+            futures = [pool.submit(_run, fn, i, len(items), x) for i, x in enumerate(items)]
+            try:
+                return [f.result() for f in futures]
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
+
+
+@dataclass(frozen=True)
+class DaskPartitions:
+    """Partitions as tasks of the Dask cluster the step runs on; serial outside a worker."""
+
+    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+        from distributed import get_worker, worker_client
+
+        try:
+            get_worker()
+        except ValueError:  # not on a worker (a step run in the coordinating process)
+            return SERIAL.map(fn, items)
+        if len(items) <= 1:
+            return SERIAL.map(fn, items)
+        name = getattr(fn, "__name__", "fn")
+        batch = uuid.uuid4().hex[:8]
+        with worker_client() as client:  # type: ignore[no-untyped-call]
+            futures: list[Any] = [
+                client.submit(
+                    _run, fn, i, len(items), x, pure=False, key=f"truckflow-{name}-{batch}-{i}"
+                )
+                for i, x in enumerate(items)
+            ]
+            try:
+                return [f.result() for f in futures]
+            except BaseException:
+                client.cancel(futures)
+                raise
