@@ -5,12 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
 from truckflow.clock import utcnow
-from truckflow.features.compute import WAITING_COLUMNS, canonical_dtypes, compute_features
+from truckflow.features.compute import WAITING_COLUMNS, canonical_dtypes
 from truckflow.features.definition import (
     EVENT_TIME,
     FEATURE_COLUMNS,
@@ -18,13 +17,21 @@ from truckflow.features.definition import (
     FEATURE_SET_VERSION,
     KEY_COLUMNS,
     LABEL,
-    TRIP_COLUMNS,
     definition_hash,
 )
+from truckflow.features.fill_part import (
+    KINDS,
+    MISSING,
+    ROW_COLUMNS,
+    FillPart,
+    fill_part,
+    rows_to_store,
+)
+from truckflow.features.fill_part import route_blocks as _route_blocks
 from truckflow.features.inputs import FeatureError
-from truckflow.features.loading import load_inputs
-from truckflow.features.sqlread import column_kinds, insert_rows
+from truckflow.features.sqlread import insert_rows
 from truckflow.features.tables import feature_sets, trip_features
+from truckflow.pipeline import SERIAL, Partitions
 from truckflow.store import Database
 from truckflow.store import tables as s
 
@@ -39,12 +46,7 @@ __all__ = [
     "update_labels",
 ]
 
-_ROW_COLUMNS = (*KEY_COLUMNS, *TRIP_COLUMNS, *FEATURE_COLUMNS, LABEL)
-_KINDS = column_kinds(trip_features)
-
-
-# Which input groups a stored row lacks (comma-separated), NULL when it is complete.
-MISSING = "missing_inputs"
+_ROW_COLUMNS = ROW_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -102,40 +104,6 @@ def register_feature_set(db: Database, version: str = FEATURE_SET_VERSION) -> st
     return digest
 
 
-def _pending(
-    db: Database, start: dt.datetime, end: dt.datetime, version: str
-) -> list[tuple[int, dt.datetime, bool]]:
-    """Trips in the window without a stored row, or with an incomplete one (True)."""
-    sched, feat = s.truck_schedule, trip_features
-    joined = sched.outerjoin(
-        feat,
-        sa.and_(
-            feat.c.truck_id == sched.c.truck_id,
-            feat.c.departure_date == sched.c.departure_date,
-            feat.c.version == version,
-        ),
-    )
-    query = (
-        sa.select(sched.c.truck_id, sched.c.departure_date, feat.c.truck_id.is_not(None))
-        .select_from(joined)
-        .where(
-            sched.c.departure_date >= start,
-            sched.c.departure_date < end,
-            sa.or_(feat.c.truck_id.is_(None), feat.c[MISSING].is_not(None)),
-        )
-    )
-    with db.engine.connect() as conn:
-        return [(int(t), d, bool(stored)) for t, d, stored in conn.execute(query)]
-
-
-def _rows(frame: pd.DataFrame, version: str, now: dt.datetime) -> pd.DataFrame:
-    out = frame[list(_ROW_COLUMNS)].assign(version=version, computed_at=now)
-    named = frame[MISSING].tolist() if MISSING in frame.columns else [None] * len(out)
-    flags = pd.Series([m if isinstance(m, str) else None for m in named], index=out.index)
-    out = out.assign(**{MISSING: flags.astype(object)})
-    return out.assign(label_updated_at=pd.Series(now, index=out.index).where(out[LABEL].notna()))
-
-
 def date_partitions(
     start: dt.datetime, end: dt.datetime, days: int
 ) -> list[tuple[dt.datetime, dt.datetime]]:
@@ -150,12 +118,6 @@ def date_partitions(
     return bounds
 
 
-def _only(frame: pd.DataFrame, keys: list[tuple[int, dt.datetime, bool]]) -> pd.DataFrame:
-    wanted = pd.MultiIndex.from_tuples([(t, pd.Timestamp(d)) for t, d, _ in keys])
-    have = pd.MultiIndex.from_arrays([frame["truck_id"], frame["departure_date"]])
-    return frame[have.isin(wanted)]
-
-
 def store_features(db: Database, frame: pd.DataFrame, *, version: str = FEATURE_SET_VERSION) -> int:
     """Insert computed feature rows (as ``compute_features`` returns them) in one transaction.
 
@@ -167,7 +129,7 @@ def store_features(db: Database, frame: pd.DataFrame, *, version: str = FEATURE_
     try:
         with db.begin() as conn:
             insert_rows(
-                conn, trip_features.name, _rows(frame, version, utcnow(seconds=True)), _KINDS
+                conn, trip_features.name, rows_to_store(frame, version, utcnow(seconds=True)), KINDS
             )
     except sa.exc.SQLAlchemyError as exc:
         raise FeatureError(f"writing {len(frame)} rows to trip_features failed: {exc}") from exc
@@ -182,6 +144,8 @@ def fill_features(
     version: str = FEATURE_SET_VERSION,
     partition_days: int = 7,
     deadline: dt.datetime | None = None,
+    route_blocks: int = 1,
+    partitions: Partitions = SERIAL,
 ) -> FillResult:
     """Compute and store the trips departing in ``[start, end)`` not stored yet, by partitions.
 
@@ -190,72 +154,29 @@ def fill_features(
     what is missing left blank and named (``missing_inputs``), and a later fill completes them
     when the data arrives. Labels of stored trips whose ground truth has arrived since are
     brought up to date.
+
+    The partitions (``partition_days`` of departures, times ``route_blocks`` blocks of routes)
+    each read, compute and write their own trips: one after another by default, as separate
+    tasks with ``partitions`` (a step's ``context.partitions``); the result is the same.
     """
     register_feature_set(db, version)
-    computed, partial, completed, waiting = 0, 0, 0, []
-    for d0, d1 in date_partitions(start, end, partition_days):
-        pending = _pending(db, d0, d1, version)
-        if not pending:
-            continue
-        trips = [(t, d) for t, d, _ in pending]
-        result = compute_features(load_inputs(db, d0, d1, trips=trips), partial=True)
-        stored = {(t, pd.Timestamp(d)) for t, d, known in pending if known}
-        rows, late = _with_missing(_only(result.features, pending), result.waiting, deadline)
-        keys = [
-            (int(t), pd.Timestamp(d))
-            for t, d in zip(rows["truck_id"], rows["departure_date"], strict=True)
-        ]
-        _replace(db, rows, [k for k in keys if k in stored], version)
-        fresh = rows[MISSING].isna().to_numpy()
-        was = np.array([k in stored for k in keys], dtype=bool)
-        computed += int((~was).sum())
-        partial += int((~fresh & ~was).sum())
-        completed += int((fresh & was).sum())
-        waiting.append(_only(late, pending))
+    blocks: list[tuple[str, ...] | None] = [None]
+    if route_blocks > 1:
+        blocks = list(_route_blocks(db, start, end, route_blocks)) or [None]
+    parts = [
+        FillPart(db, d0, d1, version, deadline, block)
+        for d0, d1 in date_partitions(start, end, partition_days)
+        for block in blocks
+    ]
+    done = partitions.map(fill_part, parts)
+    computed = sum(p.computed for p in done)
+    partial = sum(p.partial for p in done)
+    completed = sum(p.completed for p in done)
     labels = update_labels(db, version=version)
     empty = pd.DataFrame(columns=list(WAITING_COLUMNS))
+    waiting = [p.waiting for p in done if p.waiting is not None]
     waited = pd.concat([empty, *waiting], ignore_index=True)
     return FillResult(computed - partial, waited, labels, partial, completed)
-
-
-def _with_missing(
-    features: pd.DataFrame, waiting: pd.DataFrame, deadline: dt.datetime | None
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(rows to store, each with its missing groups; incomplete trips still waiting)."""
-    keys = pd.MultiIndex.from_arrays([features["truck_id"], features["departure_date"]])
-    lacking = pd.MultiIndex.from_arrays([waiting["truck_id"], waiting["departure_date"]])
-    groups = pd.Series(waiting["missing_groups"].to_numpy(), index=lacking)
-    missing = groups.reindex(keys).to_numpy(dtype=object)
-    incomplete = pd.notna(missing)
-    due = np.zeros(len(features), dtype=bool)
-    if deadline is not None:
-        due = (features["departure_date"] < pd.Timestamp(deadline)).to_numpy()
-    keep = ~incomplete | due
-    named = np.full(len(features), None, dtype=object)
-    named[incomplete] = missing[incomplete]
-    rows = features.assign(**{MISSING: named})[keep]
-    late_keys = keys[incomplete & ~due]
-    return rows.reset_index(drop=True), waiting[lacking.isin(late_keys)].reset_index(drop=True)
-
-
-def _replace(
-    db: Database, rows: pd.DataFrame, known: list[tuple[int, pd.Timestamp]], version: str
-) -> None:
-    """Store ``rows``; the incomplete rows stored before for the same trips are replaced."""
-    if rows.empty:
-        return
-    tf = trip_features
-    with db.begin() as conn:
-        if known:
-            conn.execute(
-                tf.delete().where(
-                    tf.c.truck_id == sa.bindparam("k_truck"),
-                    tf.c.departure_date == sa.bindparam("k_departure"),
-                    tf.c.version == version,
-                ),
-                [{"k_truck": t, "k_departure": d.to_pydatetime()} for t, d in known],
-            )
-        insert_rows(conn, tf.name, _rows(rows, version, utcnow(seconds=True)), _KINDS)
 
 
 def update_labels(
