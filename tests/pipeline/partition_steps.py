@@ -40,6 +40,7 @@ def squares(n: int, context: StepContext) -> dict[str, Any]:
         "pids": sorted({p for _, p, _ in found}),
         "threads": len({t for _, _, t in found}),
         "step_pid": os.getpid(),
+        "width": context.partitions.width,
         "tasks": context.partitions.map(task_key, list(range(n))),
     }
 

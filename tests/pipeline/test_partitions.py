@@ -44,7 +44,7 @@ def test_the_local_runner_maps_on_threads_bounded_by_max_parallel(
     out = result.outputs["squares"]
     assert out["values"] == [x * x for x in range(6)]
     assert out["pids"] == [os.getpid()] and out["threads"] == 2
-    assert out["tasks"] == [None] * 6
+    assert out["tasks"] == [None] * 6 and out["width"] == 2
     assert not failed.ok
     error = failed.steps["exploding"].error or ""
     assert "PartitionError" in error and "partition 4 of 5 (3)" in error
@@ -71,6 +71,7 @@ def test_on_dask_partitions_are_cluster_tasks_and_a_failure_names_its_partition(
     # On worker processes, not here; the step's worker waited for them without holding its
     # only thread (one thread per worker: otherwise this would deadlock or run serially).
     assert os.getpid() not in out["pids"] and out["step_pid"] != os.getpid()
+    assert out["width"] == 2  # two workers of one thread
     assert [k.rsplit("-", 1)[0].startswith("truckflow-task_key-") for k in out["tasks"]] == [
         True
     ] * 6

@@ -218,7 +218,15 @@ def feature_stage(ctx: DemoContext) -> tuple[StageStatus, str]:
     start = pd.Timestamp(start).normalize().to_pydatetime()
     ctx.say("features", f"features of trips departing {start:%Y-%m-%d} .. {end}")
     boundary = dt.datetime.combine(end, dt.time())
-    result = fill_features(ctx.runtime.db, start, boundary, deadline=boundary - LOOKBACK)
+    rt = ctx.runtime
+    result = fill_features(
+        rt.db,
+        start,
+        boundary,
+        deadline=boundary - LOOKBACK,
+        route_blocks=rt.partitions.width,
+        partitions=rt.partitions,
+    )
     return "done", (
         f"{result.computed:,} trips, {result.partial} stored incomplete (inputs that never "
         f"came), {len(result.waiting)} waiting for the streaming files"

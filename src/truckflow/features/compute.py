@@ -249,7 +249,8 @@ def canonical_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
     Text is ``object`` with None for blanks (pandas would otherwise pick ``str`` or ``object``
     depending on the values), numbers float64, flags int64 and the label nullable Int64.
     Columns already of their dtype are taken as they are, and the frame is built once (on one
-    trip, converting and inserting column by column cost more than the features).
+    trip, converting and inserting column by column cost more than the features). A frame of
+    some feature columns only (and the keys) gives those.
     """
     columns: dict[str, object] = {"truck_id": frame["truck_id"].to_numpy(dtype=np.int64)}
     for column in ("departure_date", "estimated_arrival"):
@@ -257,22 +258,24 @@ def canonical_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
         if stamps.dtype != "datetime64[ns]":
             stamps = pd.to_datetime(stamps).astype("datetime64[ns]")
         columns[column] = stamps.to_numpy()
-    for column in ("route_id", *CATEGORICAL_FEATURES):
+    present = set(frame.columns)
+    for column in ("route_id", *(c for c in CATEGORICAL_FEATURES if c in present)):
         values = frame[column].to_numpy(dtype=object, copy=True)
         values[pd.isna(values)] = None
         columns[column] = pd.Series(values, dtype="object")
-    for column in NUMERIC_FEATURES:
+    for column in (c for c in NUMERIC_FEATURES if c in present):
         numbers = frame[column]
         if numbers.dtype != np.float64:
             numbers = pd.to_numeric(numbers).astype(np.float64)
         columns[column] = numbers.to_numpy(dtype=np.float64)
-    for column in BINARY_FEATURES:
+    for column in (c for c in BINARY_FEATURES if c in present):
         flags = frame[column]
         if flags.dtype != np.int64:
             flags = pd.to_numeric(flags).astype(np.int64)
         columns[column] = flags.to_numpy(dtype=np.int64)
-    columns[LABEL] = frame[LABEL].astype("Int64").array
-    names = [*KEY_COLUMNS, *TRIP_COLUMNS, *FEATURE_COLUMNS, LABEL]
+    if LABEL in present:
+        columns[LABEL] = frame[LABEL].astype("Int64").array
+    names = [n for n in (*KEY_COLUMNS, *TRIP_COLUMNS, *FEATURE_COLUMNS, LABEL) if n in columns]
     return pd.DataFrame({name: columns[name] for name in names}, copy=True)
 
 

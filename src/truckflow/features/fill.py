@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -236,13 +237,25 @@ def load_features(
     by: str = EVENT_TIME,
     labelled_only: bool = False,
     with_missing: bool = False,
+    columns: Sequence[str] | None = None,
+    trucks: tuple[int, int] | None = None,
 ) -> pd.DataFrame:
     """Stored feature rows of ``version`` whose ``by`` time (departure or arrival) is in the
-    window; ``with_missing`` adds the ``missing_inputs`` column (None: complete)."""
+    window; ``with_missing`` adds the ``missing_inputs`` column (None: complete).
+
+    A partition reads its slice: only the feature ``columns`` named (the keys, trip columns
+    and label always), only the trucks of block ``trucks`` = (k, n), ``truck_id % n == k``."""
     if by not in (EVENT_TIME, "estimated_arrival"):
         raise FeatureError(f"cannot window feature rows by {by!r}")
     column = trip_features.c[by]
-    names = (*_ROW_COLUMNS, MISSING) if with_missing else _ROW_COLUMNS
+    names = _ROW_COLUMNS
+    if columns is not None:
+        unknown = sorted(set(columns) - set(FEATURE_COLUMNS))
+        if unknown:
+            raise FeatureError(f"no feature column(s) {', '.join(unknown)}")
+        chosen = set(columns)
+        names = tuple(c for c in _ROW_COLUMNS if c not in FEATURE_COLUMNS or c in chosen)
+    names = (*names, MISSING) if with_missing else names
     query = sa.select(*(trip_features.c[c] for c in names)).where(
         trip_features.c.version == version
     )
@@ -252,12 +265,14 @@ def load_features(
         query = query.where(column < end)
     if labelled_only:
         query = query.where(trip_features.c.delay.is_not(None))
+    if trucks is not None:
+        query = query.where(trip_features.c.truck_id % trucks[1] == trucks[0])
     with db.engine.connect() as conn:
         result = conn.execute(
             query.order_by(trip_features.c.departure_date, trip_features.c.truck_id)
         )
-        columns = list(result.keys())
-        frame = pd.DataFrame([tuple(row) for row in result.fetchall()], columns=columns)
+        keys = list(result.keys())
+        frame = pd.DataFrame([tuple(row) for row in result.fetchall()], columns=keys)
     typed = _typed(frame)
     if with_missing:
         typed[MISSING] = frame[MISSING].to_numpy(dtype=object)

@@ -88,15 +88,19 @@ def build_report(
     reference_window: Window | None = None,
     current_window: Window | None = None,
     estimate: WeeklyEstimate | None = None,
+    data: DataDrift | None = None,
 ) -> DriftReport:
     """Run the three checks on the columns of ``reference`` (types inferred from the dtypes
     unless named in ``categorical``/``numerical``). ``predictions`` = (reference, current) model outputs;
-    ``labels`` = (true delay, predicted delay) of the current window's labelled trips."""
+    ``labels`` = (true delay, predicted delay) of the current window's labelled trips;
+    ``data``: the data drift of those columns when the caller computed it (by partitions)."""
     config = config or DriftConfig()
-    return DriftReport(
-        data=detect_drift(
+    if data is None:
+        data = detect_drift(
             reference, current, categorical=categorical, numerical=numerical, config=config
-        ),
+        )
+    return DriftReport(
+        data=data,
         prediction=None if predictions is None else prediction_drift(*predictions, config=config),
         quality=None if labels is None else model_quality(*labels, config=config),
         estimate=estimate,

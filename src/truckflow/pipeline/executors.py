@@ -84,7 +84,7 @@ class DaskExecutor:
 
     def __init__(self, client: Any) -> None:
         self.client = client
-        self.partitions: Partitions = DaskPartitions()
+        self.partitions: Partitions = DaskPartitions(sum(client.nthreads().values()))
 
     def run_inline(
         self, step: FunctionStep, inputs: dict[str, Any], context: StepContext

@@ -39,7 +39,11 @@ class PartitionError(PipelineError):
 
 
 class Partitions(Protocol):
-    """Maps ``fn`` over ``items``, each call a task; the results in the order of the items."""
+    """Maps ``fn`` over ``items``, each call a task; the results in the order of the items.
+    ``width``: how many tasks run at once (a step cuts its work into at least that many)."""
+
+    @property
+    def width(self) -> int: ...
 
     def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]: ...
 
@@ -65,6 +69,10 @@ def _run(fn: Callable[[T], R], index: int, count: int, item: T) -> R:
 class SerialPartitions:
     """Every partition in the calling thread, in order (no runner, or a single worker)."""
 
+    @property
+    def width(self) -> int:
+        return 1
+
     def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
         return [_run(fn, i, len(items), item) for i, item in enumerate(items)]
 
@@ -77,6 +85,10 @@ class ThreadPartitions:
     """Partitions on a pool of at most ``max_workers`` threads of this process."""
 
     max_workers: int
+
+    @property
+    def width(self) -> int:
+        return max(1, self.max_workers)
 
     def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
         if self.max_workers <= 1 or len(items) <= 1:
@@ -94,7 +106,14 @@ class ThreadPartitions:
 
 @dataclass(frozen=True)
 class DaskPartitions:
-    """Partitions as tasks of the Dask cluster the step runs on; serial outside a worker."""
+    """Partitions as tasks of the Dask cluster the step runs on; serial outside a worker.
+    ``threads``: the cluster's worker threads when the runner started the step."""
+
+    threads: int = 1
+
+    @property
+    def width(self) -> int:
+        return max(1, self.threads)
 
     def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
         from distributed import get_worker, worker_client

@@ -4,10 +4,13 @@ share to run truckflow's pipelines with the database migrated and notifications 
 It is also each step's run context: a runner started here hands the ``Runtime`` to every step
 (``StepContext.resources``; ``runtime_of(context)`` reads it), so a step works on the database
 and the notification sink of the command that started the run instead of opening its own.
+``runtime_of`` also gives it the step's ``partitions`` (threads, Dask tasks): a data-parallel
+step maps its partitions with ``rt.partitions``, one after another outside a runner.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -16,9 +19,11 @@ from typing import Any
 from truckflow.events import EventSink, LoggingSink, MultiSink
 from truckflow.notify import Notifications
 from truckflow.pipeline import (
+    SERIAL,
     ArtifactStore,
     ExecutionResult,
     Limits,
+    Partitions,
     Pipeline,
     PipelineError,
     Runner,
@@ -42,11 +47,13 @@ _REOPENED: dict[str, Runtime] = {}
 
 @dataclass
 class Runtime:
-    """Settings, the migrated operational database and the notification outbox, together."""
+    """Settings, the migrated operational database and the notification outbox, together;
+    ``partitions``: how a step running on it maps its partitions (serial outside a runner)."""
 
     settings: Settings
     db: Database
     notifications: Notifications
+    partitions: Partitions = SERIAL
 
     @classmethod
     def open(cls, settings: Settings) -> Runtime:
@@ -163,4 +170,6 @@ def runtime_of(context: StepContext) -> Runtime:
             f"step {context.step!r} needs the run context of a truckflow Runtime",
             hint="run the pipeline through Runtime.run or a runner from Runtime.runner()",
         )
-    return found
+    if found.partitions is context.partitions:
+        return found
+    return dataclasses.replace(found, partitions=context.partitions)

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from truckflow.features.definition import CATEGORICAL_FEATURES, FEATURE_COLUMNS
 from truckflow.features.fill import load_features
 from truckflow.monitoring.config import DriftConfig
+from truckflow.monitoring.drift import DataDrift
 from truckflow.monitoring.report import (
     DriftReport,
     ReportPaths,
@@ -29,6 +30,7 @@ from truckflow.monitoring.report import (
 )
 from truckflow.monitoring.store import save_drift_run
 from truckflow.notify import catalogue
+from truckflow.pipelines.drift.columns import data_drift
 from truckflow.pipelines.runtime import Runtime
 from truckflow.pipelines.shared.deploy import approve_version
 from truckflow.pipelines.shared.estimate import warn_estimated_drop, weekly_estimate
@@ -117,7 +119,13 @@ def check_drift(rt: Runtime, week_start: dt.date) -> dict[str, Any]:
             f"{len(current)} current trips; both are needed"
         )
     week = _Week(week_start, cur_first, Window(start=ref_first, end=ref_last), production)
-    return _judge(rt, week, reference, current)
+    # By column groups as tasks when the step runs on a runner (the same verdicts).
+    data = data_drift(
+        rt,
+        (_midnight(ref_first), _midnight(ref_last) + dt.timedelta(days=1)),
+        (_midnight(cur_first), _midnight(week_start)),
+    )
+    return _judge(rt, week, reference, current, data)
 
 
 @dataclass(frozen=True)
@@ -129,7 +137,11 @@ class _Week:
 
 
 def _judge(
-    rt: Runtime, week: _Week, reference: pd.DataFrame, current: pd.DataFrame
+    rt: Runtime,
+    week: _Week,
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    data: DataDrift | None = None,
 ) -> dict[str, Any]:
     """Build the report of the week, write it, store and tell what it found."""
     db, settings, production = rt.db, rt.settings, week.production
@@ -159,6 +171,7 @@ def _judge(
         reference_window=week.reference_window,
         current_window=Window(start=week.first, end=week.start - dt.timedelta(days=1)),
         estimate=weekly_estimate(settings, cur_pred, config),
+        data=data,
     )
     folder = settings.home / "reports" / "drift" / week.start.isoformat()
     paths = write_report(

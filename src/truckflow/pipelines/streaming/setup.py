@@ -55,7 +55,12 @@ def prepare_history(
     # still get theirs from the streaming files (the daily fill completes them).
     finished = dt.datetime.combine(runtime.settings.streaming.boundary, dt.time()) - LOOKBACK
     filled = fill_features(
-        runtime.db, dt.datetime(2000, 1, 1), dt.datetime(2100, 1, 1), deadline=finished
+        runtime.db,
+        dt.datetime(2000, 1, 1),
+        dt.datetime(2100, 1, 1),
+        deadline=finished,
+        route_blocks=runtime.partitions.width,
+        partitions=runtime.partitions,
     )
     result = runtime.run(
         "training", {"n_trials": n_trials, "families": families, "seed": seed}

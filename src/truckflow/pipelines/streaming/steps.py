@@ -20,19 +20,18 @@ import sqlalchemy as sa
 from truckflow.data.ingest import apply_ground_truth, ingest_frames
 from truckflow.faults import fault_point
 from truckflow.features.definition import FEATURE_SET_VERSION
-from truckflow.features.fill import MISSING, fill_features, load_features, update_labels
+from truckflow.features.fill import fill_features, update_labels
 from truckflow.monitoring.intervals import f1_interval
 from truckflow.monitoring.quality import model_quality
 from truckflow.notify import catalogue
 from truckflow.pipelines.runtime import Runtime
-from truckflow.pipelines.shared.models import load_production
+from truckflow.pipelines.streaming.predict import predict_day
 from truckflow.pipelines.streaming.record import close_day, day_line
 from truckflow.store import Database
 from truckflow.store.tables import truck_schedule
 from truckflow.streaming import ClockState, StreamingError, day_batch
 from truckflow.streaming.sources import StreamingSources
 from truckflow.streaming.tables import batch_predictions
-from truckflow.training.explain import explain_frame
 
 __all__ = [
     "close_day",
@@ -134,7 +133,8 @@ LOOKBACK = dt.timedelta(days=7)
 
 def fill_day_features(rt: Runtime, first_day: dt.date, day: dt.date) -> dict[str, Any]:
     """Features of every trip departed by ``day`` not stored yet, and of those stored
-    incomplete (completed when their data has come); labels brought up to date.
+    incomplete (completed when their data has come); labels brought up to date. The weeks
+    times blocks of routes (as many as the step's partitions run at once) are tasks of their own.
 
     A trip whose deadline (its departure day, plus ``streaming.prediction_deadline_days``) has
     come is stored with what is known: what is missing is left blank and named."""
@@ -142,7 +142,15 @@ def fill_day_features(rt: Runtime, first_day: dt.date, day: dt.date) -> dict[str
     end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
     deadline = end - dt.timedelta(days=rt.settings.streaming.prediction_deadline_days)
     db = rt.db
-    result = fill_features(db, start, end, version=FEATURE_SET_VERSION, deadline=deadline)
+    result = fill_features(
+        db,
+        start,
+        end,
+        version=FEATURE_SET_VERSION,
+        deadline=deadline,
+        route_blocks=rt.partitions.width,
+        partitions=rt.partitions,
+    )
     waiting = len(result.waiting)
     if waiting:
         with db.begin() as conn:
@@ -160,73 +168,6 @@ def fill_day_features(rt: Runtime, first_day: dt.date, day: dt.date) -> dict[str
                 result.waiting["truck_id"], result.waiting["departure_date"], strict=True
             )
         ][:100],
-    }
-
-
-def _predicted(db: Database, start: dt.datetime, end: dt.datetime) -> set[tuple[int, pd.Timestamp]]:
-    """The trips departing in [start, end) that have a stored prediction."""
-    bp = batch_predictions
-    query = sa.select(bp.c.truck_id, bp.c.departure_date).where(
-        bp.c.departure_date >= start, bp.c.departure_date < end
-    )
-    with db.engine.connect() as conn:
-        return {(int(t), pd.Timestamp(d)) for t, d in conn.execute(query)}
-
-
-def predict_day(rt: Runtime, first_day: dt.date, day: dt.date) -> dict[str, Any]:
-    """Predict, with the production model, every trip departed by ``day`` that has stored
-    features and no prediction yet; each prediction keeps the model version that made it and
-    whether its features were complete (which groups were missing when not)."""
-    start = dt.datetime.combine(first_day, dt.time())
-    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
-    db = rt.db
-    features = load_features(db, start, end, with_missing=True)
-    done = _predicted(db, start, end)
-    keys = zip(features["truck_id"], features["departure_date"], strict=True)
-    fresh = features[[(int(t), pd.Timestamp(d)) not in done for t, d in keys]]
-    empty = {"predicted": 0, "model_version": None, "on_time": 0, "late": 0, "partial": 0}
-    if fresh.empty:
-        return empty
-    production = load_production(rt.settings)
-    if production is None:
-        return {**empty, "note": "no production model"}
-    scores = np.asarray(production.model.predict_proba(fresh)[:, 1], dtype=np.float64)
-    explained = explain_frame(production.model, fresh)
-    reasons: list[Any] = explained if explained is not None else [None] * len(fresh)
-    rows = [
-        {
-            "truck_id": int(t),
-            "departure_date": pd.Timestamp(d).to_pydatetime(),
-            "estimated_arrival": pd.Timestamp(a).to_pydatetime(),
-            "prediction_day": day,
-            "model_version": production.version,
-            "probability": float(p),
-            "decision": int(p >= production.threshold),
-            "delay": None if pd.isna(y) else int(y),
-            "reasons": r,
-            "features_complete": not isinstance(m, str),
-            "missing_groups": m if isinstance(m, str) else None,
-        }
-        for t, d, a, p, y, r, m in zip(
-            fresh["truck_id"],
-            fresh["departure_date"],
-            fresh["estimated_arrival"],
-            scores,
-            fresh["delay"],
-            reasons,
-            fresh[MISSING],
-            strict=True,
-        )
-    ]
-    with db.begin() as conn:
-        conn.execute(batch_predictions.insert(), rows)
-    late = int((fresh["departure_date"] < pd.Timestamp(day)).sum())
-    return {
-        "predicted": len(rows),
-        "model_version": production.version,
-        "on_time": len(rows) - late,
-        "late": late,
-        "partial": sum(1 for r in rows if not r["features_complete"]),
     }
 
 
