@@ -11,12 +11,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from fill_steps import fill_pipeline
 
 from truckflow.data.generate import generate_world
 from truckflow.data.ingest import ingest_directory
 from truckflow.features.fill import FillResult, fill_features
 from truckflow.features.tables import trip_features
-from truckflow.pipeline import SERIAL, Partitions, ThreadPartitions
+from truckflow.pipeline import SERIAL, ArtifactStore, DaskRunner, Partitions, ThreadPartitions
 from truckflow.store import Database, connect
 from truckflow.store.migrate import upgrade
 
@@ -71,6 +72,32 @@ def _fills(
     with db.begin() as conn:
         conn.execute(trip_features.delete())
     return results, rows.sort_values(["truck_id", "departure_date"], ignore_index=True)
+
+
+def test_partitions_on_a_dask_cluster_fill_the_same_rows(world: Path, tmp_path: Path) -> None:
+    """Each partition a task of a LocalCluster of two worker processes, which reopen the
+    SQLite database and write to it beside each other (they wait for its lock)."""
+    db = connect(f"sqlite:///{tmp_path / 'truckflow.db'}")
+    upgrade(db)
+    ingest_directory(db, world, historical_only=True)
+    params = {"start": START.isoformat(), "end": END.isoformat(), "deadline": DEADLINE.isoformat()}
+    serial = fill_features(db, START, END, deadline=DEADLINE)
+    with db.engine.connect() as conn:
+        serial_rows = pd.read_sql_table(trip_features.name, conn).drop(columns=WALL_CLOCK)
+    with db.begin() as conn:
+        conn.execute(trip_features.delete())
+    options = {"artifacts": ArtifactStore(tmp_path / "artifacts"), "work_root": tmp_path}
+    with DaskRunner(db, n_workers=2, resources=db, **options) as runner:  # type: ignore[arg-type]
+        result = runner.run(fill_pipeline(), params)
+    assert result.ok, result.steps["fill"].error
+    with db.engine.connect() as conn:
+        rows = pd.read_sql_table(trip_features.name, conn).drop(columns=WALL_CLOCK)
+    db.dispose()
+    assert result.outputs["fill"] == {**serial.to_dict(), "width": 2}
+    keys = ["truck_id", "departure_date"]
+    pd.testing.assert_frame_equal(
+        rows.sort_values(keys, ignore_index=True), serial_rows.sort_values(keys, ignore_index=True)
+    )
 
 
 def _waiting(result: FillResult) -> pd.DataFrame:
