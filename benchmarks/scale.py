@@ -185,7 +185,8 @@ def _stage_args(name: str, data: Path, env: dict[str, str], opts: argparse.Names
         "generate": ["data", "generate", "--out", str(data), "--scale", str(opts.scale_now)],
         "init": ["init"],
         "ingest": ["data", "ingest", str(data), "--history-only", "--json"],
-        "features": ["features", "fill", "--end", _boundary(env)],
+        "features": ["features", "fill", "--end", _boundary(env)]
+        + (["--parallel", str(opts.fill_parallel)] if opts.fill_parallel > 1 else []),
         "training": ["pipeline", "run", "training", "-p", f"n_trials={opts.trials}"]
         + ["-p", f"families={opts.families}", "-p", "seed=0"]
         + (dask if "TRUCKFLOW_PIPELINE__DASK_SCHEDULER" in env else []),
@@ -301,6 +302,12 @@ def main(argv: list[str] | None = None) -> None:
         choices=STAGES,
         default=list(STAGES),
         help="the first stages only (each needs those before it), e.g. generate init ingest",
+    )
+    parser.add_argument(
+        "--fill-parallel",
+        type=int,
+        default=1,
+        help="features fill --parallel N: its partitions N at once on threads (default serial)",
     )
     opts = parser.parse_args(argv)
     runs = _load(opts.results)

@@ -30,6 +30,8 @@ def test_features_fill_pipeline_list_and_stop(course_sample: Path, tmp_path: Pat
     assert filled["computed"] > 0 and isinstance(filled["waiting"], int)
     said = _cli(home, "features", "fill").stdout
     assert "computed 0 trips" in said and "labels updated" in said  # all stored the first time
+    again = json.loads(_cli(home, "features", "fill", "--parallel", "2", "--json").stdout)
+    assert again == {**filled, "computed": 0, "labels_updated": 0}  # same waiting trips
 
     listed = json.loads(_cli(home, "pipeline", "list", "--json").stdout)
     example = next(p for p in listed if p["name"] == "example")

@@ -22,6 +22,13 @@ app = typer.Typer(help="The feature store: compute and store trip features.")
 def fill(
     start: str = typer.Option("1900-01-01", "--start", help="First departure day (YYYY-MM-DD)."),
     end: str = typer.Option("2200-01-01", "--end", help="Departure bound, exclusive (YYYY-MM-DD)."),
+    parallel: int = typer.Option(
+        1,
+        "--parallel",
+        min=1,
+        help="Partitions (departure weeks x as many blocks of routes) filled at once, on "
+        "threads of this process; 1 fills them one after another.",
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Compute and store the features of trips departing in [start, end) not stored yet.
@@ -29,6 +36,7 @@ def fill(
     Example: [bold]truckflow features fill --start 2019-01-01 --end 2019-02-01 --json[/]
     """
     from truckflow.features.fill import fill_features, register_feature_set
+    from truckflow.pipeline import SERIAL, ThreadPartitions
     from truckflow.store import connect
     from truckflow.store.migrate import upgrade
 
@@ -41,7 +49,8 @@ def fill(
         try:
             upgrade(db)
             register_feature_set(db)
-            result = fill_features(db, first, bound)
+            partitions = ThreadPartitions(parallel) if parallel > 1 else SERIAL
+            result = fill_features(db, first, bound, route_blocks=parallel, partitions=partitions)
         finally:
             db.dispose()
 
