@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 from pydantic import SecretStr
-from stream_world import fresh_home, prepare
+from stream_world import assert_same, dump, fresh_home, prepare
 
 from truckflow.data.ingest import ingest_directory
 from truckflow.features.fill import fill_features
@@ -27,6 +27,7 @@ from truckflow.pipelines.drift.steps import check_drift
 from truckflow.pipelines.runtime import Runtime, runtime_of
 from truckflow.pipelines.streaming.steps import LOOKBACK, predict_day
 from truckflow.settings import Settings
+from truckflow.streaming import StreamingClock
 from truckflow.streaming.tables import batch_predictions
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -135,3 +136,23 @@ def test_a_step_gets_the_partitions_of_its_runner(runtime: Runtime, tmp_path: Pa
     found = runtime_of(context)
     assert found.partitions is threads and found.db is runtime.db
     assert runtime.partitions is SERIAL  # the runner's runtime is left as it was
+
+
+@pytest.mark.slow
+def test_a_day_on_dask_equals_a_day_on_the_local_runner(
+    world: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The daily pipeline with its fill and predictions as tasks of a LocalCluster (two worker
+    processes) leaves the tables of a day on the local runner's threads."""
+    data, template = world
+    tables = {}
+    for kind in ("local", "dask"):
+        with Runtime.open(fresh_home(template, tmp_path / kind)) as rt:
+            first = rt.settings.streaming.boundary  # the first streaming day
+            StreamingClock(rt.db).start(first)
+            params = {"day": first.isoformat(), "first_day": first.isoformat(), "data": str(data)}
+            result = rt.run("daily", params, runner=kind)
+            assert result.ok, {n: s.error for n, s in result.steps.items() if s.error}
+            assert result.outputs["predict"]["predicted"] > 0
+            tables[kind] = dump(rt.db)
+    assert_same(tables["local"], tables["dask"])
