@@ -11,7 +11,7 @@ import socket
 import statistics
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +19,17 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-__all__ = ["Load", "batch_times", "load", "median_load", "port", "refusal", "server"]
+__all__ = [
+    "Load",
+    "batch_times",
+    "capture_pending",
+    "load",
+    "median_load",
+    "port",
+    "refusal",
+    "server",
+    "wait_for_capture",
+]
 
 
 @dataclass
@@ -100,6 +110,9 @@ def run_wrk(url: str, bodies: list[str], concurrency: int, seconds: float, workd
         f"-t{threads}",
         f"-c{concurrency}",
         f"-d{max(1, round(seconds))}s",
+        # wrk's default 2 s would count the slowest peer's answers as errors, not requests.
+        "--timeout",
+        "30s",
         "--latency",
         "-s",
         str(script),
@@ -159,11 +172,32 @@ def median_load(loads: list[Load]) -> Load:
     )
 
 
-def batch_times(url: str, body: str, repeats: int = 7) -> list[float]:
+def capture_pending(base: str) -> float:
+    """The server's predictions queued for the database (its ``/metrics`` gauge)."""
+    text = httpx.get(base + "/metrics", timeout=10).text
+    found = re.search(r"^truckflow_capture_pending (\S+)$", text, re.MULTILINE)
+    return float(found.group(1)) if found else 0.0
+
+
+def wait_for_capture(base: str, timeout: float = 120.0) -> float:
+    """Seconds until the server has written every captured prediction."""
+    start = time.perf_counter()
+    while capture_pending(base) > 0 and time.perf_counter() - start < timeout:
+        time.sleep(0.02)
+    return time.perf_counter() - start
+
+
+def batch_times(
+    url: str, body: str, repeats: int = 7, settle: Callable[[], object] | None = None
+) -> list[float]:
+    """Milliseconds per request; ``settle`` runs before each (untimed), e.g. to let the
+    server finish writing what the previous request captured."""
     times = []
     with httpx.Client(timeout=120) as client:
         client.post(url, content=body, headers={"content-type": "application/json"})
         for _ in range(repeats):
+            if settle is not None:
+                settle()
             start = time.perf_counter()
             response = client.post(url, content=body, headers={"content-type": "application/json"})
             times.append((time.perf_counter() - start) * 1e3)

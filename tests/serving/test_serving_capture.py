@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from truckflow.serving import UnknownEntityError, feedback_summary, record_feedback
 from truckflow.serving.capture import CaptureBatch, CaptureWriter
+from truckflow.serving.metrics import ServingMetrics
 from truckflow.serving.tables import predictions
 from truckflow.store import Database
 
@@ -69,6 +70,32 @@ def test_a_burst_with_a_bad_chunk_loses_that_chunk_only(any_db: Database) -> Non
     with any_db.engine.connect() as conn:
         count = conn.execute(sa.select(sa.func.count()).select_from(predictions)).scalar_one()
     assert (writer.written, writer.lost, count) == (3 + 7, 5, 3 + 7)
+
+
+def _gauges(metrics: ServingMetrics) -> dict[str, float]:
+    values = {}
+    for line in metrics.render().decode().splitlines():
+        if line.startswith("truckflow_capture_"):
+            name, value = line.split()
+            values[name.removeprefix("truckflow_capture_")] = float(value)
+    return values
+
+
+def test_the_metrics_tell_what_capture_has_pending_written_and_lost(any_db: Database) -> None:
+    writer = CaptureWriter(any_db, batch_rows=5, retries=1)
+    metrics = ServingMetrics()
+    metrics.watch_capture(writer)
+    # Not started: what is submitted stays pending until the writer runs.
+    writer.submit(_batch(3, "1", "api"))
+    assert _gauges(metrics) == {"pending": 3.0, "written": 0.0, "lost": 0.0}
+    writer.start()
+    assert writer.flush()
+    burst = _batch(12, "1", "batch", first=100)
+    ids = list(burst.ids)
+    ids[7] = "1-00001"  # a second chunk that cannot be written
+    writer.submit(dataclasses.replace(burst, ids=ids))
+    writer.close()
+    assert _gauges(metrics) == {"pending": 0.0, "written": 10.0, "lost": 5.0}
 
 
 def test_feedback_needs_a_captured_prediction(any_db: Database) -> None:

@@ -146,8 +146,15 @@ class CaptureWriter:
         self._retries = retries
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
+        self._count_lock = threading.Lock()
+        self.submitted = 0
         self.written = 0
         self.lost = 0
+
+    @property
+    def pending(self) -> int:
+        """Predictions submitted and neither written nor given up on yet."""
+        return self.submitted - self.written - self.lost
 
     def start(self) -> None:
         if self._thread is None:
@@ -157,6 +164,9 @@ class CaptureWriter:
             self._thread.start()
 
     def submit(self, batch: CaptureBatch) -> None:
+        # Requests submit from the event loop and from pool threads: ``+=`` alone can race.
+        with self._count_lock:
+            self.submitted += len(batch.ids)
         self._queue.put(batch)
 
     def flush(self, timeout: float = 30.0) -> bool:

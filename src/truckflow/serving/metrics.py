@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from truckflow.serving.capture import CaptureWriter
 
 __all__ = ["MetricsMiddleware", "ServingMetrics"]
 
@@ -56,6 +60,21 @@ class ServingMetrics:
             self.model_info.remove(*old)
         if new is not None:
             self.model_info.labels(*new).set(1)
+
+    def watch_capture(self, writer: CaptureWriter) -> None:
+        """Gauges read from the capture writer at each scrape: a growing ``pending`` says the
+        database does not keep up with the predictions; ``lost`` says it refused some."""
+
+        def reader(attr: str) -> Callable[[], float]:
+            return lambda: float(getattr(writer, attr))
+
+        for name, doc in (
+            ("pending", "Predictions queued for the database, not written yet."),
+            ("written", "Predictions written to the database since the start."),
+            ("lost", "Predictions the database refused after every retry."),
+        ):
+            gauge = Gauge(f"truckflow_capture_{name}", doc, registry=self.registry)
+            gauge.set_function(reader(name))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -70,6 +70,7 @@ class ServingParts:
         except ServingError as exc:
             log.warning("starting without a model on %s: %s", stage, exc)
         writer = CaptureWriter(db, batch_rows=settings.serving.capture_batch)
+        metrics.watch_capture(writer)
         current = holder.current
         contract = None if current is None else current.contract
         vectors: FeatureVectors | ContractVectors
