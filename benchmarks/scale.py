@@ -176,7 +176,7 @@ def _ingest_rows(out: str) -> int:
 def _boundary(env: dict[str, str]) -> str:
     from truckflow.settings import Settings
 
-    return str(Settings(home=Path(env["TRUCKFLOW_HOME"])).streaming_boundary)
+    return str(Settings(home=Path(env["TRUCKFLOW_HOME"])).streaming.boundary)
 
 
 def _stage_args(name: str, data: Path, env: dict[str, str], opts: argparse.Namespace) -> list[str]:
