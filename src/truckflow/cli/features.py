@@ -26,8 +26,8 @@ def fill(
         1,
         "--parallel",
         min=1,
-        help="Partitions (departure weeks x as many blocks of routes) filled at once, on "
-        "threads of this process; 1 fills them one after another.",
+        help="Partitions (departure weeks, x blocks of routes when the weeks are fewer) filled "
+        "at once, on threads of this process; 1 fills them one after another.",
     ),
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -50,7 +50,7 @@ def fill(
             upgrade(db)
             register_feature_set(db)
             partitions = ThreadPartitions(parallel) if parallel > 1 else SERIAL
-            result = fill_features(db, first, bound, route_blocks=parallel, partitions=partitions)
+            result = fill_features(db, first, bound, partitions=partitions)
         finally:
             db.dispose()
 

@@ -224,7 +224,6 @@ def feature_stage(ctx: DemoContext) -> tuple[StageStatus, str]:
         start,
         boundary,
         deadline=boundary - LOOKBACK,
-        route_blocks=rt.partitions.width,
         partitions=rt.partitions,
     )
     return "done", (

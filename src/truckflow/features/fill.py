@@ -25,6 +25,7 @@ from truckflow.features.fill_part import (
     MISSING,
     ROW_COLUMNS,
     FillPart,
+    departure_span,
     fill_part,
     rows_to_store,
 )
@@ -145,7 +146,7 @@ def fill_features(
     version: str = FEATURE_SET_VERSION,
     partition_days: int = 7,
     deadline: dt.datetime | None = None,
-    route_blocks: int = 1,
+    route_blocks: int | None = None,
     partitions: Partitions = SERIAL,
 ) -> FillResult:
     """Compute and store the trips departing in ``[start, end)`` not stored yet, by partitions.
@@ -159,16 +160,23 @@ def fill_features(
     The partitions (``partition_days`` of departures, times ``route_blocks`` blocks of routes)
     each read, compute and write their own trips: one after another by default, as separate
     tasks with ``partitions`` (a step's ``context.partitions``); the result is the same.
+    Without ``route_blocks``, the routes are cut into as few blocks as give at least as many
+    partitions as run at once (``partitions.width``; one block when serial).
     """
     register_feature_set(db, version)
-    blocks: list[tuple[str, ...] | None] = [None]
-    if route_blocks > 1:
-        blocks = list(_route_blocks(db, start, end, route_blocks)) or [None]
-    parts = [
-        FillPart(db, d0, d1, version, deadline, block)
+    # Windows without a departure are left out (a fill from 1900 has thousands of them).
+    span = departure_span(db, start, end)
+    windows = [
+        (d0, d1)
         for d0, d1 in date_partitions(start, end, partition_days)
-        for block in blocks
+        if span is not None and d1 > span[0] and d0 <= span[1]
     ]
+    if route_blocks is None:
+        route_blocks = -(-partitions.width // max(1, len(windows)))
+    blocks: list[tuple[str, ...] | None] = [None]
+    if route_blocks > 1 and windows:
+        blocks = list(_route_blocks(db, start, end, route_blocks)) or [None]
+    parts = [FillPart(db, d0, d1, version, deadline, b) for d0, d1 in windows for b in blocks]
     done = partitions.map(fill_part, parts)
     computed = sum(p.computed for p in done)
     partial = sum(p.partial for p in done)

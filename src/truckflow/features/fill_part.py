@@ -25,6 +25,7 @@ __all__ = [
     "ROW_COLUMNS",
     "FillPart",
     "PartFilled",
+    "departure_span",
     "fill_part",
     "route_blocks",
     "rows_to_store",
@@ -76,6 +77,20 @@ def route_blocks(
     with db.engine.connect() as conn:
         routes = sorted(str(r) for (r,) in conn.execute(query))
     return [tuple(b.tolist()) for b in np.array_split(np.array(routes, dtype=object), n) if len(b)]
+
+
+def departure_span(
+    db: Database, start: dt.datetime, end: dt.datetime
+) -> tuple[dt.datetime, dt.datetime] | None:
+    """The first and last departure in ``[start, end)``; None when no trip departs in it."""
+    sched = s.truck_schedule
+    query = sa.select(sa.func.min(sched.c.departure_date), sa.func.max(sched.c.departure_date))
+    query = query.where(sched.c.departure_date >= start, sched.c.departure_date < end)
+    with db.engine.connect() as conn:
+        first, last = conn.execute(query).one()
+    if first is None or last is None:
+        return None
+    return pd.Timestamp(first).to_pydatetime(), pd.Timestamp(last).to_pydatetime()
 
 
 def fill_part(part: FillPart) -> PartFilled:

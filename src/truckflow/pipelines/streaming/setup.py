@@ -59,7 +59,6 @@ def prepare_history(
         dt.datetime(2000, 1, 1),
         dt.datetime(2100, 1, 1),
         deadline=finished,
-        route_blocks=runtime.partitions.width,
         partitions=runtime.partitions,
     )
     result = runtime.run(

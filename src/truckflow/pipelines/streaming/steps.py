@@ -134,7 +134,8 @@ LOOKBACK = dt.timedelta(days=7)
 def fill_day_features(rt: Runtime, first_day: dt.date, day: dt.date) -> dict[str, Any]:
     """Features of every trip departed by ``day`` not stored yet, and of those stored
     incomplete (completed when their data has come); labels brought up to date. The weeks
-    times blocks of routes (as many as the step's partitions run at once) are tasks of their own.
+    (times blocks of routes when they are fewer than the step's partitions run at once) are
+    tasks of their own.
 
     A trip whose deadline (its departure day, plus ``streaming.prediction_deadline_days``) has
     come is stored with what is known: what is missing is left blank and named."""
@@ -148,7 +149,6 @@ def fill_day_features(rt: Runtime, first_day: dt.date, day: dt.date) -> dict[str
         end,
         version=FEATURE_SET_VERSION,
         deadline=deadline,
-        route_blocks=rt.partitions.width,
         partitions=rt.partitions,
     )
     waiting = len(result.waiting)
