@@ -34,10 +34,21 @@ def test_serial_and_threads_keep_the_order_and_name_a_failed_partition() -> None
             partitions.map(explode_on_three, list(range(6)))
 
 
-def test_the_local_runner_maps_on_threads_bounded_by_max_parallel(
+def test_the_local_runner_runs_partitions_one_after_another_by_default(
     settings: Settings, db: Database
 ) -> None:
-    with local_runner(settings, db, limits=Limits(max_parallel=2)) as runner:
+    with local_runner(settings, db) as runner:
+        result = runner.run(partition_pipeline(), {"n": 4})
+    assert result.ok
+    out = result.outputs["squares"]
+    assert out["values"] == [0, 1, 4, 9]
+    assert out["threads"] == 1 and out["width"] == 1
+
+
+def test_the_local_runner_maps_on_threads_bounded_by_partition_threads(
+    settings: Settings, db: Database
+) -> None:
+    with local_runner(settings, db, limits=Limits(partition_threads=2)) as runner:
         result = runner.run(partition_pipeline(), {"n": 6})
         failed = runner.run(partition_pipeline(fail=True), {"n": 5})
     assert result.ok

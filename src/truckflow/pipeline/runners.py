@@ -190,7 +190,8 @@ def _check_inputs_available(
 
 
 class LocalRunner(Runner):
-    """Steps on threads of this process, at most ``max_parallel`` at once."""
+    """Steps on threads of this process, at most ``max_parallel`` at once; a step's partitions
+    on at most ``partition_threads`` threads."""
 
     name = "local"
 
@@ -202,7 +203,7 @@ class LocalRunner(Runner):
         )
 
     def _executor(self) -> Executor:
-        return ThreadExecutor(self._pool, self.max_parallel or 1)
+        return ThreadExecutor(self._pool, self.limits.partition_threads)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -90,6 +90,7 @@ class Runtime:
             sink=self.sink,
             limits=Limits(
                 max_parallel=s.pipeline.max_parallel,
+                partition_threads=s.pipeline.partition_threads,
                 heartbeat_s=s.pipeline.heartbeat_s,
                 stale_after_s=s.pipeline.stale_after_s,
                 db_recovery_wait_s=s.database.recovery_wait_s,

@@ -87,6 +87,13 @@ class PipelineSettings(_Section):
     max_parallel: int = Field(
         default=4, ge=1, description="Steps the local pipeline runner runs at the same time."
     )
+    partition_threads: int = Field(
+        default=1,
+        ge=1,
+        description="Threads the local runner gives a data-parallel step's partitions (feature "
+        "fill, daily predictions, drift check); 1 runs them one after another. The dask runner "
+        "runs them as cluster tasks.",
+    )
     heartbeat_s: float = Field(
         default=5.0, gt=0, description="How often a running pipeline execution records a heartbeat."
     )
