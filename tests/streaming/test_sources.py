@@ -133,3 +133,47 @@ def test_bad_files_are_named(tmp_path: Path) -> None:
     (folder / "streaming_schedule.csv").write_text("truck_id,route_id\n1,R-a\n")
     with pytest.raises(StreamingError, match="lacks column"):
         StreamingSources.from_folder(folder)
+
+
+@pytest.mark.parametrize("piece_rows", [3, 500_000])
+def test_a_window_keeps_its_days_of_the_forecasts_read_a_piece_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, piece_rows: int
+) -> None:
+    from truckflow.streaming import sources as module
+
+    monkeypatch.setattr(module, "_PIECE_ROWS", piece_rows)
+    folder = _write_course_files(tmp_path)
+    whole = StreamingSources.from_folder(folder)
+    window = forecast_window(D(2019, 2, 22))
+    kept = StreamingSources.from_folder(folder, window=window, history_before=D(2019, 2, 17))
+    pd.testing.assert_frame_equal(kept.schedule, whole.schedule)
+    for name, column in (("city_weather", "date"), ("route_weather", "Date"), ("traffic", "date")):
+        frame = getattr(whole, name)
+        day = frame[column].dt.normalize()
+        wanted = (day >= pd.Timestamp(window[0])) & (day <= pd.Timestamp(window[1]))
+        expected = frame[wanted | (frame[column] < pd.Timestamp("2019-02-17"))]
+        assert 0 < len(expected) < len(frame)
+        pd.testing.assert_frame_equal(getattr(kept, name), expected.reset_index(drop=True))
+    # The batch of the window's first day is the same as from the whole files.
+    state = _state(D(2019, 2, 22), 1)
+    for a, b in zip(
+        day_batch(kept, D(2019, 2, 22), state).counts().items(),
+        day_batch(whole, D(2019, 2, 22), state).counts().items(),
+        strict=True,
+    ):
+        assert a == b
+
+
+def test_a_bad_date_in_a_later_piece_names_its_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from truckflow.streaming import sources as module
+
+    monkeypatch.setattr(module, "_PIECE_ROWS", 4)
+    folder = _write_course_files(tmp_path)
+    path = folder / "streaming_traffic.csv"
+    lines = path.read_text().splitlines()
+    lines[10] = lines[10].replace("2019-02-19", "the 19th")  # line 11 of the file
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(StreamingError, match="line 11, column date"):
+        StreamingSources.from_folder(folder, window=forecast_window(D(2019, 2, 22)))

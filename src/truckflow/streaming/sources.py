@@ -10,6 +10,7 @@ day can go through the same validated ingest path as any course file.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,18 +54,40 @@ _FORMATS = {
 }
 
 
-def _read(folder: Path, source: str) -> pd.DataFrame:
+# Rows of a forecast file read at a time when only some days are kept: the read's memory is
+# one piece and the days kept, not the file (a scale-10 traffic file is 400 MB of text).
+_PIECE_ROWS = 500_000
+
+# Which rows of a forecast file to keep, from its parsed datetimes (None: every row).
+Keep = Callable[[pd.Series], pd.Series]
+
+
+def _read(folder: Path, source: str, keep: Keep | None = None) -> pd.DataFrame:
     path = folder / STREAMING_FILES[source]
     try:
-        frame = pd.read_csv(path)
+        if keep is None:
+            return _prepared(pd.read_csv(path), source, str(path))
+        return _read_kept(path, source, keep)
     except FileNotFoundError as exc:
         raise StreamingError(f"streaming source {source}: file {path} not found") from exc
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         raise StreamingError(f"streaming source {source}: cannot read {path}: {exc}") from exc
-    return _prepared(frame, source, str(path))
 
 
-def _prepared(frame: pd.DataFrame, source: str, origin: str) -> pd.DataFrame:
+def _read_kept(path: Path, source: str, keep: Keep) -> pd.DataFrame:
+    """The file's rows that ``keep`` wants, read a piece at a time."""
+    kept, first_line = [], 2
+    with pd.read_csv(path, chunksize=_PIECE_ROWS) as pieces:
+        for piece in pieces:
+            prepared = _prepared(piece, source, str(path), first_line)
+            kept.append(prepared[keep(prepared[_DATETIMES[source][0]]).to_numpy()])
+            first_line += len(piece)
+    if not kept:  # a header and no rows
+        return _prepared(pd.read_csv(path), source, str(path))
+    return pd.concat(kept, ignore_index=True)
+
+
+def _prepared(frame: pd.DataFrame, source: str, origin: str, first_line: int = 2) -> pd.DataFrame:
     missing = [c for c in _REQUIRED[source] if c not in frame.columns]
     if missing:
         raise StreamingError(f"streaming source {source}: {origin} lacks column(s) {missing}")
@@ -73,7 +96,7 @@ def _prepared(frame: pd.DataFrame, source: str, origin: str) -> pd.DataFrame:
         parsed = pd.to_datetime(frame[column], format="ISO8601", errors="coerce")
         bad = parsed.isna() & frame[column].notna()
         if bad.any():
-            line = int(bad.to_numpy().nonzero()[0][0]) + 2  # header is line 1
+            line = int(bad.to_numpy().nonzero()[0][0]) + first_line  # header is line 1
             raise StreamingError(
                 f"streaming source {source}: {origin} line {line}, column {column}: "
                 f"not a date/time: {frame[column][bad].iloc[0]!r}"
@@ -92,9 +115,26 @@ class StreamingSources:
     traffic: pd.DataFrame
 
     @classmethod
-    def from_folder(cls, folder: Path) -> StreamingSources:
-        """Read ``streaming_*.csv`` from ``folder`` (the course's files or the generator's)."""
-        return cls(**{source: _read(Path(folder), source) for source in STREAMING_FILES})
+    def from_folder(
+        cls,
+        folder: Path,
+        *,
+        window: tuple[dt.date, dt.date] | None = None,
+        history_before: dt.date | None = None,
+    ) -> StreamingSources:
+        """Read ``streaming_*.csv`` from ``folder`` (the course's files or the generator's).
+
+        With ``window`` (first and last day, both included) and/or ``history_before``, the
+        forecast files keep only the rows dated inside the window or before that day, read a
+        piece at a time: what one simulated day needs, in memory bounded by the week, not the
+        file. The schedule is always read whole (the labels of any day come from it)."""
+        folder = Path(folder)
+        keep = _keeping(window, history_before)
+        frames = {
+            source: _read(folder, source, None if source == "schedule" else keep)
+            for source in STREAMING_FILES
+        }
+        return cls(**frames)
 
     @classmethod
     def from_frames(
@@ -173,6 +213,21 @@ class DayBatch:
             out.to_csv(path, index=False)
             written[source] = path
         return written
+
+
+def _keeping(window: tuple[dt.date, dt.date] | None, before: dt.date | None) -> Keep | None:
+    if window is None and before is None:
+        return None
+
+    def keep(stamps: pd.Series) -> pd.Series:
+        wanted = pd.Series(False, index=stamps.index)
+        if window is not None:
+            wanted |= _on_day(stamps, *window)
+        if before is not None:
+            wanted |= stamps < pd.Timestamp(before)
+        return wanted
+
+    return keep
 
 
 def forecast_window(day: dt.date) -> tuple[dt.date, dt.date]:

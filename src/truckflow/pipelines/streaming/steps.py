@@ -29,7 +29,7 @@ from truckflow.pipelines.streaming.predict import predict_day
 from truckflow.pipelines.streaming.record import close_day, day_line
 from truckflow.store import Database
 from truckflow.store.tables import truck_schedule
-from truckflow.streaming import ClockState, StreamingError, day_batch
+from truckflow.streaming import ClockState, StreamingError, day_batch, forecast_window
 from truckflow.streaming.sources import StreamingSources
 from truckflow.streaming.tables import batch_predictions
 
@@ -45,10 +45,17 @@ __all__ = [
 ]
 
 
-def read_sources(folder: Path, *, with_forecasts: bool = True) -> StreamingSources:
-    """The streaming files; without forecasts only their headers are read (most days need none)."""
+def read_sources(
+    folder: Path,
+    *,
+    with_forecasts: bool = True,
+    window: tuple[dt.date, dt.date] | None = None,
+    history_before: dt.date | None = None,
+) -> StreamingSources:
+    """The streaming files; without forecasts only their headers are read (most days need
+    none); with ``window`` and/or ``history_before``, only the forecast rows of those days."""
     if with_forecasts:
-        return StreamingSources.from_folder(folder)
+        return StreamingSources.from_folder(folder, window=window, history_before=history_before)
     from truckflow.streaming.sources import STREAMING_FILES
 
     frames: dict[str, pd.DataFrame] = {}
@@ -80,7 +87,13 @@ def ingest_day(rt: Runtime, folder: Path, state: ClockState, first_day: dt.date)
     day, db = state.current_day, rt.db
     if day is None:
         raise StreamingError("the streaming clock has not been started")
-    sources = read_sources(folder, with_forecasts=state.is_week_start or day == first_day)
+    # A week start needs its week's forecasts, the first day what came before the boundary.
+    sources = read_sources(
+        folder,
+        with_forecasts=state.is_week_start or day == first_day,
+        window=forecast_window(day) if state.is_week_start else None,
+        history_before=first_day if day == first_day else None,
+    )
     history = 0
     if day == first_day:
         part = {k: v for k, v in _history_part(sources, first_day).items() if not v.empty}
