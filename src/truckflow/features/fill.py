@@ -48,8 +48,6 @@ __all__ = [
     "update_labels",
 ]
 
-_ROW_COLUMNS = ROW_COLUMNS
-
 
 @dataclass(frozen=True)
 class FillResult:
@@ -256,13 +254,13 @@ def load_features(
     if by not in (EVENT_TIME, "estimated_arrival"):
         raise FeatureError(f"cannot window feature rows by {by!r}")
     column = trip_features.c[by]
-    names = _ROW_COLUMNS
+    names = ROW_COLUMNS
     if columns is not None:
         unknown = sorted(set(columns) - set(FEATURE_COLUMNS))
         if unknown:
             raise FeatureError(f"no feature column(s) {', '.join(unknown)}")
         chosen = set(columns)
-        names = tuple(c for c in _ROW_COLUMNS if c not in FEATURE_COLUMNS or c in chosen)
+        names = tuple(c for c in ROW_COLUMNS if c not in FEATURE_COLUMNS or c in chosen)
     names = (*names, MISSING) if with_missing else names
     query = sa.select(*(trip_features.c[c] for c in names)).where(
         trip_features.c.version == version
