@@ -9,6 +9,7 @@ in ``unparsed`` so that its row is quarantined with the column named.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +18,15 @@ import pandas as pd
 
 from truckflow.data.course_format import ColumnSpec, TableSpec
 
-__all__ = ["BadLine", "Batch", "as_objects", "batch_from_frame", "coerce_columns", "raw_records"]
+__all__ = [
+    "BadLine",
+    "Batch",
+    "as_objects",
+    "batch_from_frame",
+    "coerce_columns",
+    "frame_pieces",
+    "raw_records",
+]
 
 
 @dataclass(frozen=True)
@@ -130,6 +139,55 @@ def batch_from_frame(spec: TableSpec, frame: pd.DataFrame, source: str) -> Batch
         unparsed=unparsed,
         original=original,
     )
+
+
+def frame_pieces(
+    spec: TableSpec, frame: pd.DataFrame, source: str, piece_rows: int | None = None
+) -> Iterable[Batch]:
+    """``batch_from_frame`` a piece of about ``piece_rows`` rows at a time (one batch when the
+    frame is not larger, or ``piece_rows`` is None), numbered as rows of the whole frame; each
+    piece is made when it is asked for.
+
+    Every row sharing a natural key with an earlier row goes into the piece of the key's first
+    row (the rest keep their order), so that each piece validates as the whole frame would:
+    repeats and conflicts are found within the piece, with the line they repeat; never against
+    a row loaded from an earlier piece."""
+    if piece_rows is None or len(frame) <= piece_rows:
+        return [batch_from_frame(spec, frame, source)]
+    if piece_rows < 1:
+        raise ValueError(f"piece_rows must be >= 1, got {piece_rows}")
+    batch_from_frame(spec, frame.iloc[0:0], source)  # a frame lacking columns fails here
+    return _pieces(spec, frame, source, _piece_of_rows(spec, frame, piece_rows))
+
+
+def _pieces(
+    spec: TableSpec, frame: pd.DataFrame, source: str, piece: np.ndarray[Any, np.dtype[np.int64]]
+) -> Iterator[Batch]:
+    for k in np.unique(piece).tolist():
+        rows = np.flatnonzero(piece == k)
+        batch = batch_from_frame(spec, frame.iloc[rows], source)
+        batch.line_no = rows.astype(np.int64) + 1
+        yield batch
+
+
+def _piece_of_rows(
+    spec: TableSpec, frame: pd.DataFrame, piece_rows: int
+) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """Each row's piece: that of the first row with its key (as validation compares keys:
+    the coerced values, blanks alike)."""
+    named = frame.rename(columns={c.name: c.source for c in spec.columns if c.name != c.source})
+    keys = [
+        _coerce(spec.column(k), named[spec.column(k).source].reset_index(drop=True))
+        for k in spec.key
+        if spec.column(k).source in named.columns
+    ]
+    position = np.arange(len(frame), dtype=np.int64)
+    if not keys:
+        return position // piece_rows
+    table = pd.DataFrame({i: k for i, k in enumerate(keys)})
+    group = table.groupby(list(range(len(keys))), sort=False, dropna=False).ngroup().to_numpy()
+    _, first = np.unique(group, return_index=True)  # the first row of each key
+    return np.asarray(first[group], dtype=np.int64) // piece_rows
 
 
 def raw_records(

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from truckflow.clock import utcnow
 from truckflow.data.course_format import LOAD_ORDER, TABLE_SPECS, TableSpec
 from truckflow.data.errors import IngestError
-from truckflow.data.ingest.batch import Batch, as_objects, batch_from_frame
+from truckflow.data.ingest.batch import Batch, as_objects, frame_pieces
 from truckflow.data.ingest.conflicts import check_stored, write_conflicts
 from truckflow.data.ingest.labels import fill_missing_labels
 from truckflow.data.ingest.lines import DEFAULT_MAX_FIELD_BYTES
@@ -92,8 +92,14 @@ def _add_known(known: dict[str, pd.Index[Any]], result: Validated) -> None:
 
 
 def _load(
-    conn: sa.Connection, run_id: str, result: Validated, source: SourceReport
+    conn: sa.Connection,
+    run_id: str,
+    result: Validated,
+    source: SourceReport,
+    cities: set[Any] | None = None,
 ) -> list[SourceReport]:
+    """Load a validated piece; ``cities``: the city ids earlier pieces of the source brought
+    (counted once per source, as in one piece)."""
     spec = result.batch.spec
     kinds = {c.name: c.kind for c in spec.columns}
     line_no = result.batch.line_no[result.positions]
@@ -114,7 +120,11 @@ def _load(
     write_quarantine(conn, run_id, spec.table, source.source, result.quarantined)
     extra = []
     if spec.table == "city_weather":
-        ids = pd.DataFrame({"city_id": _unique(result.good["city_id"])})
+        seen = set() if cities is None else cities
+        ids = pd.DataFrame(
+            {"city_id": [c for c in _unique(result.good["city_id"]) if c not in seen]}
+        )
+        seen.update(ids["city_id"])
         new = insert_ignore(conn, "cities", ids, {"city_id": "str"})
         extra.append(
             SourceReport(
@@ -175,6 +185,7 @@ def _one_source(
     total = SourceReport(table=source.table, source=source.name)
     extras: dict[str, SourceReport] = {}
     reasons: set[str] = set()
+    cities: set[Any] = set()
     pieces = iter(source.batches)
     while (batch := _next_piece(source, pieces)) is not None:
         batch, withheld = _apply_until(batch, until)
@@ -189,7 +200,7 @@ def _one_source(
             labels_withheld=withheld,
         )
         reasons |= {part for e in result.quarantined for part in e.reason.split("; ")}
-        loaded, *extra = _load(conn, run_id, result, piece)
+        loaded, *extra = _load(conn, run_id, result, piece, cities)
         _sum_into(total, loaded)
         for more in extra:
             _sum_into(
@@ -363,16 +374,20 @@ def ingest_frames(
     until: date | None = None,
     progress: Progress | None = None,
     sink: EventSink | None = None,
+    piece_rows: int | None = None,
 ) -> IngestReport:
     """Ingest rows already in memory, in the course's columns, keyed by table name.
 
     The same validation, quarantine and idempotence as files; ``source`` names the batch in
-    quarantine and the ingest log (rows are numbered from 1 within each frame)."""
+    quarantine and the ingest log (rows are numbered from 1 within each frame). With
+    ``piece_rows``, a larger frame is validated and loaded about that many rows at a time
+    (the rows of a key together, see ``frame_pieces``): the same rows, counts and records as
+    in one piece, in memory that depends on the piece, not the frame."""
     unknown = sorted(set(frames) - set(TABLE_SPECS))
     if unknown:
         raise IngestError(f"{source}: unknown table(s) {unknown}; known: {sorted(TABLE_SPECS)}")
     sources = [
-        _Source(table, source, [batch_from_frame(TABLE_SPECS[table], frames[table], source)])
+        _Source(table, source, frame_pieces(TABLE_SPECS[table], frames[table], source, piece_rows))
         for table in LOAD_ORDER
         if table in frames
     ]

@@ -79,6 +79,11 @@ def _history_part(sources: StreamingSources, boundary: dt.date) -> dict[str, pd.
     }
 
 
+# Rows of a day's frame validated and loaded at a time: a week's forecasts (millions of
+# traffic rows at scale 10) go in pieces, in memory bounded by the piece, not the fleet.
+INGEST_PIECE_ROWS = 100_000
+
+
 def ingest_day(rt: Runtime, folder: Path, state: ClockState, first_day: dt.date) -> dict[str, Any]:
     """The day's schedules (labels withheld), forecasts on week starts, then yesterday's labels.
 
@@ -98,7 +103,9 @@ def ingest_day(rt: Runtime, folder: Path, state: ClockState, first_day: dt.date)
     if day == first_day:
         part = {k: v for k, v in _history_part(sources, first_day).items() if not v.empty}
         if part:
-            ingest_frames(db, part, source=f"stream {day.isoformat()} history")
+            ingest_frames(
+                db, part, source=f"stream {day.isoformat()} history", piece_rows=INGEST_PIECE_ROWS
+            )
             early = part.get("truck_schedule")
             if early is not None:
                 # Their labels too when the rows were already there (a replay after a reset).
@@ -108,7 +115,9 @@ def ingest_day(rt: Runtime, folder: Path, state: ClockState, first_day: dt.date)
                     source=f"stream {day.isoformat()} history ground truth",
                 )
                 history = len(early)
+            del part, early
     batch = day_batch(sources, day, state)
+    del sources  # the batch holds its own rows: the files' frames go before the load
     frames = {"truck_schedule": batch.schedules.assign(delay=np.nan)}
     if batch.is_week_start:
         frames |= {
@@ -118,7 +127,11 @@ def ingest_day(rt: Runtime, folder: Path, state: ClockState, first_day: dt.date)
         }
     # Rows the day's batch had wrong are told (data_quality.failed) with their quarantine.
     report = ingest_frames(
-        db, frames, source=f"stream {day.isoformat()}", sink=rt.notifications.sink
+        db,
+        frames,
+        source=f"stream {day.isoformat()}",
+        sink=rt.notifications.sink,
+        piece_rows=INGEST_PIECE_ROWS,
     )
     fault_point("day.after_ingest")
     labels = apply_ground_truth(
