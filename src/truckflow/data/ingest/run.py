@@ -98,8 +98,7 @@ def _load(
     source: SourceReport,
     cities: set[Any] | None = None,
 ) -> list[SourceReport]:
-    """Load a validated piece; ``cities``: the city ids earlier pieces of the source brought
-    (counted once per source, as in one piece)."""
+    """Load a validated piece; ``cities``: the city ids earlier pieces of the source brought."""
     spec = result.batch.spec
     kinds = {c.name: c.kind for c in spec.columns}
     line_no = result.batch.line_no[result.positions]
@@ -120,10 +119,9 @@ def _load(
     write_quarantine(conn, run_id, spec.table, source.source, result.quarantined)
     extra = []
     if spec.table == "city_weather":
-        seen = set() if cities is None else cities
-        ids = pd.DataFrame(
-            {"city_id": [c for c in _unique(result.good["city_id"]) if c not in seen]}
-        )
+        seen = set() if cities is None else cities  # counted once per source
+        new_ids = [c for c in _unique(result.good["city_id"]) if c not in seen]
+        ids = pd.DataFrame({"city_id": new_ids})
         seen.update(ids["city_id"])
         new = insert_ignore(conn, "cities", ids, {"city_id": "str"})
         extra.append(

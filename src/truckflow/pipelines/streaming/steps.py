@@ -79,6 +79,26 @@ def _history_part(sources: StreamingSources, boundary: dt.date) -> dict[str, pd.
     }
 
 
+def _ingest_history(db: Database, sources: StreamingSources, day: dt.date) -> int:
+    """What the streaming files hold from before the first day, as history; its trip count."""
+    part = {k: v for k, v in _history_part(sources, day).items() if not v.empty}
+    if not part:
+        return 0
+    ingest_frames(
+        db, part, source=f"stream {day.isoformat()} history", piece_rows=INGEST_PIECE_ROWS
+    )
+    early = part.get("truck_schedule")
+    if early is None:
+        return 0
+    # Their labels too when the rows were already there (a replay after a reset).
+    apply_ground_truth(
+        db,
+        early[["truck_id", "departure_date", "delay"]],
+        source=f"stream {day.isoformat()} history ground truth",
+    )
+    return len(early)
+
+
 # Rows of a day's frame validated and loaded at a time: a week's forecasts (millions of
 # traffic rows at scale 10) go in pieces, in memory bounded by the piece, not the fleet.
 INGEST_PIECE_ROWS = 100_000
@@ -99,23 +119,7 @@ def ingest_day(rt: Runtime, folder: Path, state: ClockState, first_day: dt.date)
         window=forecast_window(day) if state.is_week_start else None,
         history_before=first_day if day == first_day else None,
     )
-    history = 0
-    if day == first_day:
-        part = {k: v for k, v in _history_part(sources, first_day).items() if not v.empty}
-        if part:
-            ingest_frames(
-                db, part, source=f"stream {day.isoformat()} history", piece_rows=INGEST_PIECE_ROWS
-            )
-            early = part.get("truck_schedule")
-            if early is not None:
-                # Their labels too when the rows were already there (a replay after a reset).
-                apply_ground_truth(
-                    db,
-                    early[["truck_id", "departure_date", "delay"]],
-                    source=f"stream {day.isoformat()} history ground truth",
-                )
-                history = len(early)
-            del part, early
+    history = _ingest_history(db, sources, day) if day == first_day else 0
     batch = day_batch(sources, day, state)
     del sources  # the batch holds its own rows: the files' frames go before the load
     frames = {"truck_schedule": batch.schedules.assign(delay=np.nan)}
