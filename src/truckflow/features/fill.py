@@ -264,7 +264,7 @@ def load_features(
     with db.engine.connect() as conn:
         sql = SqlText(conn)
         text, params = _window_sql(sql, names, version, by, (start, end), labelled_only, trucks)
-        frame = fetch_frame(conn, text, params, {n: KINDS[n] for n in names})
+        frame = fetch_frame(conn, text, params, {n: KINDS[n] for n in names}, text_objects=True)
     typed = _typed(frame)
     if with_missing:
         typed[MISSING] = frame[MISSING].to_numpy(dtype=object)

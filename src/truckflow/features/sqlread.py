@@ -119,12 +119,14 @@ def fetch_frame(
     params: Sequence[object],
     kinds: dict[str, Kind],
     piece_rows: int = FETCH_ROWS,
+    text_objects: bool = False,
 ) -> pd.DataFrame:
     """Run ``sql`` (selecting the columns of ``kinds``, in order) on the DBAPI connection under
     ``conn``'s transaction; the rows as a DataFrame with one dtype per column.
 
     Rows are fetched and converted ``piece_rows`` at a time, so that the memory beyond the typed
-    columns is one piece's, whatever the number of rows."""
+    columns is one piece's, whatever the number of rows. ``text_objects`` keeps text columns
+    as object arrays (their distinct values shared) instead of pandas' string dtype."""
     raw = conn.connection.driver_connection
     cursor = raw.cursor()  # type: ignore[union-attr]
     names = list(kinds)
@@ -133,16 +135,21 @@ def fetch_frame(
     try:
         cursor.execute(sql, tuple(params))
         while rows := cursor.fetchmany(piece_rows):
-            columns: list[Any] = list(zip(*rows, strict=True))
+            values_of: list[Any] = list(zip(*rows, strict=True))
             del rows
-            for name, values in zip(names, columns, strict=True):
+            for name, values in zip(names, values_of, strict=True):
                 pieces[name].append(_convert(values, kinds[name], strings))
-            del columns
+            del values_of
     except conn.dialect.loaded_dbapi.Error as exc:
         raise FeatureError(f"query failed: {exc}: {sql[:200]}") from exc
     finally:
         cursor.close()
-    return pd.DataFrame({name: _joined(pieces[name], kinds[name]) for name in names})
+    columns: dict[str, Any] = {}
+    for name in names:  # each column's pieces dropped once joined
+        joined = _joined(pieces.pop(name), kinds[name])
+        text = text_objects and kinds[name] == "str"
+        columns[name] = pd.Series(joined, dtype=object, copy=False) if text else joined
+    return pd.DataFrame(columns)
 
 
 def _joined(pieces: list[np.ndarray], kind: Kind) -> np.ndarray:
