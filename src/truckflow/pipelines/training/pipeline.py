@@ -70,6 +70,7 @@ def load_window(
         **{k: v for k, v in out.items() if k != "path"},
         "features": context.artifacts.put_file(out["path"]),
     }
+    stages.release_memory()
     fault_point("training.after_load")
     return stored
 
@@ -84,6 +85,7 @@ def split(
         train_end,
         validation_end,
     )
+    stages.release_memory()
     return {
         "sizes": out["sizes"],
         **{part: context.artifacts.put_file(out[part]) for part in ("train", "validation", "test")},
@@ -117,6 +119,7 @@ def train(
         half_life_days=half_life_days,
     )
     model = context.artifacts.put_file(out.pop("model_path"))
+    stages.release_memory()
     return {**out, "model": model, "skipped": False}
 
 
