@@ -5,9 +5,11 @@ For each scale, in a fresh temporary home: ``data generate``, ``init``, ``data i
 training``, ``release --auto-approve`` and ``stream replay``. Each stage is a separate
 ``truckflow`` process; the script records its wall time and its peak RSS: the kernel's
 ``ru_maxrss`` from ``wait4`` (the largest of the process and the children it waited for, exact),
-and the largest total of the process tree seen by polling every 0.2 s. On PostgreSQL the
-training runs with ``--runner dask`` on a LocalCluster of two worker processes, whose peak RSS
-is polled too; a scratch database is created per scale and dropped afterwards.
+and the largest total of the process tree seen by polling every 0.2 s. On PostgreSQL every
+stage runs with ``TRUCKFLOW_PIPELINE__RUNNER=dask`` on a LocalCluster of two worker processes
+that the script starts (the fill's partitions, the training's steps, the replay's daily and
+drift pipelines are tasks there), whose peak RSS is polled too; a scratch database is created
+per scale and dropped afterwards.
 
 Then each stage at each scale against scale 1 (the issue's targets: time at most the scale
 ratio, peak RSS at most 1.5x). ``--results FILE`` keeps the figures in a JSON file and merges
@@ -127,8 +129,8 @@ def run_stage(
 
 
 @contextmanager
-def _pg_database(admin_url: str) -> Iterator[str]:
-    """A scratch PostgreSQL database for one scale, dropped afterwards."""
+def _pg_database(admin_url: str, keep: bool = False) -> Iterator[str]:
+    """A scratch PostgreSQL database for one scale, dropped afterwards unless ``keep``."""
     import sqlalchemy as sa
 
     name = f"tf_scale_{uuid.uuid4().hex[:10]}"
@@ -138,8 +140,11 @@ def _pg_database(admin_url: str) -> Iterator[str]:
             conn.execute(sa.text(f"CREATE DATABASE {name}"))
         yield admin_url.rsplit("/", 1)[0] + "/" + name
     finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        if keep:
+            print(f"  kept the database {name}")
+        else:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         admin.dispose()
 
 
@@ -179,17 +184,19 @@ def _boundary(env: dict[str, str]) -> str:
     return str(Settings(home=Path(env["TRUCKFLOW_HOME"])).streaming.boundary)
 
 
+def _training_parameters(opts: argparse.Namespace) -> list[str]:
+    pairs = {"n_trials": opts.trials, "families": opts.families, "seed": 0}
+    return [arg for key, value in pairs.items() for arg in ("-p", f"{key}={value}")]
+
+
 def _stage_args(name: str, data: Path, env: dict[str, str], opts: argparse.Namespace) -> list[str]:
-    dask = ["--runner", "dask", "--scheduler", env.get("TRUCKFLOW_PIPELINE__DASK_SCHEDULER", "")]
     args = {
         "generate": ["data", "generate", "--out", str(data), "--scale", str(opts.scale_now)],
         "init": ["init"],
         "ingest": ["data", "ingest", str(data), "--history-only", "--json"],
         "features": ["features", "fill", "--end", _boundary(env)]
         + (["--parallel", str(opts.fill_parallel)] if opts.fill_parallel > 1 else []),
-        "training": ["pipeline", "run", "training", "-p", f"n_trials={opts.trials}"]
-        + ["-p", f"families={opts.families}", "-p", "seed=0"]
-        + (dask if "TRUCKFLOW_PIPELINE__DASK_SCHEDULER" in env else []),
+        "training": ["pipeline", "run", "training", *_training_parameters(opts)],
         "release": ["release", "--auto-approve"],
         "replay": ["stream", "replay", "--data", str(data), "--auto-approve"],
     }
@@ -229,10 +236,11 @@ def run_scale(engine: str, scale: float, opts: argparse.Namespace) -> ScaleRun:
         if engine == "sqlite":
             _stages(run, home, env, opts)
             return run
-        with _pg_database(opts.pg) as url:
+        with _pg_database(opts.pg, opts.keep) as url:
             env["TRUCKFLOW_DATABASE_URL"] = url
             with _dask_cluster(env) as (address, pids):
                 env["TRUCKFLOW_PIPELINE__DASK_SCHEDULER"] = address
+                env["TRUCKFLOW_PIPELINE__RUNNER"] = "dask"
                 env["_TF_WORKER_PIDS"] = ",".join(map(str, pids))
                 _stages(run, home, env, opts)
         return run
@@ -255,7 +263,7 @@ def table(runs: list[ScaleRun]) -> str:
         base = {s.name: s for r in mine if r.scale == 1 for s in r.stages}
         lines += [
             f"\n{engine}"
-            + (" (training on a Dask LocalCluster of 2 workers)" if engine != "sqlite" else ""),
+            + (" (every stage on a Dask LocalCluster of 2 workers)" if engine != "sqlite" else ""),
             "",
             "| scale | stage | seconds | time / scale 1 (target <= scale) | peak RSS MB (largest process) "
             "| RSS / scale 1 (target <= 1.5) | tree peak MB | Dask worker peak MB | rows/s |",
@@ -295,7 +303,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--trials", type=int, default=1)
     parser.add_argument("--families", default="logistic_regression")
     parser.add_argument("--results", type=Path, help="JSON file to merge the figures into")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary homes")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the temporary homes (and databases)"
+    )
     parser.add_argument(
         "--stages",
         nargs="+",

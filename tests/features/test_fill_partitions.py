@@ -4,6 +4,7 @@ stores the same rows and reports the same counts as the serial fill, on SQLite a
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from truckflow.data.ingest import ingest_directory
 from truckflow.features.fill import FillResult, fill_features
 from truckflow.features.tables import trip_features
 from truckflow.pipeline import SERIAL, ArtifactStore, DaskRunner, Partitions, ThreadPartitions
+from truckflow.settings import Settings
 from truckflow.store import Database, connect
 from truckflow.store.migrate import upgrade
 
@@ -113,3 +115,40 @@ def test_partitioned_fill_equals_the_serial_fill(history: Database) -> None:
     for one, other in zip(serial, parted, strict=True):
         assert one.to_dict() == other.to_dict()
         pd.testing.assert_frame_equal(_waiting(other), _waiting(one))
+
+
+def test_features_fill_on_the_dask_runner_setting_fills_the_same_rows(
+    world: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``TRUCKFLOW_PIPELINE__RUNNER=dask``: the CLI's fill sends its partitions to a
+    LocalCluster of two worker processes (none is named) and stores what the serial fill stores."""
+    from typer.testing import CliRunner
+
+    from truckflow.cli.app import app
+
+    home = tmp_path / "home"
+    db = connect(Settings(home=home))
+    upgrade(db)
+    ingest_directory(db, world, historical_only=True)
+    serial = fill_features(db, START, END)
+    with db.engine.connect() as conn:
+        serial_rows = pd.read_sql_table(trip_features.name, conn).drop(columns=WALL_CLOCK)
+    with db.begin() as conn:
+        conn.execute(trip_features.delete())
+    args = ["--home", str(home), "features", "fill", "--start", "2019-01-01"]
+    env = {"TRUCKFLOW_PIPELINE__RUNNER": "dask"}
+    with caplog.at_level("INFO", logger="truckflow.pipeline.partitions"):
+        result = CliRunner().invoke(
+            app, [*args, "--end", END.date().isoformat(), "--json"], env=env
+        )
+    assert result.exit_code == 0, result.output
+    assert "partitions on the Dask cluster at tcp://127.0.0.1:" in caplog.text
+    assert "(2 threads)" in caplog.text
+    assert json.loads(result.stdout)["computed"] == serial.computed > 0
+    with db.engine.connect() as conn:
+        rows = pd.read_sql_table(trip_features.name, conn).drop(columns=WALL_CLOCK)
+    db.dispose()
+    keys = ["truck_id", "departure_date"]
+    pd.testing.assert_frame_equal(
+        rows.sort_values(keys, ignore_index=True), serial_rows.sort_values(keys, ignore_index=True)
+    )

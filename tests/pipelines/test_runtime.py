@@ -8,6 +8,9 @@ import pickle
 import subprocess
 import sys
 
+import pytest
+
+from truckflow.pipeline import DaskRunner, LocalRunner
 from truckflow.pipelines.runtime import Runtime
 from truckflow.settings import Settings
 from truckflow.store import Database
@@ -47,3 +50,27 @@ def test_a_pickled_runtime_reopens_once_per_process_on_the_same_database(
     assert first.settings == settings
     assert first.db.engine.url == db.engine.url
     first.close()  # the worker's connection pool, on the test's database
+
+
+def test_the_runner_setting_chooses_the_runner_a_run_gets_unless_one_is_named(
+    settings: Settings, db: Database
+) -> None:
+    """``TRUCKFLOW_PIPELINE__RUNNER=dask`` puts every pipeline a command runs (stream replay,
+    demo, pipeline run without --runner) on the cluster; a named runner still wins."""
+    on_dask = settings.model_copy(
+        update={"pipeline": settings.pipeline.model_copy(update={"runner": "dask"})}
+    )
+    with Runtime.on(settings, db).runner() as default:
+        assert isinstance(default, LocalRunner)
+    runtime = Runtime.on(on_dask, db)
+    with runtime.runner() as chosen, runtime.runner("local") as named:
+        assert isinstance(chosen, DaskRunner) and isinstance(named, LocalRunner)
+        assert chosen.address == on_dask.pipeline.dask_scheduler  # no cluster started yet
+
+
+def test_the_runner_setting_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRUCKFLOW_PIPELINE__RUNNER", "dask")
+    assert Settings().pipeline.runner == "dask"
+    monkeypatch.setenv("TRUCKFLOW_PIPELINE__RUNNER", "ray")
+    with pytest.raises(ValueError, match="runner"):
+        Settings()

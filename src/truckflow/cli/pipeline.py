@@ -157,7 +157,9 @@ def _finish(result: ExecutionResult, as_json: bool) -> None:
 def run(
     name: str,
     parameter: list[str] = typer.Option([], "-p", "--parameter", help="key=value; repeatable."),
-    runner: str = typer.Option("local", "--runner", help="local or dask."),
+    runner: str | None = typer.Option(
+        None, "--runner", help="local or dask; default the pipeline.runner setting (local)."
+    ),
     scheduler: str | None = typer.Option(None, "--scheduler", help="Dask scheduler address."),
     steps: str | None = typer.Option(
         None, "--steps", help="Run only these steps (comma-separated)."
@@ -251,7 +253,9 @@ def describe(execution_id: str, as_json: bool = JSON_OPTION) -> None:
 @app.command()
 def resume(
     execution_id: str,
-    runner: str = typer.Option("local", "--runner", help="local or dask."),
+    runner: str | None = typer.Option(
+        None, "--runner", help="local or dask; default the pipeline.runner setting (local)."
+    ),
     scheduler: str | None = typer.Option(None, "--scheduler", help="Dask scheduler address."),
     as_json: bool = JSON_OPTION,
 ) -> None:

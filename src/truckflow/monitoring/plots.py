@@ -30,6 +30,9 @@ def distribution_png(reference: pd.Series, current: pd.Series, drift: ColumnDrif
     """One column's two distributions as a base64-encoded PNG."""
     figure = Figure(figsize=(6.0, 2.8), dpi=90)
     FigureCanvasAgg(figure)
+    # Fixed margins, room for the rotated category labels: tight_layout drew every figure
+    # once more only to measure it (a quarter of a drift report's time).
+    figure.subplots_adjust(left=0.11, right=0.98, top=0.9, bottom=0.3)
     axes = figure.add_subplot()
     if drift.kind is ColumnKind.CATEGORICAL or drift.test in _DISCRETE_TESTS:
         _bars(axes, reference, current)
@@ -38,7 +41,6 @@ def distribution_png(reference: pd.Series, current: pd.Series, drift: ColumnDrif
     verdict = "DRIFT" if drift.drifted else "no drift"
     axes.set_title(f"{drift.column}: {drift.test.value} {drift.score:.4g} ({verdict})", fontsize=9)
     axes.legend(fontsize=8)
-    figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return base64.b64encode(buffer.getvalue()).decode("ascii")
@@ -55,8 +57,11 @@ def _histograms(axes: Axes, reference: pd.Series, current: pd.Series) -> None:
         low, high = low - 0.5, high + 0.5
     edges = np.linspace(low, high, _MAX_BINS + 1)
     axes.set_xlabel("central 99% of values", fontsize=7)
-    axes.hist(ref, bins=edges.tolist(), density=True, alpha=0.55, color=_REF, label="reference")
-    axes.hist(cur, bins=edges.tolist(), density=True, alpha=0.55, color=_CUR, label="current")
+    # One filled step outline per sample (hist draws a patch per bin: 80 patches to render).
+    for values, color, label in ((ref, _REF, "reference"), (cur, _CUR, "current")):
+        if len(values):  # a sample without a finite value has nothing to draw
+            density, _ = np.histogram(values, bins=edges, density=True)
+            axes.stairs(density, edges, fill=True, alpha=0.55, color=color, label=label)
 
 
 def _bars(axes: Axes, reference: pd.Series, current: pd.Series) -> None:

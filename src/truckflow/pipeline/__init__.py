@@ -88,11 +88,13 @@ from truckflow.pipeline.outcome import Outcome
 from truckflow.pipeline.params import Parameter
 from truckflow.pipeline.partitions import (
     SERIAL,
+    ClusterPartitions,
     DaskPartitions,
     PartitionError,
     Partitions,
     SerialPartitions,
     ThreadPartitions,
+    cluster_partitions,
 )
 from truckflow.pipeline.refs import StepRef, ref
 from truckflow.pipeline.registry import get_pipeline, pipeline_names, register_pipeline
@@ -113,6 +115,7 @@ __all__ = [
     "ArtifactRef",
     "ArtifactStore",
     "CachePolicy",
+    "ClusterPartitions",
     "Condition",
     "ConditionStep",
     "DaskPartitions",
@@ -140,6 +143,7 @@ __all__ = [
     "StepResult",
     "StepTimeoutError",
     "ThreadPartitions",
+    "cluster_partitions",
     "get_execution",
     "get_pipeline",
     "list_executions",

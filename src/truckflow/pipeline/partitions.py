@@ -4,7 +4,8 @@
 the local runner (at most its ``max_parallel`` at once), Dask tasks on the cluster when the step
 runs on a Dask worker (submitted through ``worker_client``, which secedes the step's thread
 from the worker's pool while it waits, so a worker never deadlocks on its own sub-tasks), and
-one after another in the calling thread elsewhere (``SERIAL``).
+one after another in the calling thread elsewhere (``SERIAL``). A command that runs no
+pipeline can still send its partitions to a cluster: ``cluster_partitions(address)``.
 
 The function must be an importable top-level function and the items picklable (Dask sends
 both to other processes). Results come back in the order of the items; an error in one
@@ -14,8 +15,10 @@ partition is raised as a ``PartitionError`` that names it.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -23,12 +26,16 @@ from truckflow.pipeline.errors import PipelineError
 
 __all__ = [
     "SERIAL",
+    "ClusterPartitions",
     "DaskPartitions",
     "PartitionError",
     "Partitions",
     "SerialPartitions",
     "ThreadPartitions",
+    "cluster_partitions",
 ]
+
+_log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -124,17 +131,62 @@ class DaskPartitions:
             return SERIAL.map(fn, items)
         if len(items) <= 1:
             return SERIAL.map(fn, items)
-        name = getattr(fn, "__name__", "fn")
-        batch = uuid.uuid4().hex[:8]
         with worker_client() as client:  # type: ignore[no-untyped-call]
-            futures: list[Any] = [
-                client.submit(
-                    _run, fn, i, len(items), x, pure=False, key=f"truckflow-{name}-{batch}-{i}"
-                )
-                for i, x in enumerate(items)
-            ]
-            try:
-                return [f.result() for f in futures]
-            except BaseException:
-                client.cancel(futures)
-                raise
+            return _gather(client, fn, items)
+
+
+def _gather(client: Any, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    name = getattr(fn, "__name__", "fn")
+    batch = uuid.uuid4().hex[:8]
+    futures: list[Any] = [
+        client.submit(_run, fn, i, len(items), x, pure=False, key=f"truckflow-{name}-{batch}-{i}")
+        for i, x in enumerate(items)
+    ]
+    try:
+        return [f.result() for f in futures]
+    except BaseException:
+        client.cancel(futures)
+        raise
+
+
+@dataclass(frozen=True)
+class ClusterPartitions:
+    """Partitions as tasks of a Dask cluster, submitted by this process through ``client``
+    (a command that runs no pipeline, e.g. ``truckflow features fill --runner dask``)."""
+
+    client: Any
+
+    @property
+    def width(self) -> int:
+        return max(1, int(sum(self.client.nthreads().values())))
+
+    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+        if len(items) <= 1:
+            return SERIAL.map(fn, items)
+        return _gather(self.client, fn, items)
+
+
+@contextmanager
+def cluster_partitions(address: str | None, *, n_workers: int = 2) -> Iterator[ClusterPartitions]:
+    """Partitions on the Dask scheduler at ``address``; without one, on a LocalCluster of
+    ``n_workers`` single-threaded processes started here and closed on exit."""
+    from distributed import Client, LocalCluster
+
+    cluster: Any = None
+    if not address:
+        cluster = LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=":0"
+        )
+    client = Client(cluster or address)  # type: ignore[no-untyped-call]
+    try:
+        partitions = ClusterPartitions(client)
+        _log.info(
+            "partitions on the Dask cluster at %s (%d threads)",
+            client.scheduler_info().get("address", address),
+            partitions.width,
+        )
+        yield partitions
+    finally:
+        client.close()  # type: ignore[no-untyped-call]
+        if cluster is not None:
+            cluster.close()  # type: ignore[no-untyped-call]

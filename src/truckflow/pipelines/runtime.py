@@ -79,12 +79,13 @@ class Runtime:
         """Every event is logged and written to the outbox (in the state change's transaction)."""
         return MultiSink(LoggingSink(), self.notifications.sink)
 
-    def runner(self, kind: str = "local", *, scheduler: str | None = None) -> Runner:
-        """A runner on this runtime's database that hands each step this runtime."""
+    def runner(self, kind: str | None = None, *, scheduler: str | None = None) -> Runner:
+        """A runner on this runtime's database that hands each step this runtime; ``kind``
+        defaults to the ``pipeline.runner`` setting."""
         s = self.settings
         return make_runner(
             self.db,
-            kind,
+            kind or s.pipeline.runner,
             artifacts=ArtifactStore(s.pipeline.artifact_url or s.home / "artifacts"),
             scheduler=scheduler or s.pipeline.dask_scheduler,
             sink=self.sink,
@@ -104,7 +105,7 @@ class Runtime:
         pipeline: Pipeline | str,
         parameters: Mapping[str, Any] | None = None,
         *,
-        runner: str = "local",
+        runner: str | None = None,
         scheduler: str | None = None,
         steps: Iterable[str] | None = None,
         reuse_from: str | None = None,
@@ -134,7 +135,7 @@ class Runtime:
             log.warning("notifications not dispatched after the failure: %s", exc)
 
     def resume(
-        self, execution_id: str, *, runner: str = "local", scheduler: str | None = None
+        self, execution_id: str, *, runner: str | None = None, scheduler: str | None = None
     ) -> ExecutionResult:
         with self.runner(runner, scheduler=scheduler) as r:
             r.mark_interrupted()

@@ -84,6 +84,12 @@ class PipelineSettings(_Section):
         default=None,
         description="fsspec URL of the pipeline artifact store; default the folder artifacts/ in home.",
     )
+    runner: Literal["local", "dask"] = Field(
+        default="local",
+        description="The runner of the pipelines a command runs when it is not given one "
+        "(pipeline run, stream replay and step, demo, features fill): local (threads of the "
+        "process) or dask (tasks on dask_scheduler, else on a LocalCluster it starts).",
+    )
     max_parallel: int = Field(
         default=4, ge=1, description="Steps the local pipeline runner runs at the same time."
     )

@@ -99,7 +99,8 @@ def hazard(weather: Weather) -> F64:
 
 @dataclass
 class TripSignals:
-    """Per trip: what the latent process reads; traffic is filled a block of routes at a time."""
+    """Per trip: what the latent process reads; route weather and traffic come a block of routes
+    at a time."""
 
     midnight: NDArray[np.bool_]
     hours: F64
@@ -110,26 +111,31 @@ class TripSignals:
     accident: NDArray[np.bool_]
 
     @classmethod
-    def from_weather(
-        cls, trips: Trips, routes: Routes, city: Weather, route: Weather
-    ) -> TripSignals:
+    def from_weather(cls, trips: Trips, routes: Routes, city: Weather) -> TripSignals:
+        """The city weather's signals; route weather and traffic come a block of routes at a time."""
         dep_h = trips.depart_s // 3600
         arr_h = (trips.arrive_s + 1800) // 3600
-        first = dep_h // SLOT_HOURS
-        last = -(-trips.arrive_s // (3600 * SLOT_HOURS))
-        slots = np.cumsum(np.pad(hazard(route), ((0, 0), (1, 0))), axis=1)
-        route_mean = (slots[trips.route, last + 1] - slots[trips.route, first]) / (last - first + 1)
         city_h = hazard(city) + 0.012 * (city.humidity - 70.0)
         n = len(trips)
         return cls(
             midnight=trips.arrive_s // 86400 != trips.day,
             hours=routes.average_hours[trips.route],
-            route_weather=route_mean,
+            route_weather=np.zeros(n),
             destination=city_h[routes.dest[trips.route], arr_h],
             origin=city_h[routes.origin[trips.route], dep_h],
             volume=np.zeros(n),
             accident=np.zeros(n, dtype=bool),
         )
+
+    def add_route_weather(self, trips: Trips, first_route: int, route: Weather) -> None:
+        """The mean route hazard over each trip's slots, for the trips of a block of routes."""
+        hi = first_route + route.temp.shape[0]
+        mine = np.flatnonzero((trips.route >= first_route) & (trips.route < hi))
+        r = trips.route[mine] - first_route
+        first = trips.depart_s[mine] // 3600 // SLOT_HOURS
+        last = -(-trips.arrive_s[mine] // (3600 * SLOT_HOURS))
+        slots = np.cumsum(np.pad(hazard(route), ((0, 0), (1, 0))), axis=1)
+        self.route_weather[mine] = (slots[r, last + 1] - slots[r, first]) / (last - first + 1)
 
     def add_traffic(self, trips: Trips, block: TrafficBlock) -> None:
         lo = block.first_route

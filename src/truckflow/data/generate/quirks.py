@@ -13,15 +13,17 @@ full real files"); the generated world reproduces them:
 - a few historical trips whose origin city has no weather that day (one city-day of the
   historical city weather removed).
 
-The edits are made on the written text, line by line, so every other byte of the files stays
-as the writer made it. They depend only on the seed and the historical files, which are the
+The edits are made on the written text, line by line as it is read (never a whole file in
+memory), so every other byte of the files stays as the writer made it. They depend only on the seed and the historical files, which are the
 same in every scenario: scenarios still share their history.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,68 +59,83 @@ class QuirkReport:
         }
 
 
-def _lines(path: Path) -> tuple[str, list[str]]:
-    header, *rows = path.read_text(encoding="utf-8").splitlines()
-    return header, rows
+def _lines(path: Path) -> Iterator[str]:
+    """The lines of a written file, header first, without their newlines, as they are read."""
+    with path.open(encoding="utf-8", newline="") as fh:
+        for line in fh:
+            yield line.removesuffix("\n")
 
 
-def _write(path: Path, header: str, rows: list[str]) -> None:
-    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+def _rows(path: Path) -> Iterator[str]:
+    """The data lines of a written file (its header skipped)."""
+    return itertools.islice(_lines(path), 1, None)
+
+
+def _rewrite(path: Path, lines: Iterable[str]) -> None:
+    """``path`` becomes ``lines``, each ended by a newline, written as they come."""
+    tmp = path.with_name(path.name + ".quirk")
+    with tmp.open("w", encoding="utf-8", newline="") as fh:
+        fh.writelines(line + "\n" for line in lines)
+    tmp.replace(path)
 
 
 def _move_early_trips(seed: int, out: Path, day: dt.date) -> int:
     """A share of the historical trips departing on ``day`` moves to the streaming schedule."""
-    hist_header, hist = _lines(out / "truck_schedule_table.csv")
-    stream_header, streaming = _lines(out / "streaming_schedule.csv")
+    hist, streaming = out / "truck_schedule_table.csv", out / "streaming_schedule.csv"
     prefix = day.isoformat()
-    on_day = [i for i, row in enumerate(hist) if row.split(",", 3)[2].startswith(prefix)]
+    on_day = [i for i, row in enumerate(_rows(hist)) if row.split(",", 3)[2].startswith(prefix)]
     if not on_day:
         return 0
     rng = stream(seed, "quirk-early-trips")
     k = max(1, round(EARLY_SHARE * len(on_day)))
     chosen = set(rng.choice(on_day, size=k, replace=False).tolist())
-    moved = [row for i, row in enumerate(hist) if i in chosen]
-    _write(
-        out / "truck_schedule_table.csv",
-        hist_header,
-        [r for i, r in enumerate(hist) if i not in chosen],
-    )
-    _write(out / "streaming_schedule.csv", stream_header, [*moved, *streaming])
+    moved: list[str] = []
+
+    def kept() -> Iterator[str]:
+        lines = _lines(hist)
+        yield next(lines)
+        for i, row in enumerate(lines):
+            if i in chosen:
+                moved.append(row)
+            else:
+                yield row
+
+    _rewrite(hist, kept())
+    lines = _lines(streaming)
+    _rewrite(streaming, itertools.chain([next(lines)], moved, lines))
     return len(moved)
 
 
 def _end_city_weather(out: Path, last: dt.date) -> None:
     """The streaming city weather stops after ``last``: later arrivals never get theirs."""
-    header, rows = _lines(out / "streaming_city_weather.csv")
+    path = out / "streaming_city_weather.csv"
     cutoff = last.isoformat()
-    _write(
-        out / "streaming_city_weather.csv",
-        header,
-        [r for r in rows if r.split(",", 2)[1] <= cutoff],
-    )
+    lines = _lines(path)
+    header = next(lines)
+    _rewrite(path, itertools.chain([header], (r for r in lines if r.split(",", 2)[1] <= cutoff)))
 
 
-def _twins(rows: list[str]) -> set[str]:
-    seen: set[tuple[str, str, str]] = set()
+def _twins(rows: Iterable[str]) -> set[str]:
+    seen: set[str] = set()
     twins: set[str] = set()
     for row in rows:
-        city, date, hour = row.split(",", 3)[:3]
-        if (city, date, hour) in seen:
-            twins.add(city)
-        seen.add((city, date, hour))
+        key = row.split(",", 3)[:3]
+        joined = ",".join(key)
+        if joined in seen:
+            twins.add(key[0])
+        seen.add(joined)
     return twins
 
 
 def _remove_city_day(seed: int, out: Path, cal: Calendar) -> tuple[str | None, str | None, int]:
     """The historical weather of one (city, day) with a few departures is removed."""
-    _, routes = _lines(out / "routes_table.csv")
-    origin = {r.split(",")[0]: r.split(",")[1] for r in routes}
-    _, hist = _lines(out / "truck_schedule_table.csv")
+    origin = {r.split(",")[0]: r.split(",")[1] for r in _rows(out / "routes_table.csv")}
     departures = Counter(
-        (origin.get(parts[1], ""), parts[2][:10]) for parts in (r.split(",", 3) for r in hist)
+        (origin.get(parts[1], ""), parts[2][:10])
+        for parts in (r.split(",", 3) for r in _rows(out / "truck_schedule_table.csv"))
     )
-    header, weather = _lines(out / "city_weather.csv")
-    twins = _twins(weather)
+    path = out / "city_weather.csv"
+    twins = _twins(_rows(path))
     # Away from the ends of the history, so the trips are in the first model's training part.
     first = (cal.history_start + dt.timedelta(days=7)).isoformat()
     last = (cal.stream_start - dt.timedelta(days=14)).isoformat()
@@ -131,8 +148,10 @@ def _remove_city_day(seed: int, out: Path, cal: Calendar) -> tuple[str | None, s
         return None, None, 0
     fewest = [c for c in candidates if c[0] == candidates[0][0]]
     n, city, day = fewest[int(stream(seed, "quirk-weatherless").integers(0, len(fewest)))]
-    kept = [r for r in weather if not (r.startswith(city + ",") and r.split(",", 2)[1] == day)]
-    _write(out / "city_weather.csv", header, kept)
+    lines = _lines(path)
+    header = next(lines)
+    kept = (r for r in lines if not (r.startswith(city + ",") and r.split(",", 2)[1] == day))
+    _rewrite(path, itertools.chain([header], kept))
     return city, day, n
 
 

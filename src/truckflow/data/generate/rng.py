@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.signal import lfilter
 
-__all__ = ["ar1", "stream"]
+__all__ = ["ar1", "ar1_noise", "stream"]
 
 _BURN_IN = 240  # steps dropped so that AR(1) series start in their stationary state
 
@@ -25,6 +25,12 @@ def stream(seed: int, name: str, *keys: int) -> np.random.Generator:
 
 def ar1(rng: np.random.Generator, shape: tuple[int, int], phi: float) -> NDArray[np.float64]:
     """Unit-variance AR(1) series along the last axis (slow random swings)."""
-    noise = rng.standard_normal((shape[0], shape[1] + _BURN_IN)) * np.sqrt(1 - phi**2)
+    noise = ar1_noise(rng, shape) * np.sqrt(1 - phi**2)
     out: NDArray[np.float64] = lfilter([1.0], [1.0, -phi], noise, axis=1)[:, _BURN_IN:]
+    return out
+
+
+def ar1_noise(rng: np.random.Generator, shape: tuple[int, int]) -> NDArray[np.float64]:
+    """The normal draws ``ar1(rng, shape, phi)`` makes (burn-in included), whatever ``phi``."""
+    out: NDArray[np.float64] = rng.standard_normal((shape[0], shape[1] + _BURN_IN))
     return out

@@ -26,12 +26,14 @@ from truckflow.data.generate.weather import Weather
 
 __all__ = [
     "CITY_WEATHER",
+    "DIRT_ROUTES",
     "DRIVERS",
     "ROUTES",
     "ROUTE_WEATHER",
     "SCHEDULE",
     "TRAFFIC",
     "TRUCKS",
+    "RouteWeatherRows",
     "Vocab",
     "drivers_columns",
     "routes_columns",
@@ -39,7 +41,6 @@ __all__ = [
     "traffic_columns",
     "trucks_columns",
     "write_city_weather",
-    "write_route_weather",
 ]
 
 TRUCKS = ("truck_id", "truck_age", "load_capacity_pounds", "mileage_mpg", "fuel_type")
@@ -56,6 +57,7 @@ TRAFFIC = ("route_id", "date", "hour", "no_of_vehicles", "accident")
 SCHEDULE = ("truck_id", "route_id", "departure_date", "estimated_arrival", "delay")
 
 I64 = NDArray[np.int64]
+DIRT_ROUTES = 4096  # routes per draw of the route weather's impossible humidities
 
 
 class Vocab:
@@ -130,11 +132,12 @@ def _weather_columns(
     vocab: Vocab,
     route: bool,
     bad_humidity: NDArray[np.bool_],
-    seed_rng: np.random.Generator,
+    bad_values: I64,
 ) -> list[pa.Array]:
-    """temp .. chanceofthunder for the cells ``rows`` (entity index, time index)."""
+    """temp .. chanceofthunder for the cells ``rows`` (entity index, time index); the humidity
+    of the rows under ``bad_humidity`` is ``bad_values``, in row order."""
     humidity = w.humidity[rows].copy()
-    humidity[bad_humidity] = seed_rng.integers(101, 141, int(bad_humidity.sum()))
+    humidity[bad_humidity] = bad_values
     whole = ".00" if route else ""
     n = len(humidity)
     return [
@@ -181,38 +184,71 @@ def write_city_weather(
     n = len(entity)
     bad = pick_mask(stream(seed, "dirt-city-humidity", h0), n, dirt.impossible_humidity)
     hour = np.tile(hours, len(source))
+    values = stream(seed, "dirt-city-bad", h0).integers(101, 141, int(bad.sum()))
     sink.write(
         [
             coded(entity, vocab.city_ids),
             coded(hour // 24, vocab.dates),
             coded(hour % 24, vocab.hhmm),
-            *_weather_columns(
-                w, (entity, time), vocab, False, bad, stream(seed, "dirt-city-bad", h0)
-            ),
+            *_weather_columns(w, (entity, time), vocab, False, bad, values),
         ]
     )
 
 
-def write_route_weather(
-    seed: int, sink: CsvSink, w: Weather, vocab: Vocab, span: tuple[int, int], dirt: DirtRates
-) -> None:
-    """6-hourly rows of every route over the slots ``span``, a block of routes at a time."""
-    n_routes = w.temp.shape[0]
-    s0, s1 = span
-    slots = np.arange(s0, s1)
-    for lo in range(0, n_routes, 4096):
-        routes = np.arange(lo, min(lo + 4096, n_routes))
-        entity = np.repeat(routes, len(slots))
-        time = np.tile(slots, len(routes))
-        bad = pick_mask(
-            stream(seed, "dirt-route-humidity", s0, lo), len(entity), dirt.impossible_humidity
-        )
-        rng = stream(seed, "dirt-route-bad", s0, lo)
-        sink.write(
+class RouteWeatherRows:
+    """6-hourly rows of every route over the slots ``span``, fed a block of routes at a time.
+
+    Blocks come in route order, each with its routes' weather over every slot. The impossible
+    humidities are drawn per ``DIRT_ROUTES`` routes whatever the blocks fed, so the rows are
+    those of a whole grid written ``DIRT_ROUTES`` routes at a time.
+    """
+
+    def __init__(
+        self, seed: int, sink: CsvSink, vocab: Vocab, span: tuple[int, int], dirt: DirtRates,
+        n_routes: int,
+    ) -> None:  # fmt: skip
+        self.seed, self.sink, self.vocab, self.span = seed, sink, vocab, span
+        self.rate = dirt.impossible_humidity
+        self.n_routes = n_routes
+        self._block = -1
+        self._bad = np.zeros(0, dtype=bool)
+        self._values = np.zeros(0, dtype=np.int64)
+
+    def write(self, first_route: int, w: Weather) -> None:
+        """The rows of the routes ``first_route`` .. (as many as ``w`` holds)."""
+        lo, hi = first_route, first_route + w.temp.shape[0]
+        while lo < hi:
+            end = min(hi, (lo // DIRT_ROUTES + 1) * DIRT_ROUTES)
+            self._write(w, first_route, (lo, end))
+            lo = end
+
+    def _dirt(self, block: int) -> None:
+        """The bad-humidity rows and values of the ``DIRT_ROUTES`` routes from ``block``."""
+        if block == self._block:
+            return
+        s0, s1 = self.span
+        n = (min(block + DIRT_ROUTES, self.n_routes) - block) * (s1 - s0)
+        self._bad = pick_mask(stream(self.seed, "dirt-route-humidity", s0, block), n, self.rate)
+        rng = stream(self.seed, "dirt-route-bad", s0, block)
+        self._values = rng.integers(101, 141, int(self._bad.sum()))
+        self._block = block
+
+    def _write(self, w: Weather, first_route: int, routes: tuple[int, int]) -> None:
+        lo, hi = routes
+        block = lo // DIRT_ROUTES * DIRT_ROUTES
+        self._dirt(block)
+        s0, s1 = self.span
+        a, b = (lo - block) * (s1 - s0), (hi - block) * (s1 - s0)
+        bad = self._bad[a:b]
+        done = int(np.count_nonzero(self._bad[:a]))
+        values = self._values[done : done + int(np.count_nonzero(bad))]
+        entity = np.repeat(np.arange(lo, hi), s1 - s0)
+        time = np.tile(np.arange(s0, s1), hi - lo)
+        self.sink.write(
             [
-                coded(entity, vocab.route_ids),
-                coded(time, vocab.slot_times),
-                *_weather_columns(w, (entity, time), vocab, True, bad, rng),
+                coded(entity, self.vocab.route_ids),
+                coded(time, self.vocab.slot_times),
+                *_weather_columns(w, (entity - first_route, time), self.vocab, True, bad, values),
             ]
         )
 

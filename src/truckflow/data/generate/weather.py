@@ -15,9 +15,12 @@ so that a storm along a route shows in the route's slots as it does in the citie
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.random import Generator
 from numpy.typing import NDArray
 
 from truckflow.data.generate.calendar import SLOT_HOURS, Calendar
@@ -29,12 +32,23 @@ from truckflow.data.generate.descriptions import (
     describe,
 )
 from truckflow.data.generate.entities import Cities, Routes
-from truckflow.data.generate.rng import ar1, stream
+from truckflow.data.generate.rng import ar1, ar1_noise, stream
 from truckflow.data.generate.scenarios import ScenarioSpec
 
-__all__ = ["Spell", "Weather", "city_weather", "route_weather", "spells_for"]
+__all__ = [
+    "ROUTE_BLOCK",
+    "Spell",
+    "Weather",
+    "city_weather",
+    "route_blocks",
+    "route_weather",
+    "spells_for",
+]
 
 F64 = NDArray[np.float64]
+_Draw = Callable[[Generator, int], object]  # makes a draw's numbers for so many rows
+
+ROUTE_BLOCK = 1024  # routes of route weather made at a time
 
 
 SPELL_DAY_IN_WEEK = 4  # the regular spell's day in each 7-day block (0-based; 4 = 2019-01-01)
@@ -185,8 +199,14 @@ def _raw_city(seed: int, cal: Calendar, cities: Cities, hours: int, spec: Scenar
     )
 
 
-def _observe(raw: _Raw, hour_of_day: NDArray[np.int64], rng: np.random.Generator) -> Weather:
-    """What a weather service reports, from the raw state."""
+def _observe(raw: _Raw, hour_of_day: NDArray[np.int64], coins: Sequence[Generator]) -> Weather:
+    """What a weather service reports, from the raw state.
+
+    ``coins`` are the generators of its three draws (fog visibility, precipitation noise,
+    description variant), each of the raw state's shape: one generator three times draws them
+    in turn; route weather passes each block of routes the three streams where its rows start.
+    """
+    fog_coin, precip_noise, variant_coin = coins
     temp = np.rint(raw.temp)
     wind = np.rint(raw.wind)
     humidity = np.rint(raw.humidity).clip(3, 100)
@@ -199,8 +219,9 @@ def _observe(raw: _Raw, hour_of_day: NDArray[np.int64], rng: np.random.Generator
     )
     level = np.where(fog, LEVEL_FOG, level).astype(np.int8)
     visibility = 6 - np.rint(3.6 * (wet - 0.3)).clip(0, 6)
-    visibility = np.where(fog, 1 + (rng.random(wet.shape) < 0.5), visibility)
-    precip = np.round((0.12 * (wet - 0.5) + 0.03 * rng.standard_normal(wet.shape)).clip(0, 0.8), 1)
+    visibility = np.where(fog, 1 + (fog_coin.random(wet.shape) < 0.5), visibility)
+    noise = precip_noise.standard_normal(wet.shape)
+    precip = np.round((0.12 * (wet - 0.5) + 0.03 * noise).clip(0, 0.8), 1)
     daytime = np.broadcast_to((hour_of_day >= 7) & (hour_of_day < 18), wet.shape)
     return Weather(
         temp=temp,
@@ -209,7 +230,7 @@ def _observe(raw: _Raw, hour_of_day: NDArray[np.int64], rng: np.random.Generator
         pressure=np.rint(raw.pressure).clip(950, 1080),
         visibility=visibility,
         precip=precip + 0.0,  # no negative zeros
-        description=describe(level, raw.temp, raw.cloud, daytime, rng.random(wet.shape)),
+        description=describe(level, raw.temp, raw.cloud, daytime, variant_coin.random(wet.shape)),
         level=level,
     )
 
@@ -225,27 +246,83 @@ def city_weather(
     seed: int, cal: Calendar, cities: Cities, hours: int, spec: ScenarioSpec
 ) -> CityWeather:
     raw = _raw_city(seed, cal, cities, hours, spec)
-    observed = _observe(raw, np.arange(hours) % 24, stream(seed, "city-observe"))
+    rng = stream(seed, "city-observe")
+    observed = _observe(raw, np.arange(hours) % 24, (rng, rng, rng))
     return CityWeather(observed=observed, wet=raw.wet, raw=raw)
 
 
-def route_weather(seed: int, city: CityWeather, routes: Routes, hours: int) -> Weather:
-    """6-hourly route weather: the mean of the end cities plus route noise."""
-    slots = np.arange(0, hours, SLOT_HOURS)
-    rng = stream(seed, "route-weather")
-    shape = (len(routes), len(slots))
+def _starts(rng: Generator, draws: Sequence[_Draw], rows: int) -> list[Generator]:
+    """Copies of ``rng`` where each of ``draws`` starts when they are made in turn over ``rows``.
 
-    def mix(field: F64, noise_sd: float, phi: float = 0.7) -> F64:
-        both = 0.5 * (field[routes.origin][:, slots] + field[routes.dest][:, slots])
+    ``draw(g, k)`` makes a draw's numbers for k rows. Each draw but the last is made (and
+    dropped) a block of rows at a time: a stream's numbers do not depend on how a draw is cut,
+    so the copies are where one whole-grid draw after another would have started.
+    """
+    out: list[Generator] = []
+    for i, draw in enumerate(draws):
+        out.append(copy.deepcopy(rng))
+        if i < len(draws) - 1:
+            for lo in range(0, rows, ROUTE_BLOCK):
+                draw(rng, min(ROUTE_BLOCK, rows - lo))
+    return out
+
+
+def _route_block(
+    raw: _Raw, routes: Routes, slots: NDArray[np.int64], span: tuple[int, int],
+    mixing: Sequence[Generator], observing: Sequence[Generator],
+) -> Weather:  # fmt: skip
+    """The route weather of the routes ``span``, the generators at those routes' first rows."""
+    lo, hi = span
+    origin, dest = routes.origin[lo:hi], routes.dest[lo:hi]
+    shape = (hi - lo, len(slots))
+
+    def mix(field: F64, rng: Generator, noise_sd: float, phi: float = 0.7) -> F64:
+        both = 0.5 * (field[origin][:, slots] + field[dest][:, slots])
         return both + noise_sd * ar1(rng, shape, phi)
 
-    raw = city.raw
+    temp, wind, humidity, pressure, cloud, wet = mixing
     mixed = _Raw(
-        temp=mix(raw.temp, 2.0),
-        wind=np.maximum(0.0, mix(raw.wind, 1.5)),
-        humidity=mix(raw.humidity, 4.0),
-        pressure=mix(raw.pressure, 1.5),
-        cloud=mix(raw.cloud, 0.4),
-        wet=np.maximum(0.0, mix(raw.wet, 0.12)),
+        temp=mix(raw.temp, temp, 2.0),
+        wind=np.maximum(0.0, mix(raw.wind, wind, 1.5)),
+        humidity=mix(raw.humidity, humidity, 4.0),
+        pressure=mix(raw.pressure, pressure, 1.5),
+        cloud=mix(raw.cloud, cloud, 0.4),
+        wet=np.maximum(0.0, mix(raw.wet, wet, 0.12)),
     )
-    return _observe(mixed, slots % 24, stream(seed, "route-observe"))
+    return _observe(mixed, slots % 24, observing)
+
+
+def route_blocks(n_routes: int) -> int:
+    """How many blocks ``route_weather`` makes by default."""
+    return -(-n_routes // ROUTE_BLOCK)
+
+
+def route_weather(
+    seed: int, city: CityWeather, routes: Routes, hours: int, block: int | None = None
+) -> Iterator[tuple[int, Weather]]:
+    """6-hourly route weather, the mean of the end cities plus route noise, ``block`` routes at
+    a time: (first route, its routes x slots weather), in route order.
+
+    The numbers are those of the whole grid made at once, whatever ``block``: each field's
+    noise, and each draw of the observation, comes from the stream position where a whole-grid
+    draw reaches the block's first route; memory follows the block, not the number of routes.
+    ``block`` defaults to ``ROUTE_BLOCK``.
+    """
+    block = block or ROUTE_BLOCK
+    slots = np.arange(0, hours, SLOT_HOURS)
+    n, width = len(routes), len(slots)
+
+    def noise(g: Generator, k: int) -> object:
+        return ar1_noise(g, (k, width))
+
+    def coin(g: Generator, k: int) -> object:
+        return g.random((k, width))
+
+    def normal(g: Generator, k: int) -> object:
+        return g.standard_normal((k, width))
+
+    mixing = _starts(stream(seed, "route-weather"), [noise] * 6, n)
+    observing = _starts(stream(seed, "route-observe"), [coin, normal, coin], n)
+    for lo in range(0, n, block):
+        span = (lo, min(lo + block, n))
+        yield lo, _route_block(city.raw, routes, slots, span, mixing, observing)

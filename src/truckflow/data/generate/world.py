@@ -1,8 +1,8 @@
 """``generate_world``: make a synthetic world and write it in the course's file format.
 
-Order of work: entities -> trips -> weather -> trip weather signals -> traffic, a block of routes
-at a time (written as it is made, its trips' traffic signals taken) -> delay labels -> the other
-files -> ``world.json``. Files are written as ``<name>.part`` and renamed only when all are
+Order of work: entities -> trips -> city weather (and its trip signals) -> route weather, then
+traffic, a block of routes at a time (written as it is made, its trips' signals taken) -> delay
+labels -> the other files -> ``world.json``. Memory follows the blocks, not the number of routes. Files are written as ``<name>.part`` and renamed only when all are
 complete, so a failure never leaves a half-written course file.
 """
 
@@ -40,7 +40,12 @@ from truckflow.data.generate.scenarios import ScenarioSpec, resolve_scenario
 from truckflow.data.generate.schedule import Trips, simulate_trips
 from truckflow.data.generate.text import CsvSink
 from truckflow.data.generate.traffic import BLOCK_ROUTES, traffic_block
-from truckflow.data.generate.weather import CityWeather, Weather, city_weather, route_weather
+from truckflow.data.generate.weather import (
+    CityWeather,
+    city_weather,
+    route_blocks,
+    route_weather,
+)
 
 __all__ = ["FILES", "MANIFEST", "GenerateReport", "Progress", "generate_world"]
 
@@ -161,7 +166,6 @@ class _World:
     fleet: Fleet
     trips: Trips
     city: CityWeather
-    route: Weather
     signals: TripSignals
     hours: int  # length of the time grid (every possible arrival)
     end: int  # hour after the last one written (the last arrival's day, whole)
@@ -170,7 +174,7 @@ class _World:
 def _build(seed: int, scale: float, cal: Calendar, spec: ScenarioSpec, clock: _Clock) -> _World:
     cities = make_cities(seed, scale)
     routes = make_routes(seed, cities)
-    clock.total = 6 + _n_blocks(routes)
+    clock.total = 6 + _n_blocks(routes) + route_blocks(len(routes))
     fleet = _fleet(seed, scale, cal, spec)
     clock.lap("entities")
     trips = simulate_trips(seed, cal, fleet, routes)
@@ -181,12 +185,31 @@ def _build(seed: int, scale: float, cal: Calendar, spec: ScenarioSpec, clock: _C
     last_day = int((trips.arrive_s.max() + SLOT_HOURS * 3600) // 86400)
     clock.lap("schedule")
     city = city_weather(seed, cal, cities, hours, spec)
-    route = route_weather(seed, city, routes, hours)
-    signals = TripSignals.from_weather(trips, routes, city.observed, route)
+    signals = TripSignals.from_weather(trips, routes, city.observed)
     clock.lap("weather")
     return _World(
-        cities, routes, fleet, trips, city, route, signals, hours, min(hours, (last_day + 1) * 24)
+        cities, routes, fleet, trips, city, signals, hours, min(hours, (last_day + 1) * 24)
     )
+
+
+def _write_route_weather(
+    w: _World, sinks: dict[str, CsvSink], seed: int, cal: Calendar, rates: DirtRates,
+    vocab: tables.Vocab, clock: _Clock,
+) -> None:  # fmt: skip
+    """Route weather a block of routes at a time: written, and its trips' signal taken, in turn."""
+    s, last = cal.history_slots, w.end // SLOT_HOURS
+    n = len(w.routes)
+    files = (
+        tables.RouteWeatherRows(seed, sinks["routes_weather.csv"], vocab, (0, s), rates, n),
+        tables.RouteWeatherRows(
+            seed, sinks["streaming_route_weather.csv"], vocab, (s, last), rates, n
+        ),
+    )
+    for first, weather in route_weather(seed, w.city, w.routes, w.hours):
+        w.signals.add_route_weather(w.trips, first, weather)
+        for rows in files:
+            rows.write(first, weather)
+        clock.lap("weather")
 
 
 def _write_traffic(
@@ -220,9 +243,6 @@ def _write_rest(
     h = cal.history_hours
     for name, span in (("city_weather.csv", (0, h)), ("streaming_city_weather.csv", (h, w.end))):
         tables.write_city_weather(seed, sinks[name], w.city.observed, vocab, span, rates, twins)
-    s, last = cal.history_slots, w.end // SLOT_HOURS
-    for name, span in (("routes_weather.csv", (0, s)), ("streaming_route_weather.csv", (s, last))):
-        tables.write_route_weather(seed, sinks[name], w.route, vocab, span, rates)
 
 
 def _data_rows(path: Path) -> int:
@@ -304,6 +324,7 @@ def generate_world(
     vocab = tables.Vocab(cal, w.cities, w.routes, w.hours)
     sinks = {name: CsvSink(out / name, header) for name, header in FILES.items()}
     try:
+        _write_route_weather(w, sinks, seed, cal, rates, vocab, clock)
         _write_traffic(w, sinks, seed, cal, spec, rates, vocab, clock)
         delay, _ = delay_labels(seed, cal, w.trips, w.signals, w.fleet, spec, delay_rate)
         clock.lap("labels")

@@ -286,8 +286,9 @@ def retrain(rt: Runtime, week_start: dt.date, seed: int = 0) -> dict[str, Any]:
             "split": split.to_dict(),
             "parameters": params,
         }
-    # Nested in this step: the outer run delivers the notifications.
-    result = rt.run("training", params, dispatch=False)
+    # Nested in this step: the outer run delivers the notifications. On the process's own
+    # threads: on a cluster this step holds a worker's slot, which a nested cluster run would wait on.
+    result = rt.run("training", params, runner="local", dispatch=False)
     registered = result.outputs.get("register")
     return {
         "execution_id": result.execution_id,
