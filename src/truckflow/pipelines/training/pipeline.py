@@ -70,7 +70,6 @@ def load_window(
         **{k: v for k, v in out.items() if k != "path"},
         "features": context.artifacts.put_file(out["path"]),
     }
-    stages.release_memory()
     fault_point("training.after_load")
     return stored
 

@@ -93,7 +93,7 @@ def load_feature_window(
     path = _folder(out_dir) / "features.parquet"
     frame.to_parquet(path, index=False)
     arrivals = frame["estimated_arrival"]
-    return {
+    out = {
         "path": str(path),
         "rows": len(frame),
         "positives": int(frame["delay"].sum()),
@@ -102,6 +102,9 @@ def load_feature_window(
         "requested": f"{start or ''}..{end or ''}",
         "feature_version": feature_version,
     }
+    del frame, arrivals
+    release_memory()
+    return out
 
 
 def _no_features_error(
