@@ -38,8 +38,13 @@ def _pickled(model: object) -> bytes:
 
 @pytest.mark.parametrize("family", sorted(PARAMS))
 @pytest.mark.parametrize("half_life", [0.0, 5.0])
-def test_fit_in_pieces_is_pipeline_fit(course_split: Split, family: str, half_life: float) -> None:
-    train = course_split.train
+@pytest.mark.parametrize("distinct_routes", [False, True])
+def test_fit_in_pieces_is_pipeline_fit(
+    generated_split: Split, family: str, half_life: float, distinct_routes: bool
+) -> None:
+    train = generated_split.train
+    if distinct_routes:  # a wide one-hot: its sparse output is below the sparse threshold
+        train = train.assign(route_description=[f"route {i}" for i in range(len(train))])
     y = labels(train)
     weights = recency_weights(train, half_life)
 
