@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 import pytest
@@ -17,6 +20,7 @@ from fill_steps import fill_pipeline
 from truckflow.data.generate import generate_world
 from truckflow.data.ingest import ingest_directory
 from truckflow.features.fill import FillResult, fill_features
+from truckflow.features.fill_part import FillPart, departure_span
 from truckflow.features.tables import trip_features
 from truckflow.pipeline import SERIAL, ArtifactStore, DaskRunner, Partitions, ThreadPartitions
 from truckflow.settings import Settings
@@ -27,6 +31,8 @@ PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 START, MIDDLE, END = dt.datetime(2019, 1, 1), dt.datetime(2019, 1, 24), dt.datetime(2019, 2, 16)
 DEADLINE = dt.datetime(2019, 2, 8)
 WALL_CLOCK = ["computed_at", "label_updated_at"]
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @pytest.fixture(scope="module")
@@ -115,6 +121,47 @@ def test_partitioned_fill_equals_the_serial_fill(history: Database) -> None:
     for one, other in zip(serial, parted, strict=True):
         assert one.to_dict() == other.to_dict()
         pd.testing.assert_frame_equal(_waiting(other), _waiting(one))
+
+
+@dataclass
+class _Recorded:
+    """Serial partitions that keep what they were given."""
+
+    parts: list[FillPart] = field(default_factory=list)
+    width: int = 1
+
+    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+        self.parts.extend(items)  # type: ignore[arg-type]
+        return SERIAL.map(fn, items)
+
+
+def test_a_larger_fleet_makes_more_partitions_not_larger_ones(world: Path, tmp_path: Path) -> None:
+    """Without a number of route blocks, each departure window is cut into blocks of about
+    ``max_partition_trips`` trips; the stored rows are those of one partition per window."""
+    db = connect(f"sqlite:///{tmp_path / 'truckflow.db'}")
+    upgrade(db)
+    ingest_directory(db, world, historical_only=True)
+    whole, small = _Recorded(), _Recorded()
+    serial = fill_features(db, START, END, partitions=whole)
+    with db.engine.connect() as conn:
+        serial_rows = pd.read_sql_table(trip_features.name, conn).drop(columns=WALL_CLOCK)
+    with db.begin() as conn:
+        conn.execute(trip_features.delete())
+    bounded = fill_features(db, START, END, partitions=small, max_partition_trips=40)
+    with db.engine.connect() as conn:
+        rows = pd.read_sql_table(trip_features.name, conn).drop(columns=WALL_CLOCK)
+    assert all(p.routes is None for p in whole.parts)
+    weeks = len(whole.parts)
+    assert len(small.parts) >= 3 * weeks and all(p.routes for p in small.parts)
+    departures = departure_span(db, START, END)
+    assert departures is not None
+    assert len(small.parts) == weeks * math.ceil(departures.trips / weeks / 40)
+    assert bounded.to_dict() == serial.to_dict()
+    keys = ["truck_id", "departure_date"]
+    pd.testing.assert_frame_equal(
+        rows.sort_values(keys, ignore_index=True), serial_rows.sort_values(keys, ignore_index=True)
+    )
+    db.dispose()
 
 
 def test_features_fill_on_the_dask_runner_setting_fills_the_same_rows(

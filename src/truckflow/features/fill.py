@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -38,6 +39,7 @@ from truckflow.store import Database
 from truckflow.store import tables as s
 
 __all__ = [
+    "MAX_PARTITION_TRIPS",
     "MISSING",
     "FillResult",
     "date_partitions",
@@ -47,6 +49,11 @@ __all__ = [
     "store_features",
     "update_labels",
 ]
+
+
+# Trips in one fill partition, about (a week of the course's fleet is 2,000; of ten times it,
+# 19,000): what one task reads and holds at once.
+MAX_PARTITION_TRIPS = 25_000
 
 
 @dataclass(frozen=True)
@@ -146,6 +153,7 @@ def fill_features(
     deadline: dt.datetime | None = None,
     route_blocks: int | None = None,
     partitions: Partitions = SERIAL,
+    max_partition_trips: int = MAX_PARTITION_TRIPS,
 ) -> FillResult:
     """Compute and store the trips departing in ``[start, end)`` not stored yet, by partitions.
 
@@ -159,7 +167,9 @@ def fill_features(
     each read, compute and write their own trips: one after another by default, as separate
     tasks with ``partitions`` (a step's ``context.partitions``); the result is the same.
     Without ``route_blocks``, the routes are cut into as few blocks as give at least as many
-    partitions as run at once (``partitions.width``; one block when serial).
+    partitions as run at once (``partitions.width``; one block when serial) and hold about
+    ``max_partition_trips`` trips at most (a task's memory follows its partition, so a larger
+    fleet makes more partitions, not larger ones).
     """
     register_feature_set(db, version)
     # Windows without a departure are left out (a fill from 1900 has thousands of them).
@@ -167,12 +177,15 @@ def fill_features(
     windows = [
         (d0, d1)
         for d0, d1 in date_partitions(start, end, partition_days)
-        if span is not None and d1 > span[0] and d0 <= span[1]
+        if span is not None and d1 > span.first and d0 <= span.last
     ]
-    if route_blocks is None:
-        route_blocks = -(-partitions.width // max(1, len(windows)))
+    if route_blocks is None and span is not None and windows:
+        per_window = span.trips / len(windows)
+        route_blocks = max(
+            -(-partitions.width // len(windows)), math.ceil(per_window / max_partition_trips)
+        )
     blocks: list[tuple[str, ...] | None] = [None]
-    if route_blocks > 1 and windows:
+    if route_blocks is not None and route_blocks > 1 and windows:
         blocks = list(_route_blocks(db, start, end, route_blocks)) or [None]
     parts = [FillPart(db, d0, d1, version, deadline, b) for d0, d1 in windows for b in blocks]
     done = partitions.map(fill_part, parts)

@@ -23,6 +23,7 @@ __all__ = [
     "KINDS",
     "MISSING",
     "ROW_COLUMNS",
+    "Departures",
     "FillPart",
     "PartFilled",
     "departure_span",
@@ -79,18 +80,28 @@ def route_blocks(
     return [tuple(b.tolist()) for b in np.array_split(np.array(routes, dtype=object), n) if len(b)]
 
 
-def departure_span(
-    db: Database, start: dt.datetime, end: dt.datetime
-) -> tuple[dt.datetime, dt.datetime] | None:
-    """The first and last departure in ``[start, end)``; None when no trip departs in it."""
+@dataclass(frozen=True)
+class Departures:
+    """The trips departing in a window: the first and last departure and how many."""
+
+    first: dt.datetime
+    last: dt.datetime
+    trips: int
+
+
+def departure_span(db: Database, start: dt.datetime, end: dt.datetime) -> Departures | None:
+    """The departures in ``[start, end)``; None when no trip departs in it."""
     sched = s.truck_schedule
-    query = sa.select(sa.func.min(sched.c.departure_date), sa.func.max(sched.c.departure_date))
-    query = query.where(sched.c.departure_date >= start, sched.c.departure_date < end)
+    column = sched.c.departure_date
+    query = sa.select(sa.func.min(column), sa.func.max(column), sa.func.count())
+    query = query.where(column >= start, column < end)
     with db.engine.connect() as conn:
-        first, last = conn.execute(query).one()
+        first, last, trips = conn.execute(query).one()
     if first is None or last is None:
         return None
-    return pd.Timestamp(first).to_pydatetime(), pd.Timestamp(last).to_pydatetime()
+    return Departures(
+        pd.Timestamp(first).to_pydatetime(), pd.Timestamp(last).to_pydatetime(), int(trips)
+    )
 
 
 def fill_part(part: FillPart) -> PartFilled:
