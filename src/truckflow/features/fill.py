@@ -32,7 +32,7 @@ from truckflow.features.fill_part import (
 )
 from truckflow.features.fill_part import route_blocks as _route_blocks
 from truckflow.features.inputs import FeatureError
-from truckflow.features.sqlread import insert_rows
+from truckflow.features.sqlread import SqlText, fetch_frame, insert_rows
 from truckflow.features.tables import feature_sets, trip_features
 from truckflow.pipeline import SERIAL, Partitions
 from truckflow.store import Database
@@ -266,7 +266,6 @@ def load_features(
     and label always), only the trucks of block ``trucks`` = (k, n), ``truck_id % n == k``."""
     if by not in (EVENT_TIME, "estimated_arrival"):
         raise FeatureError(f"cannot window feature rows by {by!r}")
-    column = trip_features.c[by]
     names = ROW_COLUMNS
     if columns is not None:
         unknown = sorted(set(columns) - set(FEATURE_COLUMNS))
@@ -275,27 +274,43 @@ def load_features(
         chosen = set(columns)
         names = tuple(c for c in ROW_COLUMNS if c not in FEATURE_COLUMNS or c in chosen)
     names = (*names, MISSING) if with_missing else names
-    query = sa.select(*(trip_features.c[c] for c in names)).where(
-        trip_features.c.version == version
-    )
-    if start is not None:
-        query = query.where(column >= start)
-    if end is not None:
-        query = query.where(column < end)
-    if labelled_only:
-        query = query.where(trip_features.c.delay.is_not(None))
-    if trucks is not None:
-        query = query.where(trip_features.c.truck_id % trucks[1] == trucks[0])
     with db.engine.connect() as conn:
-        result = conn.execute(
-            query.order_by(trip_features.c.departure_date, trip_features.c.truck_id)
-        )
-        keys = list(result.keys())
-        frame = pd.DataFrame([tuple(row) for row in result.fetchall()], columns=keys)
+        sql = SqlText(conn)
+        text, params = _window_sql(sql, names, version, by, (start, end), labelled_only, trucks)
+        frame = fetch_frame(conn, text, params, {n: KINDS[n] for n in names}, text_objects=True)
     typed = _typed(frame)
     if with_missing:
         typed[MISSING] = frame[MISSING].to_numpy(dtype=object)
     return typed
+
+
+def _window_sql(
+    sql: SqlText,
+    names: Sequence[str],
+    version: str,
+    by: str,
+    window: tuple[dt.datetime | None, dt.datetime | None],
+    labelled_only: bool,
+    trucks: tuple[int, int] | None,
+) -> tuple[str, list[object]]:
+    """``load_features``' query in the driver's own spelling, and its parameters."""
+    where = [f"{sql.name('version')} = {sql.mark}"]
+    params: list[object] = [version]
+    for bound, op in zip(window, (">=", "<"), strict=True):
+        if bound is not None:
+            where.append(f"{sql.name(by)} {op} {sql.mark}")
+            params.append(sql.value(bound))
+    if labelled_only:
+        where.append(f"{sql.name(LABEL)} IS NOT NULL")
+    if trucks is not None:
+        modulo = "%%" if sql.mark == "%s" else "%"  # a literal % among pyformat marks
+        where.append(f"{sql.name('truck_id')} {modulo} {sql.mark} = {sql.mark}")
+        params.extend([trucks[1], trucks[0]])
+    text = (
+        f"SELECT {sql.names(names)} FROM {sql.name(trip_features.name)}"
+        f" WHERE {' AND '.join(where)} ORDER BY {sql.names(KEY_COLUMNS[::-1])}"
+    )
+    return text, params
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:

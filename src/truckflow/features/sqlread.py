@@ -94,11 +94,12 @@ def _numbers(values: Sequence[Any], kind: Kind) -> np.ndarray:
     return floats
 
 
-def _convert(values: Sequence[Any], kind: Kind) -> np.ndarray:
+def _convert(values: Sequence[Any], kind: Kind, strings: dict[str, str]) -> np.ndarray:
     if kind == "time":
         return _times(values)
     if kind == "str":
-        return np.asarray(values, dtype=object)
+        # One object per distinct text: a category repeated on every row is stored once.
+        return np.asarray([v if v is None else strings.setdefault(v, v) for v in values], object)
     if kind == "float":
         try:
             floats: np.ndarray = np.asarray(values, dtype=np.float64)
@@ -108,25 +109,57 @@ def _convert(values: Sequence[Any], kind: Kind) -> np.ndarray:
     return _numbers(values, kind)
 
 
+# Rows converted at a time: the driver's tuples (some 30 bytes a value) live for one piece only.
+FETCH_ROWS = 5_000
+
+
 def fetch_frame(
-    conn: Connection, sql: str, params: Sequence[object], kinds: dict[str, Kind]
+    conn: Connection,
+    sql: str,
+    params: Sequence[object],
+    kinds: dict[str, Kind],
+    piece_rows: int = FETCH_ROWS,
+    text_objects: bool = False,
 ) -> pd.DataFrame:
     """Run ``sql`` (selecting the columns of ``kinds``, in order) on the DBAPI connection under
-    ``conn``'s transaction; the rows as a DataFrame with one dtype per column."""
+    ``conn``'s transaction; the rows as a DataFrame with one dtype per column.
+
+    Rows are fetched and converted ``piece_rows`` at a time, so that the memory beyond the typed
+    columns is one piece's, whatever the number of rows. ``text_objects`` keeps text columns
+    as object arrays (their distinct values shared) instead of pandas' string dtype."""
     raw = conn.connection.driver_connection
     cursor = raw.cursor()  # type: ignore[union-attr]
+    names = list(kinds)
+    pieces: dict[str, list[np.ndarray]] = {name: [] for name in names}
+    strings: dict[str, str] = {}
     try:
         cursor.execute(sql, tuple(params))
-        rows = cursor.fetchall()
+        while rows := cursor.fetchmany(piece_rows):
+            values_of: list[Any] = list(zip(*rows, strict=True))
+            del rows
+            for name, values in zip(names, values_of, strict=True):
+                pieces[name].append(_convert(values, kinds[name], strings))
+            del values_of
     except conn.dialect.loaded_dbapi.Error as exc:
         raise FeatureError(f"query failed: {exc}: {sql[:200]}") from exc
     finally:
         cursor.close()
-    names = list(kinds)
-    columns: list[Any] = list(zip(*rows, strict=True)) if rows else [() for _ in names]
-    return pd.DataFrame(
-        {name: _convert(values, kinds[name]) for name, values in zip(names, columns, strict=True)}
-    )
+    columns: dict[str, Any] = {}
+    for name in names:  # each column's pieces dropped once joined
+        joined = _joined(pieces.pop(name), kinds[name])
+        text = text_objects and kinds[name] == "str"
+        columns[name] = pd.Series(joined, dtype=object, copy=False) if text else joined
+    return pd.DataFrame(columns)
+
+
+def _joined(pieces: list[np.ndarray], kind: Kind) -> np.ndarray:
+    if not pieces:
+        return _convert((), kind, {})
+    if len(pieces) == 1:
+        return pieces[0]
+    # An int column with NULLs in one piece is float there: the whole column becomes float
+    # with NaN, as one conversion of all the rows would make it.
+    return np.concatenate(pieces)
 
 
 def _bind_column(values: pd.Series, kind: Kind, dialect: str) -> list[Any]:

@@ -126,6 +126,7 @@ def log_datasets(
             dataset = from_pandas(frame, source=source, targets=targets, name=context)
             entity = dataset._to_mlflow_entity()  # the schema is inferred here
         digests[context] = dataset.digest
+        del frame, dataset  # a lazy mapping's frame is gone before the next one is read
         tags = [InputTag(key=MLFLOW_DATASET_CONTEXT, value=context)]
         inputs.append(DatasetInput(dataset=entity, tags=tags))
     registry.client.log_inputs(run_id, datasets=inputs)

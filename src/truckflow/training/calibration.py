@@ -179,10 +179,11 @@ def calibrate_candidate(model_path: str, validation_path: str, seed: int = 0) ->
     import pandas as pd
 
     from truckflow.training.data import labels
+    from truckflow.training.evaluate import delay_scores
 
     model = joblib.load(model_path)
     validation = pd.read_parquet(validation_path)
-    scores = np.asarray(model.predict_proba(validation)[:, 1], dtype=np.float64)
+    scores = delay_scores(model, validation)
     y = np.asarray(labels(validation), dtype=np.float64)
     too_few = _too_few_trips(y)
     if too_few:

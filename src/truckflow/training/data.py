@@ -19,11 +19,14 @@ from truckflow.features.definition import (
 __all__ = [
     "DEFAULT_TRAIN_END",
     "DEFAULT_VALIDATION_END",
+    "SPLIT_PARTS",
     "Split",
     "TrainingError",
+    "check_part",
     "labels",
     "model_input",
     "recency_weights",
+    "split_bounds",
     "split_by_arrival",
 ]
 
@@ -60,31 +63,42 @@ def split_by_arrival(
     As in the course, the bounds are timestamps (a date means its midnight). Rows without a label
     are left out. Each part must hold both classes, or no model can be fitted and scored on it.
     """
-    t1, t2 = pd.Timestamp(train_end), pd.Timestamp(validation_end)
-    if not t1 < t2:
-        raise TrainingError(
-            f"train_end {train_end} must come before validation_end {validation_end}"
-        )
-    labelled = frame[frame[LABEL].notna()]
+    t1, t2 = split_bounds(train_end, validation_end)
+    known = frame[LABEL].notna()
+    labelled = frame if known.all() else frame[known]
     arrival = labelled["estimated_arrival"]
     split = Split(
         train=labelled[arrival <= t1].reset_index(drop=True),
         validation=labelled[(arrival > t1) & (arrival <= t2)].reset_index(drop=True),
         test=labelled[arrival > t2].reset_index(drop=True),
     )
-    for part, rows in (
-        ("train", split.train),
-        ("validation", split.validation),
-        ("test", split.test),
-    ):
-        classes = set(rows[LABEL].astype(int))
-        if classes != {0, 1}:
-            raise TrainingError(
-                f"the {part} part of the split ({len(rows)} labelled trips, "
-                f"train_end {train_end}, validation_end {validation_end}) has classes "
-                f"{sorted(classes)}; both 0 and 1 are needed"
-            )
+    for part in SPLIT_PARTS:
+        check_part(part, getattr(split, part), train_end, validation_end)
     return split
+
+
+SPLIT_PARTS = ("train", "validation", "test")
+
+
+def split_bounds(train_end: str, validation_end: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The split's two arrival bounds as timestamps; the first must come before the second."""
+    t1, t2 = pd.Timestamp(train_end), pd.Timestamp(validation_end)
+    if not t1 < t2:
+        raise TrainingError(
+            f"train_end {train_end} must come before validation_end {validation_end}"
+        )
+    return t1, t2
+
+
+def check_part(part: str, rows: pd.DataFrame, train_end: str, validation_end: str) -> None:
+    """A part of the split must hold both classes."""
+    classes = set(rows[LABEL].astype(int))
+    if classes != {0, 1}:
+        raise TrainingError(
+            f"the {part} part of the split ({len(rows)} labelled trips, "
+            f"train_end {train_end}, validation_end {validation_end}) has classes "
+            f"{sorted(classes)}; both 0 and 1 are needed"
+        )
 
 
 def model_input(frame: pd.DataFrame) -> pd.DataFrame:
@@ -102,9 +116,10 @@ def model_input(frame: pd.DataFrame) -> pd.DataFrame:
     for column in BINARY_FEATURES:
         out[column] = pd.to_numeric(frame[column], errors="coerce").fillna(0).astype(np.float64)
     for column in CATEGORICAL_FEATURES:
-        values = frame[column].to_numpy(dtype=object, copy=True)
-        values[pd.isna(values)] = np.nan
-        out[column] = pd.Series(values, index=frame.index, dtype="object")
+        # Through the distinct values: one object per category, not one per row.
+        codes, uniques = pd.factorize(frame[column], use_na_sentinel=True)
+        distinct = np.append(np.asarray(uniques, dtype=object), np.nan)
+        out[column] = pd.Series(distinct[codes], index=frame.index, dtype="object")
     return out
 
 

@@ -18,7 +18,28 @@ from sklearn.metrics import (
     roc_curve,
 )
 
-__all__ = ["best_threshold", "classification_metrics", "reliability_bins", "save_plots"]
+__all__ = [
+    "PREDICT_ROWS",
+    "best_threshold",
+    "classification_metrics",
+    "delay_scores",
+    "reliability_bins",
+    "save_plots",
+]
+
+# Rows a model scores at a time: its preprocessed (dense, one-hot) rows are 1-2 kB each.
+PREDICT_ROWS = 5_000
+
+
+def delay_scores(model: Any, frame: Any, piece_rows: int = PREDICT_ROWS) -> np.ndarray:
+    """The fitted pipeline's probability of delay for each row of ``frame``, ``piece_rows`` rows
+    at a time: the memory of the preprocessed rows is one piece's, whatever the rows. Each row
+    is scored on its own, so the scores are those of one call on all the rows."""
+    pieces = [
+        np.asarray(model.predict_proba(frame.iloc[i : i + piece_rows])[:, 1], dtype=np.float64)
+        for i in range(0, len(frame), piece_rows)
+    ]
+    return np.concatenate(pieces) if pieces else np.empty(0, dtype=np.float64)
 
 
 def best_threshold(y: np.ndarray, scores: np.ndarray) -> tuple[float, float]:

@@ -19,8 +19,8 @@ from sklearn.pipeline import Pipeline
 
 from truckflow.training.candidates import build_estimator, family
 from truckflow.training.data import TrainingError, labels, recency_weights
-from truckflow.training.evaluate import best_threshold
-from truckflow.training.preprocess import model_pipeline, positive_weight
+from truckflow.training.evaluate import best_threshold, delay_scores
+from truckflow.training.preprocess import fit_model_pipeline, model_pipeline, positive_weight
 
 __all__ = ["TunedCandidate", "fit_candidate", "tune_candidate"]
 
@@ -57,17 +57,15 @@ def fit_candidate(
     )
     pipeline = model_pipeline(estimator)
     weights = recency_weights(train, half_life_days)
-    fit_params = {} if weights is None else {"model__sample_weight": weights}
     try:
-        pipeline.fit(train, y, **fit_params)
+        fit_model_pipeline(pipeline, train, y, weights)
     except (ValueError, RuntimeError) as exc:
         raise TrainingError(f"fitting {name} with {params} failed: {exc}") from exc
     return pipeline
 
 
 def _scores(model: Pipeline, frame: pd.DataFrame) -> np.ndarray:
-    scores: np.ndarray = model.predict_proba(frame)[:, 1]
-    return scores
+    return delay_scores(model, frame)
 
 
 def tune_candidate(

@@ -84,6 +84,7 @@ def split(
         train_end,
         validation_end,
     )
+    stages.release_memory()
     return {
         "sizes": out["sizes"],
         **{part: context.artifacts.put_file(out[part]) for part in ("train", "validation", "test")},
@@ -117,6 +118,7 @@ def train(
         half_life_days=half_life_days,
     )
     model = context.artifacts.put_file(out.pop("model_path"))
+    stages.release_memory()
     return {**out, "model": model, "skipped": False}
 
 

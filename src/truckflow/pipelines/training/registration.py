@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import time
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -153,8 +154,8 @@ def track_training(
         params=parameters,
         tags={"truckflow.selected_family": str(best["family"])},
     )
-    frames = {part: (pd.read_parquet(path), source) for part, (path, source) in datasets.items()}
-    digests = log_datasets(registry, parent, frames, targets="delay")
+    # One part's frame at a time: log_datasets reads them in turn.
+    digests = log_datasets(registry, parent, _ParquetParts(datasets), targets="delay")
     for candidate in candidates:
         _track_candidate(registry, parent, candidate, chosen=candidate["family"] == best["family"])
     metrics = {f"test_{k}": float(evaluation["metrics"][k]) for k in _HEADLINE}
@@ -168,6 +169,23 @@ def track_training(
     tag_run(registry, parent, tags)
     registry.client.set_terminated(parent, status="FINISHED")
     return {"run_id": parent, "digests": digests, "gate": decision}
+
+
+class _ParquetParts(Mapping[str, tuple[pd.DataFrame, str]]):
+    """``part -> (frame, source)`` whose frame is read from its Parquet file when asked for."""
+
+    def __init__(self, datasets: dict[str, tuple[str, str]]) -> None:
+        self._datasets = datasets
+
+    def __getitem__(self, part: str) -> tuple[pd.DataFrame, str]:
+        path, source = self._datasets[part]
+        return pd.read_parquet(path), source
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._datasets)
+
+    def __len__(self) -> int:
+        return len(self._datasets)
 
 
 def _track_candidate(

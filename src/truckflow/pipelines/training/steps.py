@@ -14,20 +14,21 @@ from pathlib import Path
 from typing import Any
 
 import joblib
-import numpy as np
 import pandas as pd
 
-from truckflow.features.definition import FEATURE_SET_VERSION
+from truckflow.features.definition import FEATURE_SET_VERSION, LABEL
 from truckflow.store import Database
 from truckflow.training.contract import attach_contract, build_contract
 from truckflow.training.data import (
     DEFAULT_TRAIN_END,
     DEFAULT_VALIDATION_END,
+    SPLIT_PARTS,
     TrainingError,
+    check_part,
     labels,
-    split_by_arrival,
+    split_bounds,
 )
-from truckflow.training.evaluate import classification_metrics, save_plots
+from truckflow.training.evaluate import classification_metrics, delay_scores, save_plots
 from truckflow.training.gate import check_gate
 from truckflow.training.tuning import tune_candidate
 
@@ -48,11 +49,28 @@ def _folder(out_dir: str) -> Path:
     return path
 
 
-def _read(path: str) -> pd.DataFrame:
+def _read(path: str, filters: Any = None) -> pd.DataFrame:
     try:
-        return pd.read_parquet(path)
+        return pd.read_parquet(path, filters=filters)
     except (OSError, ValueError) as exc:
         raise TrainingError(f"cannot read the frame {path}: {exc}") from exc
+
+
+def release_memory() -> None:
+    """Give the memory a step's frames and matrices freed back to the system: glibc keeps
+    freed blocks in its heap, and Arrow's allocator its pages, where the next steps' Python
+    objects (their own arenas) cannot reuse them; the process would keep the largest step's
+    memory on top of everything after it."""
+    import contextlib
+    import ctypes
+    import gc
+
+    import pyarrow as pa
+
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to trim
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def load_feature_window(
@@ -75,7 +93,7 @@ def load_feature_window(
     path = _folder(out_dir) / "features.parquet"
     frame.to_parquet(path, index=False)
     arrivals = frame["estimated_arrival"]
-    return {
+    out = {
         "path": str(path),
         "rows": len(frame),
         "positives": int(frame["delay"].sum()),
@@ -84,6 +102,9 @@ def load_feature_window(
         "requested": f"{start or ''}..{end or ''}",
         "feature_version": feature_version,
     }
+    del frame, arrivals
+    release_memory()
+    return out
 
 
 def _no_features_error(
@@ -119,13 +140,27 @@ def split_dataset(
     train_end: str = DEFAULT_TRAIN_END,
     validation_end: str = DEFAULT_VALIDATION_END,
 ) -> dict[str, Any]:
-    """The course's date split by estimated arrival, one Parquet file per part."""
-    split = split_by_arrival(_read(features_path), train_end, validation_end)
+    """The course's date split by estimated arrival (``split_by_arrival``), one Parquet file per
+    part. Each part is read from the window's file on its own (a filter on arrival), so that
+    the memory is one part's, not the window's and its three copies."""
+    import pyarrow.compute as pc
+
+    t1, t2 = split_bounds(train_end, validation_end)
+    arrival = pc.field("estimated_arrival")
+    labelled = pc.field(LABEL).is_valid()
+    filters = {
+        "train": labelled & (arrival <= t1),
+        "validation": labelled & (arrival > t1) & (arrival <= t2),
+        "test": labelled & (arrival > t2),
+    }
     folder = _folder(out_dir)
-    out: dict[str, Any] = {"sizes": split.sizes()}
-    for part in ("train", "validation", "test"):
+    out: dict[str, Any] = {"sizes": {}}
+    for part in SPLIT_PARTS:
+        rows = _read(features_path, filters[part])
+        check_part(part, rows, train_end, validation_end)
         path = folder / f"{part}.parquet"
-        getattr(split, part).to_parquet(path, index=False)
+        rows.to_parquet(path, index=False)
+        out["sizes"][part] = len(rows)
         out[part] = str(path)
     return out
 
@@ -189,7 +224,7 @@ def select_best(candidates: list[dict[str, Any]]) -> dict[str, Any]:
 def score_model(model: Any, threshold: float, test_path: str) -> dict[str, Any]:
     """Test metrics of any fitted model (the candidate, or the production model to compare)."""
     test = _read(test_path)
-    scores = np.asarray(model.predict_proba(test)[:, 1], dtype=np.float64)
+    scores = delay_scores(model, test)
     return classification_metrics(labels(test), scores, threshold)
 
 
@@ -200,7 +235,7 @@ def evaluate_on_test(
     model = joblib.load(model_path)
     test = _read(test_path)
     y = labels(test)
-    scores = np.asarray(model.predict_proba(test)[:, 1], dtype=np.float64)
+    scores = delay_scores(model, test)
     metrics = classification_metrics(y, scores, threshold)
     folder = _folder(out_dir)
     plots = save_plots(y, scores, metrics, folder, title)
