@@ -13,7 +13,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
@@ -41,6 +40,7 @@ from truckflow.registry import LoadedVersion
 from truckflow.store import Database
 from truckflow.streaming import StreamingError
 from truckflow.streaming.tables import batch_predictions, streaming_weeks
+from truckflow.training.evaluate import delay_scores
 
 __all__ = [
     "check_drift",
@@ -146,7 +146,7 @@ def _judge(
     """Build the report of the week, write it, store and tell what it found."""
     db, settings, production = rt.db, rt.settings, week.production
     columns = list(FEATURE_COLUMNS)
-    ref_scores = np.asarray(production.model.predict_proba(reference)[:, 1], dtype=np.float64)
+    ref_scores = delay_scores(production.model, reference)  # in pieces: bounded memory
     start, end = _midnight(week.first), _midnight(week.start)
     cur_pred = _predictions(db, start, end, "departure_date")
     arrived = _predictions(db, start, end, "estimated_arrival")
