@@ -176,18 +176,28 @@ def _piece_of_rows(
     """Each row's piece: that of the first row with its key (as validation compares keys:
     the coerced values, blanks alike)."""
     named = frame.rename(columns={c.name: c.source for c in spec.columns if c.name != c.source})
-    keys = [
-        _coerce(spec.column(k), named[spec.column(k).source].reset_index(drop=True))
-        for k in spec.key
-        if spec.column(k).source in named.columns
-    ]
-    position = np.arange(len(frame), dtype=np.int64)
-    if not keys:
-        return position // piece_rows
-    table = pd.DataFrame({i: k for i, k in enumerate(keys)})
-    group = table.groupby(list(range(len(keys))), sort=False, dropna=False).ngroup().to_numpy()
+    columns = [spec.column(k) for k in spec.key if spec.column(k).source in named.columns]
+    if not columns:
+        return np.arange(len(frame), dtype=np.int64) // piece_rows
+    # One key column at a time, each folded into the group number at once: a week's traffic
+    # (4M rows at scale 10) never has its coerced keys side by side, nor as Python strings.
+    group = np.zeros(len(frame), dtype=np.int64)
+    for col in columns:
+        codes, uniques = pd.factorize(_key_values(col, named[col.source]), use_na_sentinel=True)
+        folded = group * (len(uniques) + 1) + (codes.astype(np.int64) + 1)
+        group = np.asarray(pd.factorize(folded)[0], dtype=np.int64)
     _, first = np.unique(group, return_index=True)  # the first row of each key
     return np.asarray(first[group], dtype=np.int64) // piece_rows
+
+
+def _key_values(col: ColumnSpec, values: pd.Series[Any]) -> pd.Series[Any]:
+    """A key column's values as validation compares them (``_coerce``), blanks alike, text kept
+    in pandas' string dtype rather than as Python objects."""
+    values = values.reset_index(drop=True)
+    if col.kind != "str":
+        return _coerce(col, values)
+    text = values.astype("string")
+    return text.mask(text.str.len() == 0)
 
 
 def raw_records(
