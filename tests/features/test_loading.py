@@ -137,3 +137,63 @@ def test_a_trips_features_are_the_same_bits_whatever_else_is_read(db: Database) 
         pd.testing.assert_frame_equal(
             alone.features, expected.reset_index(drop=True), check_exact=True
         )
+
+
+def test_a_route_block_reads_only_its_own_routes_schedule_rows(
+    any_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fill partition (a departure window x a block of routes) reads its many trips by the
+    window, but only its routes' schedule rows, and only their trucks, drivers and routes, ids
+    ``_MAX_IN`` a query: what a block reads follows the block, not the fleet (a whole window
+    per block, and whole tables above 500 ids, made scale 10's fill peak 1.6x scale 1's)."""
+    world = make_world()
+    insert_world(any_db, world)
+    read: dict[str, int] = {}
+    original = loading._read_table
+
+    def counting(
+        conn: sa.Connection, table: sa.Table, where: str = "", params: tuple[object, ...] = ()
+    ) -> pd.DataFrame:
+        frame = original(conn, table, where, params)
+        read[table.name] = read.get(table.name, 0) + len(frame)
+        return frame
+
+    monkeypatch.setattr(loading, "_read_table", counting)
+    monkeypatch.setattr(loading, "_MAX_TRIPS_BY_KEY", 1)  # the trips read by their window
+    monkeypatch.setattr(loading, "_MAX_IN", 1)  # more ids than fit one query
+    trips = [TRIP_A, TRIP_B, TRIP_C]
+    inputs = loading.load_inputs(any_db, START, END, trips=trips, routes=["R-1"])
+    # Trips B and C are on R-1; trip A (R-2), its truck and driver and R-2 are not read.
+    assert sorted(inputs.schedule["truck_id"]) == [TRIP_B[0], TRIP_C[0]]
+    assert read["truck_schedule"] == 2
+    assert (read["trucks"], read["drivers"], read["routes"]) == (2, 2, 1)
+    whole = compute_features(world).features
+    pd.testing.assert_frame_equal(
+        compute_features(inputs).features,
+        whole[whole["route_id"] == "R-1"].reset_index(drop=True),
+    )
+
+
+def test_reads_are_padded_to_few_shapes_and_select_each_row_once(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Id lists and route windows are padded to a power of two by repeating the last one: few
+    distinct SQL texts (the driver keeps each prepared), the same rows, none twice."""
+    insert_world(db, make_world())
+    texts: list[str] = []
+    original = loading.fetch_frame
+
+    def recording(conn: sa.Connection, sql: str, *args: object, **kwargs: object) -> pd.DataFrame:
+        texts.append(sql)
+        return original(conn, sql, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(loading, "fetch_frame", recording)
+    monkeypatch.setattr(loading, "_MAX_IN", 8)
+    with db.engine.connect() as conn:
+        trucks = loading._among(conn, s.trucks, "truck_id", [1, 2, 3])
+    assert sorted(trucks["truck_id"]) == [1, 2, 3]
+    assert texts[-1].count("?") == 4
+    # Three route windows (R-1 on two days, R-2) in one query padded to four: 19 hours.
+    assert len(loading.load_inputs(db, START, END).traffic) == 4 + 3 + 12
+    (traffic,) = [t for t in texts if " FROM traffic " in t]
+    assert traffic.count("route_id = ?") == 4

@@ -112,7 +112,9 @@ def fill_part(part: FillPart) -> PartFilled:
     if not pending:
         return PartFilled(0, 0, 0, None)
     trips = [(t, d) for t, d, _ in pending]
-    result = compute_features(load_inputs(db, part.start, part.end, trips=trips), partial=True)
+    inputs = load_inputs(db, part.start, part.end, trips=trips, routes=part.routes)
+    result = compute_features(inputs, partial=True)
+    del inputs
     stored = {(t, pd.Timestamp(d)) for t, d, known in pending if known}
     rows, late = _with_missing(_only(result.features, pending), result.waiting, part.deadline)
     keys = [

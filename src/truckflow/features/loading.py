@@ -27,7 +27,7 @@ from truckflow.store import tables as s
 
 __all__ = ["features_for_schedule", "features_for_trip", "load_inputs"]
 
-# Above this many ids a whole (small) table is read instead of an IN list.
+# Ids in one IN list; more are read by several queries.
 _MAX_IN = 500
 # Up to this many trips are read by key; more, by their departure window.
 _MAX_TRIPS_BY_KEY = 200
@@ -48,15 +48,37 @@ def _read_table(
     return fetch_frame(conn, text, [sql.value(p) for p in params], column_kinds(table))
 
 
+def _padded_size(count: int, limit: int) -> int:
+    """``count`` rounded up to a power of two (at most ``limit``): a query is padded to it (its
+    last value or range repeated, which selects no other row) so that queries take a handful of
+    shapes. Each distinct SQL text is a prepared statement the driver keeps (SQLite's cache
+    holds 128 per connection, those of 200 ranges some 100 KB each), so that texts of every
+    length grew the fill's memory with each partition."""
+    return min(limit, 1 << max(0, count - 1).bit_length())
+
+
 def _among(
-    conn: Connection, table: sa.Table, column: str, values: Sequence[object]
+    conn: Connection,
+    table: sa.Table,
+    column: str,
+    values: Sequence[object],
+    where: str = "",
+    params: Sequence[object] = (),
 ) -> pd.DataFrame:
-    if len(values) > _MAX_IN:
-        return _read_table(conn, table)
+    """Rows of ``table`` whose ``column`` is one of ``values`` (and that match ``where``), read
+    ``_MAX_IN`` values a query: what is read follows the values asked for, not the table (a
+    route block of a large fleet reads its own trucks, not the whole fleet's)."""
+    sql = SqlText(conn)
+    also = f" AND ({where})" if where else ""
     if not values:
         return _read_table(conn, table, "1 = 0")
-    sql = SqlText(conn)
-    return _read_table(conn, table, f"{sql.name(column)} IN ({sql.marks(len(values))})", values)
+    frames = []
+    for lo in range(0, len(values), _MAX_IN):
+        chunk = list(values[lo : lo + _MAX_IN])
+        chunk += chunk[-1:] * (_padded_size(len(chunk), _MAX_IN) - len(chunk))
+        where_in = f"{sql.name(column)} IN ({sql.marks(len(chunk))}){also}"
+        frames.append(_read_table(conn, table, where_in, [*chunk, *params]))
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
 
 def load_inputs(
@@ -64,11 +86,13 @@ def load_inputs(
     start: dt.datetime | None = None,
     end: dt.datetime | None = None,
     trips: Sequence[tuple[int, dt.datetime]] | None = None,
+    routes: Sequence[str] | None = None,
 ) -> FeatureInputs:
-    """Inputs for trips departing in ``[start, end)`` and/or the given (truck_id, departure)."""
+    """Inputs for trips departing in ``[start, end)`` and/or the given (truck_id, departure);
+    with ``routes``, only the trips on those routes (a fill partition's block of routes)."""
     try:
         with db.engine.connect() as conn:
-            return _load(conn, _schedule(conn, start, end, trips))
+            return _load(conn, _schedule(conn, start, end, trips, routes))
     except sa.exc.SQLAlchemyError as exc:
         raise FeatureError(f"reading feature inputs from {db.safe_url} failed: {exc}") from exc
 
@@ -78,9 +102,11 @@ def _schedule(
     start: dt.datetime | None,
     end: dt.datetime | None,
     trips: Sequence[tuple[int, dt.datetime]] | None,
+    routes: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """The schedule rows asked for; many trips within a window are read by the window and
-    picked out here (one range scan instead of thousands of key lookups)."""
+    """The schedule rows asked for; many trips within a window are read by the window (on
+    ``routes`` only, when given) and picked out here (one range scan instead of thousands of
+    key lookups)."""
     sql = SqlText(conn)
     departure = sql.name("departure_date")
     where: list[str] = []
@@ -97,11 +123,19 @@ def _schedule(
         one = f"({sql.name('truck_id')} = {sql.mark} AND {departure} = {sql.mark})"
         where.append("(" + " OR ".join([one] * len(keys)) + ")" if keys else "1 = 0")
         params.extend(v for t, d in keys for v in (t, d.to_pydatetime()))
+    if routes is not None:
+        # A fill's block is a run of sorted route ids: one range, its routes picked out here
+        # (an IN list of thousands would be many queries, each scanning the window again).
+        between = f"{sql.name('route_id')} BETWEEN {sql.mark} AND {sql.mark}"
+        where.append(between if routes else "1 = 0")
+        params.extend([min(routes), max(routes)] if routes else [])
     schedule = _read_table(conn, s.truck_schedule, " AND ".join(where), params)
+    if routes is not None:
+        schedule = schedule[schedule["route_id"].isin(list(routes))]
     if by_window and keys is not None:
         have = pd.MultiIndex.from_arrays([schedule["truck_id"], schedule["departure_date"]])
-        schedule = schedule[have.isin(pd.MultiIndex.from_tuples(keys))].reset_index(drop=True)
-    return schedule
+        schedule = schedule[have.isin(pd.MultiIndex.from_tuples(keys))]
+    return schedule.reset_index(drop=True)
 
 
 def _merged(
@@ -163,7 +197,10 @@ def _in_ranges(
                 params += [r, d0, d1, d0, first.hour * 100, d1, last.hour * 100]
             else:
                 params += [r, first, last]
-        count = len(params) // (7 if hourly else 3)
+        width = 7 if hourly else 3
+        count = len(params) // width
+        params += params[-width:] * (_padded_size(count, _RANGES_PER_QUERY) - count)
+        count = len(params) // width
         frames.append(_read_table(conn, table, " OR ".join([one] * count), params))
     if not frames:
         return _read_table(conn, table, "1 = 0")
@@ -196,15 +233,8 @@ def _load(conn: Connection, schedule: pd.DataFrame) -> FeatureInputs:
     traffic_ranges = _merged(trip_routes, ns(dep.dt.floor("h")), ns(arr.dt.ceil("h")))
     weather_ranges = _merged(trip_routes, ns(dep.dt.floor("6h")), ns(arr.dt.ceil("6h")))
     sql = SqlText(conn)
-    where, params = f"{sql.name('date')} BETWEEN {sql.mark} AND {sql.mark}", [t0.date(), t1.date()]
-    if len(city_ids) <= _MAX_IN:
-        where += (
-            f" AND {sql.name('city_id')} IN ({sql.marks(len(city_ids))})"
-            if city_ids
-            else " AND 1 = 0"
-        )
-        params += city_ids
-    city_weather = _read_table(conn, s.city_weather, where, params)
+    days = f"{sql.name('date')} BETWEEN {sql.mark} AND {sql.mark}"
+    city_weather = _among(conn, s.city_weather, "city_id", city_ids, days, [t0.date(), t1.date()])
     return FeatureInputs(
         schedule=schedule,
         trucks=_among(conn, s.trucks, "truck_id", truck_ids),
