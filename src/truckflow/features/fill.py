@@ -51,9 +51,12 @@ __all__ = [
 ]
 
 
-# Trips in one fill partition, about (a week of the course's fleet is 2,000; of ten times it,
-# 19,000): what one task reads and holds at once.
-MAX_PARTITION_TRIPS = 25_000
+# Trips in one fill partition, about: what one task reads and holds at once (some 10 KB a
+# trip). A week of the course's fleet is 2,000 trips, of ten times it 19,000: cut into four
+# blocks of routes, the larger fleet's partitions hold at most 2.5 times the course's, and the
+# fill's peak memory stays that of a partition (at 25,000, one block a week: scale 10 peaked
+# 1.6 times scale 1).
+MAX_PARTITION_TRIPS = 5_000
 
 
 @dataclass(frozen=True)
