@@ -229,3 +229,24 @@ def test_postgres_reads_the_same_route_windows_as_sqlite(
         assert len(expected) > 1_000  # windows of many routes, more than one OR query's worth
         got = getattr(on_postgres, name).sort_values(key, ignore_index=True)
         pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+
+
+def test_city_weather_is_read_at_the_hours_looked_up_only(any_db: Database) -> None:
+    """The origin's weather at the rounded departure and the destination's at the rounded
+    arrival, not every hour of the window for every city (each route block of a fill would read
+    them all again): trip B (C-A 07:00 -> C-B 09:29:59) reads two rows, the same features."""
+    world = make_world()
+    insert_world(any_db, world)
+    inputs = loading.load_inputs(any_db, trips=[TRIP_B])
+    cw = inputs.city_weather
+    hours = cw["date"] + pd.to_timedelta(cw["hour"] // 100, unit="h")
+    read = sorted(zip(cw["city_id"], hours, strict=True))
+    assert read == [
+        ("C-A", pd.Timestamp("2019-01-01 07:00")),
+        ("C-B", pd.Timestamp("2019-01-01 09:00")),
+    ]
+    whole = compute_features(world).features
+    pd.testing.assert_frame_equal(
+        compute_features(inputs).features,
+        whole[whole["truck_id"] == TRIP_B[0]].reset_index(drop=True),
+    )

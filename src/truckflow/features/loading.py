@@ -1,10 +1,10 @@
 """Reading the feature inputs from the operational database: a window of trips, or one trip.
 
-Only the rows the trips need are read: their routes, trucks and drivers, the city weather of
-their cities between the earliest departure and the latest arrival, and, per route, the traffic
-hours and route-weather slots that some trip's window covers (each trip's window widened to
-whole hours or 6-hour slots, overlapping windows of a route merged). A month of trips thus reads
-the hours its trips span, not every route's every hour. Rows come off the DBAPI cursor
+Only the rows the trips need are read: their routes, trucks and drivers, the weather of their
+origins at the departure hours and of their destinations at the arrival hours, and, per route,
+the traffic hours and route-weather slots that some trip's window covers (each trip's window
+widened to whole hours or 6-hour slots, overlapping windows of a route merged). A month of trips
+thus reads the hours its trips span, not every route's every hour. Rows come off the DBAPI cursor
 (:mod:`truckflow.features.sqlread`). The online path (:func:`features_for_trip`) reads one
 trip's rows and calls the same compute.
 """
@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 from truckflow.features.compute import FeatureResult, compute_features
 from truckflow.features.inputs import FeatureError, FeatureInputs
 from truckflow.features.sqlread import SqlText, column_kinds, fetch_frame
+from truckflow.features.windows import lookup
 from truckflow.store import Database
 from truckflow.store import tables as s
 
@@ -34,6 +35,7 @@ _MAX_TRIPS_BY_KEY = 200
 # Route windows per query: each is one index range scan (an OR of ranges).
 _RANGES_PER_QUERY = 200
 _HOUR = np.int64(3_600_000_000_000)
+_ENDS = ("origin_id", "destination_id")
 
 
 def _select(sql: SqlText, table: sa.Table) -> str:
@@ -167,12 +169,13 @@ def _in_ranges(
     ranges: tuple[np.ndarray, np.ndarray, np.ndarray],
     *,
     hourly: bool,
+    key: str = "route_id",
 ) -> pd.DataFrame:
-    """Rows of ``table`` in each (route, [t0, t1]) range; ``hourly`` tables key on date + hour."""
+    """Rows of ``table`` in each (``key``, [t0, t1]) range; ``hourly`` tables key on date + hour."""
     if conn.dialect.name == "postgresql":
-        return _in_ranges_joined(conn, table, ranges, hourly=hourly)
+        return _in_ranges_joined(conn, table, ranges, hourly=hourly, key=key)
     sql = SqlText(conn)
-    route = sql.name("route_id")
+    route = sql.name(key)
     if hourly:
         date, hour = sql.name("date"), sql.name("hour")
         m = sql.mark
@@ -215,6 +218,7 @@ def _in_ranges_joined(
     ranges: tuple[np.ndarray, np.ndarray, np.ndarray],
     *,
     hourly: bool,
+    key: str = "route_id",
 ) -> pd.DataFrame:
     """PostgreSQL: the ranges as arrays joined to the table, one query of index range scans.
 
@@ -224,10 +228,11 @@ def _in_ranges_joined(
     routes, t0, t1 = ranges
     first, last = pd.to_datetime(t0), pd.to_datetime(t1)
     quoted = SqlText(conn).name
+    kind = "int" if isinstance(table.c[key].type, sa.Integer) else "text"
     names = ", ".join(f"t.{quoted(c.name)}" for c in table.columns)
     if hourly:
-        frame = "unnest(%s::text[], %s::date[], %s::date[], %s::int[], %s::int[])"
-        frame += " AS w(route_id, d0, d1, h0, h1)"
+        frame = f"unnest(%s::{kind}[], %s::date[], %s::date[], %s::int[], %s::int[])"
+        frame += " AS w(k, d0, d1, h0, h1)"
         on = "t.date BETWEEN w.d0 AND w.d1"
         on += " AND (t.date > w.d0 OR t.hour >= w.h0) AND (t.date < w.d1 OR t.hour <= w.h1)"
         params: list[object] = [
@@ -238,10 +243,10 @@ def _in_ranges_joined(
             (last.hour * 100).tolist(),
         ]
     else:
-        frame = "unnest(%s::text[], %s::timestamp[], %s::timestamp[]) AS w(route_id, ts0, ts1)"
+        frame = f"unnest(%s::{kind}[], %s::timestamp[], %s::timestamp[]) AS w(k, ts0, ts1)"
         on = "t.ts BETWEEN w.ts0 AND w.ts1"
         params = [routes.tolist(), list(first.to_pydatetime()), list(last.to_pydatetime())]
-    text = f"SELECT {names} FROM {table.name} t JOIN {frame} ON t.route_id = w.route_id AND {on}"
+    text = f"SELECT {names} FROM {table.name} t JOIN {frame} ON t.{quoted(key)} = w.k AND {on}"
     return fetch_frame(conn, text, params, column_kinds(table))
 
 
@@ -249,7 +254,6 @@ def _load(conn: Connection, schedule: pd.DataFrame) -> FeatureInputs:
     route_ids = sorted(set(schedule["route_id"]))
     truck_ids = sorted({int(t) for t in schedule["truck_id"]})
     routes = _among(conn, s.routes, "route_id", route_ids)
-    city_ids = sorted(set(routes["origin_id"]) | set(routes["destination_id"]))
     dep = pd.to_datetime(schedule["departure_date"]).astype("datetime64[ns]")
     arr = pd.to_datetime(schedule["estimated_arrival"]).astype("datetime64[ns]")
     known = (
@@ -257,10 +261,6 @@ def _load(conn: Connection, schedule: pd.DataFrame) -> FeatureInputs:
     )
     trip_routes = schedule["route_id"].to_numpy(dtype=object)[known]
     dep, arr = dep[known], arr[known]
-    if len(dep):
-        t0, t1 = dep.min().floor("6h"), arr.max().ceil("6h")
-    else:
-        t0 = t1 = pd.Timestamp("1970-01-01")
 
     def ns(values: pd.Series) -> np.ndarray:
         out: np.ndarray = values.to_numpy(dtype="datetime64[ns]").astype(np.int64)
@@ -270,9 +270,13 @@ def _load(conn: Connection, schedule: pd.DataFrame) -> FeatureInputs:
     # departure to the rounded arrival (hours), route weather over the 6-hour slots.
     traffic_ranges = _merged(trip_routes, ns(dep.dt.floor("h")), ns(arr.dt.ceil("h")))
     weather_ranges = _merged(trip_routes, ns(dep.dt.floor("6h")), ns(arr.dt.ceil("6h")))
-    sql = SqlText(conn)
-    days = f"{sql.name('date')} BETWEEN {sql.mark} AND {sql.mark}"
-    city_weather = _among(conn, s.city_weather, "city_id", city_ids, days, [t0.date(), t1.date()])
+    # City weather at the hours compute looks up, not every hour of the window for every
+    # city: a fill's blocks of routes all run through most cities, and read them once each.
+    ends = routes.drop_duplicates("route_id").set_index("route_id")
+    pos, on_known = lookup(ends.index, pd.Series(trip_routes, dtype=object))
+    cities = np.concatenate([ends[c].to_numpy()[pos[on_known]] for c in _ENDS])
+    hours = np.concatenate([ns(t[on_known].dt.round("h")) for t in (dep, arr)])
+    city_hours = _merged(cities, hours, hours)
     return FeatureInputs(
         schedule=schedule,
         trucks=_among(conn, s.trucks, "truck_id", truck_ids),
@@ -280,7 +284,7 @@ def _load(conn: Connection, schedule: pd.DataFrame) -> FeatureInputs:
         routes=routes,
         route_weather=_in_ranges(conn, s.route_weather, weather_ranges, hourly=False),
         traffic=_in_ranges(conn, s.traffic, traffic_ranges, hourly=True),
-        city_weather=city_weather.reset_index(drop=True),
+        city_weather=_in_ranges(conn, s.city_weather, city_hours, hourly=True, key="city_id"),
     ).normalised()
 
 
