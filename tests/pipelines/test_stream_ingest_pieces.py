@@ -20,7 +20,13 @@ from truckflow.data.ingest import apply_ground_truth, ingest_frames
 from truckflow.pipelines.runtime import Runtime
 from truckflow.pipelines.streaming import steps
 from truckflow.store.tables import quarantine
-from truckflow.streaming import ClockState, StreamingClock, StreamingSources, day_batch
+from truckflow.streaming import (
+    ClockState,
+    StreamingClock,
+    StreamingError,
+    StreamingSources,
+    day_batch,
+)
 
 FIRST_DAY = dt.date(2019, 2, 15)  # a week start, with history before it
 PIECE_ROWS = 1_500  # a few pieces per forecast file of the small world
@@ -138,3 +144,28 @@ def test_a_week_start_ingested_again_changes_nothing(
     again = _streamed(rt, world[0], state)
     assert_same(once, dump(rt.db))
     assert again["received"] == first["received"]
+
+
+def test_a_bad_date_in_a_later_piece_fails_the_day_and_leaves_its_tables(
+    world: tuple[Path, Path],
+    homes: tuple[Runtime, Runtime],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(steps, "INGEST_PIECE_ROWS", PIECE_ROWS)
+    folder = tmp_path / "world"
+    shutil.copytree(world[0], folder)
+    path = folder / "streaming_traffic.csv"
+    lines = path.read_text().splitlines()
+    line = 3 * PIECE_ROWS + 10  # in the fourth piece, after three were loaded
+    fields = lines[line - 1].split(",")  # route_id,date,hour,no_of_vehicles,accident
+    lines[line - 1] = ",".join([fields[0], "2019-13-01", *fields[2:]])
+    path.write_text("\n".join(lines) + "\n")
+    rt = homes[0]
+    before = dump(rt.db)
+    with pytest.raises(StreamingError, match=f"line {line}, column date"):
+        _streamed(rt, folder, _first_state(rt))
+    after = dump(rt.db)
+    for state in (before, after):
+        state.pop("streaming_clock")  # started by the test
+    assert_same(before, after)
