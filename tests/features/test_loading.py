@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -10,11 +12,14 @@ import pytest
 import sqlalchemy as sa
 from feature_world import TRIP_A, TRIP_B, TRIP_C, insert_world, make_world
 
+from truckflow.data.generate import generate_world
+from truckflow.data.ingest import ingest_directory
 from truckflow.features import compute_features, loading
 from truckflow.features.fill import fill_features, load_features
 from truckflow.features.sqlread import fetch_frame
-from truckflow.store import Database
+from truckflow.store import Database, connect
 from truckflow.store import tables as s
+from truckflow.store.migrate import upgrade
 
 START, END = dt.datetime(2019, 1, 1), dt.datetime(2019, 1, 4)
 
@@ -137,3 +142,30 @@ def test_a_trips_features_are_the_same_bits_whatever_else_is_read(db: Database) 
         pd.testing.assert_frame_equal(
             alone.features, expected.reset_index(drop=True), check_exact=True
         )
+
+
+def test_postgres_reads_the_same_route_windows_as_sqlite(
+    tmp_path: Path, new_server_database: Callable[[str], str]
+) -> None:
+    # PostgreSQL joins the windows as arrays, SQLite scans an OR of them: the same rows.
+    world = tmp_path / "world"
+    generate_world(world, seed=5, scale=0.05)
+    first, last = dt.datetime(2019, 1, 6), dt.datetime(2019, 1, 27)
+    inputs = []
+    for url in (f"sqlite:///{tmp_path / 'truckflow.db'}", new_server_database("postgresql")):
+        db = connect(url)
+        try:
+            upgrade(db)
+            ingest_directory(db, world, historical_only=True)
+            inputs.append(loading.load_inputs(db, first, last))
+        finally:
+            db.dispose()
+    on_sqlite, on_postgres = inputs
+    for name, key in (
+        ("traffic", ["route_id", "date", "hour"]),
+        ("route_weather", ["route_id", "ts"]),
+    ):
+        expected = getattr(on_sqlite, name).sort_values(key, ignore_index=True)
+        assert len(expected) > 1_000  # windows of many routes, more than one OR query's worth
+        got = getattr(on_postgres, name).sort_values(key, ignore_index=True)
+        pd.testing.assert_frame_equal(got, expected, check_dtype=False)

@@ -135,6 +135,8 @@ def _in_ranges(
     hourly: bool,
 ) -> pd.DataFrame:
     """Rows of ``table`` in each (route, [t0, t1]) range; ``hourly`` tables key on date + hour."""
+    if conn.dialect.name == "postgresql":
+        return _in_ranges_joined(conn, table, ranges, hourly=hourly)
     sql = SqlText(conn)
     route = sql.name("route_id")
     if hourly:
@@ -168,6 +170,42 @@ def _in_ranges(
     if not frames:
         return _read_table(conn, table, "1 = 0")
     return pd.concat(frames, ignore_index=True)
+
+
+def _in_ranges_joined(
+    conn: Connection,
+    table: sa.Table,
+    ranges: tuple[np.ndarray, np.ndarray, np.ndarray],
+    *,
+    hourly: bool,
+) -> pd.DataFrame:
+    """PostgreSQL: the ranges as arrays joined to the table, one query of index range scans.
+
+    An OR of ranges is planned as one bitmap scan whose filter tests every range on every row
+    (4.1 s for a scale-10 partition's 4,200 traffic ranges); the join scans each range alone
+    (0.4 s). The ranges of a route are disjoint (see ``_merged``), so no row comes twice."""
+    routes, t0, t1 = ranges
+    first, last = pd.to_datetime(t0), pd.to_datetime(t1)
+    quoted = SqlText(conn).name
+    names = ", ".join(f"t.{quoted(c.name)}" for c in table.columns)
+    if hourly:
+        frame = "unnest(%s::text[], %s::date[], %s::date[], %s::int[], %s::int[])"
+        frame += " AS w(route_id, d0, d1, h0, h1)"
+        on = "t.date BETWEEN w.d0 AND w.d1"
+        on += " AND (t.date > w.d0 OR t.hour >= w.h0) AND (t.date < w.d1 OR t.hour <= w.h1)"
+        params: list[object] = [
+            routes.tolist(),
+            list(first.date),
+            list(last.date),
+            (first.hour * 100).tolist(),
+            (last.hour * 100).tolist(),
+        ]
+    else:
+        frame = "unnest(%s::text[], %s::timestamp[], %s::timestamp[]) AS w(route_id, ts0, ts1)"
+        on = "t.ts BETWEEN w.ts0 AND w.ts1"
+        params = [routes.tolist(), list(first.to_pydatetime()), list(last.to_pydatetime())]
+    text = f"SELECT {names} FROM {table.name} t JOIN {frame} ON t.route_id = w.route_id AND {on}"
+    return fetch_frame(conn, text, params, column_kinds(table))
 
 
 def _load(conn: Connection, schedule: pd.DataFrame) -> FeatureInputs:
