@@ -164,7 +164,7 @@ def test_frames_one_after_the_other_load_what_one_frame_loads(
     # The conflicting repeat of row 4 (in the first frame, loaded by then) is rejected against
     # the stored row: the same line, told as a conflict with the database.
     conflicts = [
-        [c[:3] + (c[4],) for c in dumped.pop("ingest_conflicts") if c[1] == "stream day"]
+        [(*c[:3], c[4]) for c in dumped.pop("ingest_conflicts") if c[1] == "stream day"]
         for dumped in (whole_contents, contents)
     ]
     assert conflicts == [
