@@ -132,3 +132,43 @@ def test_a_frame_lacking_columns_fails_before_the_run(db: Database) -> None:
         ingest_frames(db, {"traffic": frame}, source="s", piece_rows=1)
     with db.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM ingest_log")).scalar_one() == 0
+
+
+def test_frames_one_after_the_other_load_what_one_frame_loads(
+    small_sample: Path, tmp_path: Path, settings: Settings, dump: Callable[..., Any]
+) -> None:
+    """A table's rows as frames in turn (a file read a piece at a time): numbered through them
+    all, repeats of rows of an earlier frame found as in one frame."""
+    frames = _frames(small_sample)
+    traffic = frames["traffic"]
+    in_turn = {
+        **frames,
+        "traffic": iter([traffic.iloc[:20], traffic.iloc[20:45], traffic.iloc[45:]]),
+    }
+    outcome = {}
+    for name, given in (("whole", frames), ("in turn", in_turn)):
+        db = connect(f"sqlite:///{tmp_path / f'{name}.db'}")
+        try:
+            upgrade(db)
+            _setup(db, small_sample)
+            sink = Notifications.open(settings, db).sink
+            report = ingest_frames(db, given, source="stream day", sink=sink, piece_rows=16)
+            outcome[name] = (_report(report), dump(db), _told(db))
+        finally:
+            db.dispose()
+
+    (whole_counts, whole_contents, whole_told), (counts, contents, told) = outcome.values()
+    assert counts == whole_counts and told == whole_told
+    quarantined = [(q[0], q[2]) for q in contents["quarantine"] if q[1] == "stream day"]
+    assert quarantined == [("traffic", 26)]  # row 26 of the traffic, in the second frame
+    # The conflicting repeat of row 4 (in the first frame, loaded by then) is rejected against
+    # the stored row: the same line, told as a conflict with the database.
+    conflicts = [
+        [(*c[:3], c[4]) for c in dumped.pop("ingest_conflicts") if c[1] == "stream day"]
+        for dumped in (whole_contents, contents)
+    ]
+    assert conflicts == [
+        [("traffic", "stream day", 62, "line 4 of stream day")],
+        [("traffic", "stream day", 62, "the database")],
+    ]
+    assert contents == whole_contents

@@ -10,7 +10,7 @@ day can go through the same validated ingest path as any course file.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from truckflow.streaming.errors import StreamingError
 __all__ = [
     "STREAMING_FILES",
     "DayBatch",
+    "ForecastPieces",
     "StreamingSources",
     "day_batch",
     "forecast_window",
@@ -76,15 +77,55 @@ def _read(folder: Path, source: str, keep: Keep | None = None) -> pd.DataFrame:
 
 def _read_kept(path: Path, source: str, keep: Keep) -> pd.DataFrame:
     """The file's rows that ``keep`` wants, read a piece at a time."""
-    kept, first_line = [], 2
-    with pd.read_csv(path, chunksize=_PIECE_ROWS) as pieces:
-        for piece in pieces:
-            prepared = _prepared(piece, source, str(path), first_line)
-            kept.append(prepared[keep(prepared[_DATETIMES[source][0]]).to_numpy()])
-            first_line += len(piece)
+    kept = list(_kept_pieces(path, source, keep, _PIECE_ROWS))
     if not kept:  # a header and no rows
         return _prepared(pd.read_csv(path), source, str(path))
     return pd.concat(kept, ignore_index=True)
+
+
+def _kept_pieces(path: Path, source: str, keep: Keep, piece_rows: int) -> Iterator[pd.DataFrame]:
+    """Each piece of the file, prepared, with only the rows that ``keep`` wants."""
+    first_line = 2  # the header is line 1
+    with pd.read_csv(path, chunksize=piece_rows) as pieces:
+        for piece in pieces:
+            prepared = _prepared(piece, source, str(path), first_line)
+            first_line += len(piece)
+            yield prepared[keep(prepared[_DATETIMES[source][0]]).to_numpy()]
+
+
+@dataclass
+class ForecastPieces:
+    """The rows of one forecast file dated in ``window`` and/or before ``before``, read and
+    prepared a piece of ``piece_rows`` rows of the file at a time each time it is iterated,
+    pieces without such rows left out: a week's forecasts (4M traffic rows at scale 10) can go
+    into the ingest without ever being one frame. ``rows``: how many the iteration gave."""
+
+    folder: Path
+    source: str
+    window: tuple[dt.date, dt.date] | None = None
+    before: dt.date | None = None
+    piece_rows: int = _PIECE_ROWS
+    rows: int = 0
+
+    def __iter__(self) -> Iterator[pd.DataFrame]:
+        keep = _keeping(self.window, self.before)
+        if keep is None or self.source == "schedule":
+            raise ValueError(
+                f"ForecastPieces({self.source!r}): a forecast file and its days needed"
+            )
+        path = Path(self.folder) / STREAMING_FILES[self.source]
+        self.rows = 0
+        try:
+            for piece in _kept_pieces(path, self.source, keep, self.piece_rows):
+                if len(piece):
+                    self.rows += len(piece)
+                    yield piece
+        except FileNotFoundError as exc:
+            raise StreamingError(f"streaming source {self.source}: file {path} not found") from exc
+        except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+            raise StreamingError(
+                f"streaming source {self.source}: cannot read {path}: {exc}"
+            ) from exc
 
 
 def _prepared(frame: pd.DataFrame, source: str, origin: str, first_line: int = 2) -> pd.DataFrame:

@@ -25,7 +25,9 @@ __all__ = [
     "batch_from_frame",
     "coerce_columns",
     "frame_pieces",
+    "frames_pieces",
     "raw_records",
+    "rows_pieces",
 ]
 
 
@@ -158,6 +160,37 @@ def frame_pieces(
         raise ValueError(f"piece_rows must be >= 1, got {piece_rows}")
     batch_from_frame(spec, frame.iloc[0:0], source)  # a frame lacking columns fails here
     return _pieces(spec, frame, source, _piece_of_rows(spec, frame, piece_rows))
+
+
+def frames_pieces(
+    spec: TableSpec, frames: Iterable[pd.DataFrame], source: str, piece_rows: int | None = None
+) -> Iterator[Batch]:
+    """``frame_pieces`` of frames that come one after the other (a file read a piece at a time),
+    numbered as rows of them all together; each frame is taken when its first batch is asked
+    for, so only one is held.
+
+    A key repeated in a later frame is not brought back to its first row's piece: that row is
+    in the database by then, and the repeat is found against it (already present, or a
+    conflict with the database), as when ``data ingest`` reads a large file in pieces."""
+    offset = 0
+    for frame in frames:
+        for batch in frame_pieces(spec, frame, source, piece_rows):
+            batch.line_no = batch.line_no + offset
+            yield batch
+        offset += len(frame)
+
+
+def rows_pieces(
+    spec: TableSpec,
+    rows: pd.DataFrame | Iterable[pd.DataFrame],
+    source: str,
+    piece_rows: int | None = None,
+) -> Iterable[Batch]:
+    """The batches of a table's rows given as one frame (``frame_pieces``) or as frames one
+    after the other (``frames_pieces``)."""
+    if isinstance(rows, pd.DataFrame):  # a frame is iterable too: over its column names
+        return frame_pieces(spec, rows, source, piece_rows)
+    return frames_pieces(spec, rows, source, piece_rows)
 
 
 def _pieces(

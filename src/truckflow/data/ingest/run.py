@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from truckflow.clock import utcnow
 from truckflow.data.course_format import LOAD_ORDER, TABLE_SPECS, TableSpec
 from truckflow.data.errors import IngestError
-from truckflow.data.ingest.batch import Batch, as_objects, frame_pieces
+from truckflow.data.ingest.batch import Batch, as_objects, rows_pieces
 from truckflow.data.ingest.conflicts import check_stored, write_conflicts
 from truckflow.data.ingest.labels import fill_missing_labels
 from truckflow.data.ingest.lines import DEFAULT_MAX_FIELD_BYTES
@@ -366,7 +366,7 @@ def ingest_directory(
 
 def ingest_frames(
     db: Database,
-    frames: Mapping[str, pd.DataFrame],
+    frames: Mapping[str, pd.DataFrame | Iterable[pd.DataFrame]],
     *,
     source: str,
     until: date | None = None,
@@ -380,12 +380,13 @@ def ingest_frames(
     quarantine and the ingest log (rows are numbered from 1 within each frame). With
     ``piece_rows``, a larger frame is validated and loaded about that many rows at a time
     (the rows of a key together, see ``frame_pieces``): the same rows, counts and records as
-    in one piece, in memory that depends on the piece, not the frame."""
+    in one piece, in memory that depends on the piece, not the frame. A table's rows may also
+    come as frames one after the other, read as the load reaches them (``rows_pieces``)."""
     unknown = sorted(set(frames) - set(TABLE_SPECS))
     if unknown:
         raise IngestError(f"{source}: unknown table(s) {unknown}; known: {sorted(TABLE_SPECS)}")
     sources = [
-        _Source(table, source, frame_pieces(TABLE_SPECS[table], frames[table], source, piece_rows))
+        _Source(table, source, rows_pieces(TABLE_SPECS[table], frames[table], source, piece_rows))
         for table in LOAD_ORDER
         if table in frames
     ]

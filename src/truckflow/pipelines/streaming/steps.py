@@ -10,6 +10,8 @@ clock in one transaction, last: a day either counts as done or is redone complet
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +32,7 @@ from truckflow.pipelines.streaming.record import close_day, day_line
 from truckflow.store import Database
 from truckflow.store.tables import truck_schedule
 from truckflow.streaming import ClockState, StreamingError, day_batch, forecast_window
-from truckflow.streaming.sources import StreamingSources
+from truckflow.streaming.sources import ForecastPieces, StreamingSources
 from truckflow.streaming.tables import batch_predictions
 
 __all__ = [
@@ -67,28 +69,43 @@ def read_sources(
     return StreamingSources.from_frames(**frames)
 
 
-def _history_part(sources: StreamingSources, boundary: dt.date) -> dict[str, pd.DataFrame]:
-    """What the streaming files publish from before the boundary: history, labels included."""
-    limit = pd.Timestamp(boundary)
-    schedule = sources.schedule[sources.schedule["departure_date"] < limit]
+# Rows of a day's frame validated and loaded at a time: a week's forecasts (millions of
+# traffic rows at scale 10) go in pieces, in memory bounded by the piece, not the fleet. The
+# forecast files are read a piece of this many rows at a time too, straight into the load.
+INGEST_PIECE_ROWS = 100_000
+FORECASTS = ("city_weather", "route_weather", "traffic")  # their tables are named alike
+
+
+def _forecasts(
+    folder: Path,
+    *,
+    window: tuple[dt.date, dt.date] | None = None,
+    before: dt.date | None = None,
+) -> dict[str, ForecastPieces]:
     return {
-        "truck_schedule": schedule,
-        "city_weather": sources.city_weather[sources.city_weather["date"] < limit],
-        "route_weather": sources.route_weather[sources.route_weather["Date"] < limit],
-        "traffic": sources.traffic[sources.traffic["date"] < limit],
+        name: ForecastPieces(folder, name, window, before, piece_rows=INGEST_PIECE_ROWS)
+        for name in FORECASTS
     }
 
 
-def _ingest_history(db: Database, sources: StreamingSources, day: dt.date) -> int:
-    """What the streaming files hold from before the first day, as history; its trip count."""
-    part = {k: v for k, v in _history_part(sources, day).items() if not v.empty}
+def _ingest_history(db: Database, folder: Path, schedule: pd.DataFrame, day: dt.date) -> int:
+    """What the streaming files hold from before the first day (trips departing earlier, with
+    their labels, and their weather and traffic), as history; its trip count."""
+    early = schedule[schedule["departure_date"] < pd.Timestamp(day)]
+    part: dict[str, pd.DataFrame | Iterable[pd.DataFrame]] = {}
+    if not early.empty:
+        part["truck_schedule"] = early
+    for table, pieces in _forecasts(folder, before=day).items():
+        rows = iter(pieces)
+        first = next(rows, None)  # a forecast with no rows before the day is left out
+        if first is not None:
+            part[table] = itertools.chain([first], rows)
     if not part:
         return 0
     ingest_frames(
         db, part, source=f"stream {day.isoformat()} history", piece_rows=INGEST_PIECE_ROWS
     )
-    early = part.get("truck_schedule")
-    if early is None:
+    if early.empty:
         return 0
     # Their labels too when the rows were already there (a replay after a reset).
     apply_ground_truth(
@@ -99,36 +116,26 @@ def _ingest_history(db: Database, sources: StreamingSources, day: dt.date) -> in
     return len(early)
 
 
-# Rows of a day's frame validated and loaded at a time: a week's forecasts (millions of
-# traffic rows at scale 10) go in pieces, in memory bounded by the piece, not the fleet.
-INGEST_PIECE_ROWS = 100_000
-
-
 def ingest_day(rt: Runtime, folder: Path, state: ClockState, first_day: dt.date) -> dict[str, Any]:
     """The day's schedules (labels withheld), forecasts on week starts, then yesterday's labels.
 
     On the first day, what the streaming files hold from before the boundary (trips departing
-    earlier, with their labels, and their weather and traffic) comes in first, as history."""
+    earlier, with their labels, and their weather and traffic) comes in first, as history.
+    Forecasts go from their files into the load a piece at a time (``ForecastPieces``): a
+    week of them is never one frame."""
     day, db = state.current_day, rt.db
     if day is None:
         raise StreamingError("the streaming clock has not been started")
-    # A week start needs its week's forecasts, the first day what came before the boundary.
-    sources = read_sources(
-        folder,
-        with_forecasts=state.is_week_start or day == first_day,
-        window=forecast_window(day) if state.is_week_start else None,
-        history_before=first_day if day == first_day else None,
-    )
-    history = _ingest_history(db, sources, day) if day == first_day else 0
+    # The schedule, whole (labels come from it); of the forecast files only their headers.
+    sources = read_sources(folder, with_forecasts=False)
+    history = _ingest_history(db, folder, sources.schedule, day) if day == first_day else 0
     batch = day_batch(sources, day, state)
-    del sources  # the batch holds its own rows: the files' frames go before the load
-    frames = {"truck_schedule": batch.schedules.assign(delay=np.nan)}
-    if batch.is_week_start:
-        frames |= {
-            "city_weather": batch.city_weather,
-            "route_weather": batch.route_weather,
-            "traffic": batch.traffic,
-        }
+    del sources
+    frames: dict[str, pd.DataFrame | Iterable[pd.DataFrame]] = {
+        "truck_schedule": batch.schedules.assign(delay=np.nan)
+    }
+    forecasts = _forecasts(folder, window=forecast_window(day)) if batch.is_week_start else {}
+    frames |= forecasts
     # Rows the day's batch had wrong are told (data_quality.failed) with their quarantine.
     report = ingest_frames(
         db,
@@ -143,7 +150,7 @@ def ingest_day(rt: Runtime, folder: Path, state: ClockState, first_day: dt.date)
         batch.labels[["truck_id", "departure_date", "delay"]],
         source=f"stream {day.isoformat()} ground truth",
     )
-    counts = batch.counts()
+    counts = batch.counts() | {table: pieces.rows for table, pieces in forecasts.items()}
     return {
         "day": day.isoformat(),
         "is_week_start": batch.is_week_start,
