@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from truckflow.features.tables import trip_features
 from truckflow.monitoring.tables import daily_metrics, drift_columns, drift_runs
 from truckflow.pipelines.runtime import Runtime
+from truckflow.pipelines.shared.memory import release_memory
 from truckflow.pipelines.shared.models import week_done
 from truckflow.pipelines.streaming.steps import read_sources
 from truckflow.store.tables import truck_schedule
@@ -248,6 +249,9 @@ def step_days(
             if (clock.status().current_day or first) != current:
                 continue  # another process did the day while this one waited for it
             days.append(_one_day(runtime, folder, first, auto_approve=auto_approve))
+        # A week start's load and a retraining free hundreds of MB (SQLite's page cache of a
+        # load among them): given back, the next day does not stack its own on top.
+        release_memory()
     state = clock.status()
     finished = state.current_day is not None and state.current_day > last
     if progress:

@@ -32,6 +32,7 @@ from truckflow.pipeline import (
     step,
 )
 from truckflow.pipelines.runtime import runtime_of
+from truckflow.pipelines.shared.memory import release_memory
 from truckflow.pipelines.training import steps as stages
 from truckflow.pipelines.training.registration import (
     announce_registered,
@@ -84,7 +85,7 @@ def split(
         train_end,
         validation_end,
     )
-    stages.release_memory()
+    release_memory()
     return {
         "sizes": out["sizes"],
         **{part: context.artifacts.put_file(out[part]) for part in ("train", "validation", "test")},
@@ -118,7 +119,7 @@ def train(
         half_life_days=half_life_days,
     )
     model = context.artifacts.put_file(out.pop("model_path"))
-    stages.release_memory()
+    release_memory()
     return {**out, "model": model, "skipped": False}
 
 

@@ -17,6 +17,7 @@ import joblib
 import pandas as pd
 
 from truckflow.features.definition import FEATURE_SET_VERSION, LABEL
+from truckflow.pipelines.shared.memory import release_memory
 from truckflow.store import Database
 from truckflow.training.contract import attach_contract, build_contract
 from truckflow.training.data import (
@@ -54,23 +55,6 @@ def _read(path: str, filters: Any = None) -> pd.DataFrame:
         return pd.read_parquet(path, filters=filters)
     except (OSError, ValueError) as exc:
         raise TrainingError(f"cannot read the frame {path}: {exc}") from exc
-
-
-def release_memory() -> None:
-    """Give the memory a step's frames and matrices freed back to the system: glibc keeps
-    freed blocks in its heap, and Arrow's allocator its pages, where the next steps' Python
-    objects (their own arenas) cannot reuse them; the process would keep the largest step's
-    memory on top of everything after it."""
-    import contextlib
-    import ctypes
-    import gc
-
-    import pyarrow as pa
-
-    gc.collect()
-    pa.default_memory_pool().release_unused()
-    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to trim
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def load_feature_window(
