@@ -1,7 +1,7 @@
 """Bulk loading of validated rows, the fastest idempotent way each engine offers.
 
 All paths skip rows whose natural key is already there and report how many were inserted:
-SQLite ``INSERT OR IGNORE`` (executemany of plain tuples), PostgreSQL ``COPY`` into a temporary
+SQLite ``INSERT OR IGNORE`` (executemany, a hundred rows a statement), PostgreSQL ``COPY`` into a temporary
 table then ``INSERT ... ON CONFLICT DO NOTHING``, MySQL/MariaDB ``LOAD DATA LOCAL INFILE ... IGNORE``
 from a temporary CSV file. They run on the DBAPI connection under the caller's
 SQLAlchemy transaction, so a failure anywhere rolls back the whole run.
@@ -17,7 +17,6 @@ may lose the run, never half of it).
 from __future__ import annotations
 
 import io
-import itertools
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -133,32 +132,51 @@ def _arrow_column(values: pd.Series[Any], kind: ColumnKind) -> pa.Array:
 # Rows turned into Python values at a time for SQLite: the values of a whole piece as Python
 # objects would take several times the piece's own memory.
 _SQLITE_SLICE_ROWS = 100_000
+# Rows per INSERT statement for SQLite: one statement of many rows costs the executemany loop,
+# the statement reset and the VDBE set-up once per hundred rows instead of once per row (those
+# were about half of the load: 12.2 -> 7.6 s of CPU for four 956k-row pieces of traffic, same
+# B-tree work). Under SQLite's smallest limit of bound parameters (999, before 3.32).
+_SQLITE_ROWS_PER_INSERT = 100
+_SQLITE_MAX_PARAMETERS = 999
 
 
-def _sqlite_rows(
+def _sqlite_values(
     frame: pd.DataFrame, kinds: dict[str, ColumnKind], columns: Sequence[str]
-) -> Iterator[tuple[Any, ...]]:
-    """The rows as tuples of plain values, made a slice at a time as SQLite takes them."""
-    # chain over zips: the per-row iteration stays in C (a Python generator frame per row
-    # costs as much as a fifth of the load).
-    slices = (
-        frame.iloc[start : start + _SQLITE_SLICE_ROWS]
-        for start in range(0, len(frame), _SQLITE_SLICE_ROWS)
-    )
-    return itertools.chain.from_iterable(
-        zip(*(db_values(part[c], kinds[c]) for c in columns), strict=True) for part in slices
-    )
+) -> Iterator[np.ndarray[Any, np.dtype[np.object_]]]:
+    """The rows as a (rows, columns) array of plain values, a slice at a time."""
+    for start in range(0, len(frame), _SQLITE_SLICE_ROWS):
+        part = frame.iloc[start : start + _SQLITE_SLICE_ROWS]
+        values = np.empty((len(part), len(columns)), dtype=object)
+        for j, column in enumerate(columns):
+            values[:, j] = db_values(part[column], kinds[column])
+        yield values
 
 
-def _sqlite(raw: Any, table: str, columns: Sequence[str], rows: Iterable[Any]) -> int:
-    marks = ", ".join("?" for _ in columns)
-    sql = f"INSERT OR IGNORE INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+def _sqlite(
+    raw: Any,
+    table: str,
+    columns: Sequence[str],
+    slices: Iterable[np.ndarray[Any, np.dtype[np.object_]]],
+) -> int:
+    per = max(1, min(_SQLITE_ROWS_PER_INSERT, _SQLITE_MAX_PARAMETERS // len(columns)))
+    row = f"({', '.join('?' for _ in columns)})"
+    head = f"INSERT OR IGNORE INTO {table} ({', '.join(columns)}) VALUES "
+    many = head + ", ".join([row] * per)
     cursor = raw.cursor()
     cache = cursor.execute("PRAGMA cache_size").fetchone()[0]
+    inserted = 0
     try:
         cursor.execute(f"PRAGMA cache_size = -{_SQLITE_LOAD_CACHE_KIB}")
-        cursor.executemany(sql, rows)
-        return int(cursor.rowcount)
+        for values in slices:
+            # Row-major: each statement's parameters are ``per`` whole rows, in order.
+            whole = len(values) // per * per
+            if whole:
+                cursor.executemany(many, values[:whole].reshape(-1, per * len(columns)).tolist())
+                inserted += int(cursor.rowcount)
+            if whole < len(values):
+                cursor.executemany(head + row, values[whole:].tolist())
+                inserted += int(cursor.rowcount)
+        return inserted
     finally:
         cursor.execute(f"PRAGMA cache_size = {int(cache)}")
         cursor.close()
@@ -248,7 +266,7 @@ def insert_ignore(
     raw = conn.connection.driver_connection
     dialect = conn.dialect.name
     if dialect == "sqlite":
-        return _sqlite(raw, table, columns, _sqlite_rows(frame, kinds, columns))
+        return _sqlite(raw, table, columns, _sqlite_values(frame, kinds, columns))
     arrow = pa.table({c: _arrow_column(frame[c], kinds[c]) for c in columns})
     if dialect == "postgresql":
         return _postgresql(raw, table, columns, arrow, fresh=fresh)
