@@ -47,8 +47,7 @@ def course_files(directory: Path, *, historical_only: bool = False) -> list[tupl
     """The course files present in ``directory``, in load order (historical before streaming).
 
     ``historical_only`` leaves out the ``streaming_*`` files: the streaming simulation sends
-    those day by day.
-    """
+    those day by day."""
     found: list[tuple[TableSpec, Path]] = []
     for table in LOAD_ORDER:
         spec = TABLE_SPECS[table]

@@ -41,15 +41,10 @@ from truckflow.pipelines.training.registration import (
     track_training,
 )
 from truckflow.registry import ModelRegistry
-from truckflow.settings import Settings
 from truckflow.training import DEFAULT_TRAIN_END, DEFAULT_VALIDATION_END, FAMILIES
 from truckflow.training.calibration import calibrate_candidate
 
 __all__ = ["training_pipeline"]
-
-
-def _settings(context: StepContext) -> Settings:
-    return runtime_of(context).settings
 
 
 def _file(context: StepContext, artifact: Any, name: str) -> str:
@@ -161,7 +156,7 @@ def calibrate(
 
 @step(cache=False)  # reads the registry, whose production alias moves
 def production(test: Any, context: StepContext) -> dict[str, Any]:
-    settings = _settings(context)
+    settings = runtime_of(context).settings
     return production_score(
         ModelRegistry.from_settings(settings), _file(context, test, "test.parquet")
     )
@@ -196,7 +191,7 @@ def track(
         )
     }
     return track_training(
-        ModelRegistry.from_settings(_settings(context)),
+        ModelRegistry.from_settings(runtime_of(context).settings),
         execution_id=context.execution_id,
         parameters=parameters,
         datasets=datasets,
@@ -218,7 +213,7 @@ def register(
     feature_version: str,
     context: StepContext,
 ) -> dict[str, Any]:
-    settings = _settings(context)
+    settings = runtime_of(context).settings
     candidate = {
         **best,
         "model_path": _file(context, best["model"], "model.joblib"),
