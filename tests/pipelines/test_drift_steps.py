@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from truckflow.pipelines.drift.steps import training_window
+from truckflow.pipelines.drift.retraining import training_window
 
 
 def test_retraining_tests_on_the_last_days_and_trains_on_everything_before() -> None:

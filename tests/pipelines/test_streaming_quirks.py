@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from stream_world import fresh_home, prepare
 
 from truckflow.features.tables import trip_features
-from truckflow.pipelines.drift.steps import release_version, retrain
+from truckflow.pipelines.drift.retraining import release_version, retrain
 from truckflow.pipelines.runtime import Runtime
 from truckflow.pipelines.shared.promotion import promotion_check, split_from_data
 from truckflow.pipelines.streaming.driver import ReplayResult, replay, stream_status

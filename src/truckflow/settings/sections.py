@@ -291,6 +291,12 @@ class RetrainSettings(_Section):
         "worse than production on the same recent test days, the condition that matters after "
         "a change (a model below drift.min_f1 can still beat a failing one).",
     )
+    own_process: bool = Field(
+        default=True,
+        description="Run the retraining in a Python process of its own, so that the process "
+        "running the drift flow (the streaming replay, a Dask worker) does not keep the fit's "
+        "peak memory; an in-memory SQLite database keeps it in the process.",
+    )
 
 
 class PromotionSettings(_Section):

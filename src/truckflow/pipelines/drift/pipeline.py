@@ -24,7 +24,7 @@ from truckflow.pipeline import (
     ref,
     step,
 )
-from truckflow.pipelines.drift import steps
+from truckflow.pipelines.drift import retraining, steps
 from truckflow.pipelines.runtime import runtime_of
 
 __all__ = ["drift_pipeline"]
@@ -39,7 +39,7 @@ def check(week_start: str, context: StepContext) -> dict[str, Any]:
 def retrain(
     week_start: str, seed: int, check: dict[str, Any], context: StepContext
 ) -> dict[str, Any]:
-    return steps.retrain(runtime_of(context), dt.date.fromisoformat(week_start), seed)
+    return retraining.retrain(runtime_of(context), dt.date.fromisoformat(week_start), seed)
 
 
 @step(cache=False)
@@ -48,7 +48,7 @@ def release(training: dict[str, Any], auto_approve: bool, context: StepContext) 
         if training.get("status") == "skipped":
             return {"status": "skipped", "version": None, "reason": training["reason"]}
         return {"status": "not_registered", "version": None, "reason": training["error"]}
-    return steps.release_version(runtime_of(context), training, auto_approve=auto_approve)
+    return retraining.release_version(runtime_of(context), training, auto_approve=auto_approve)
 
 
 @step(cache=False)

@@ -1,4 +1,4 @@
-"""The weekly drift pipeline's work as plain functions: check, retrain, release, record.
+"""The weekly drift pipeline's check and record, as plain functions (``retraining``: the rest).
 
 The check compares last week's features (departures of the seven days before the week start)
 with the production model's training data (its ``data_window`` tag: arrivals), the model's
@@ -31,24 +31,15 @@ from truckflow.monitoring.store import save_drift_run
 from truckflow.notify import catalogue
 from truckflow.pipelines.drift.columns import data_drift
 from truckflow.pipelines.runtime import Runtime
-from truckflow.pipelines.shared.deploy import approve_version
 from truckflow.pipelines.shared.estimate import warn_estimated_drop, weekly_estimate
 from truckflow.pipelines.shared.models import load_production
-from truckflow.pipelines.shared.promotion import promotion_check, split_from_data
-from truckflow.pipelines.shared.releases import release_model
 from truckflow.registry import LoadedVersion
 from truckflow.store import Database
 from truckflow.streaming import StreamingError
 from truckflow.streaming.tables import batch_predictions, streaming_weeks
 from truckflow.training.evaluate import delay_scores
 
-__all__ = [
-    "check_drift",
-    "record_week",
-    "release_version",
-    "retrain",
-    "training_window",
-]
+__all__ = ["check_drift", "record_week"]
 
 _WEEK = dt.timedelta(days=7)
 
@@ -238,102 +229,6 @@ def _summary(
         f"{least} the model-quality check needs: not judged",
         "report_html": str(paths.html),
         "report_json": str(paths.json),
-    }
-
-
-def training_window(week_start: dt.date, holdout_days: int = 2) -> dict[str, str]:
-    """The data up to now: arrivals before ``week_start``. The last ``holdout_days`` are the
-    test part, as many before them validation, everything earlier (the recent days included,
-    so that the model sees what changed) training."""
-    holdout = dt.timedelta(days=holdout_days)
-    end = _midnight(week_start)
-    return {
-        "window_start": "",
-        "window_end": week_start.isoformat(),
-        "train_end": (end - 2 * holdout).isoformat(),
-        "validation_end": (end - holdout).isoformat(),
-    }
-
-
-def retrain(rt: Runtime, week_start: dt.date, seed: int = 0) -> dict[str, Any]:
-    """Run the ``training`` pipeline on the data up to ``week_start``, recent rows weighted up,
-    split from the labelled trips that exist; skipped, with the reason, when they are too few."""
-    settings = rt.settings
-    split = split_from_data(
-        rt.db,
-        week_start,
-        min_trips=settings.retrain.min_trips,
-        test_min=max(settings.retrain.min_trips, settings.promotion.min_trips),
-        min_days=settings.retrain.holdout_days,
-    )
-    # The training parameters are recorded whether it runs or not (what it would have used).
-    params: dict[str, Any] = {
-        **(split.window or {}),
-        "n_trials": settings.retrain.trials,
-        "families": settings.retrain.families,
-        "half_life_days": settings.retrain.half_life_days,
-        "min_f1": settings.retrain.min_f1,
-        "seed": seed,
-    }
-    if split.window is None:
-        return {
-            "execution_id": None,
-            "status": "skipped",
-            "version": None,
-            "test_f1": None,
-            "error": None,
-            "reason": f"retraining skipped: {split.reason}",
-            "split": split.to_dict(),
-            "parameters": params,
-        }
-    # Nested in this step: the outer run delivers the notifications. On the process's own
-    # threads: on a cluster this step holds a worker's slot, which a nested cluster run would wait on.
-    result = rt.run("training", params, runner="local", dispatch=False)
-    registered = result.outputs.get("register")
-    return {
-        "execution_id": result.execution_id,
-        "status": str(result.status),
-        "version": None if registered is None else str(registered["version"]),
-        "test_f1": result.outputs.get("evaluate", {}).get("test_f1"),
-        "error": result.error,
-        "split": split.to_dict(),
-        "parameters": params,
-    }
-
-
-def release_version(rt: Runtime, training: dict[str, Any], *, auto_approve: bool) -> dict[str, Any]:
-    """The promotion check first (champion and challenger on the trips neither trained on);
-    then the release flow: in continuous mode a version that passed is approved with the
-    check's figures and promoted (if it passes the release's acceptance checks); one that did
-    not stays pending. Without auto-approval the version waits for approval either way."""
-    version, settings = str(training["version"]), rt.settings
-    check = promotion_check(settings, rt.db, version, training["parameters"])
-    if auto_approve and not check.passed:
-        return {
-            "status": "not_promoted",
-            "version": version,
-            "reasons": [check.reason],
-            "report": None,
-            "execution_id": None,
-            "promotion": check.to_dict(),
-        }
-    if auto_approve and check.champion is not None:
-        approve_version(
-            settings,
-            rt.db,
-            rt.sink,
-            version,
-            comment=f"promotion check: {check.reason}",
-            by="auto",
-        )
-    result = release_model(rt, version, auto_approve=auto_approve)
-    return {
-        "status": str(result.status),
-        "version": result.version,
-        "reasons": list(result.reasons),
-        "report": result.report,
-        "execution_id": result.execution_id,
-        "promotion": check.to_dict(),
     }
 
 
