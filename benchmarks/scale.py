@@ -8,7 +8,8 @@ training``, ``release --auto-approve`` and ``stream replay``. Each stage is a se
 and the largest total of the process tree seen by polling every 0.2 s. On PostgreSQL every
 stage runs with ``TRUCKFLOW_PIPELINE__RUNNER=dask`` on a LocalCluster of two worker processes
 that the script starts (the fill's partitions, the training's steps, the replay's daily and
-drift pipelines are tasks there), whose peak RSS is polled too; a scratch database is created
+drift pipelines are tasks there), whose peak RSS is polled too (with the processes a
+worker starts: a retraining runs in one of its own); a scratch database is created
 per scale and dropped afterwards.
 
 Then each stage at each scale against scale 1 (the issue's targets: time at most the scale
@@ -49,7 +50,7 @@ class Stage:
     seconds: float
     maxrss_mb: float  # ru_maxrss: the largest single process of the stage
     tree_mb: float  # largest polled sum over the process tree
-    workers_mb: float = 0.0  # largest polled Dask worker (PostgreSQL + dask only)
+    workers_mb: float = 0.0  # largest polled Dask worker or process it started (PostgreSQL + dask)
     rows: int = 0  # ingest: rows read
 
 
@@ -86,9 +87,11 @@ class _Poller:
             except psutil.NoSuchProcess:
                 procs = []
             self.tree = max(self.tree, sum(self._rss(p) for p in procs))
-            for pid in self.extra:
+            for pid in self.extra:  # a worker, and the processes it started (a retraining)
                 with suppress(psutil.NoSuchProcess):
-                    self.workers = max(self.workers, self._rss(psutil.Process(pid)))
+                    worker = psutil.Process(pid)
+                    for proc in [worker, *worker.children(recursive=True)]:
+                        self.workers = max(self.workers, self._rss(proc))
             self._stop.wait(0.2)
 
     def stop(self) -> None:
