@@ -10,6 +10,7 @@ import pytest
 from engine_helpers import dask_runner_on, local_runner, outputs_without
 from engine_steps import arithmetic_pipeline, failing_pipeline, flaky
 
+from truckflow.allocator import ARENA_ENV, ARENA_MAX
 from truckflow.pipeline import DaskRunner, Pipeline, RetryPolicy, get_pipeline
 from truckflow.settings import Settings
 from truckflow.store import connect
@@ -37,6 +38,16 @@ def test_runs_on_its_own_cluster_of_two_worker_processes(dask_runner: DaskRunner
     workers = dask_runner.client.scheduler_info()["workers"]
     assert len(workers) == 2
     assert dask_runner.client.cluster is not None  # the LocalCluster it started
+
+
+def _arena_setting() -> str | None:
+    return os.environ.get(ARENA_ENV)
+
+
+def test_its_workers_start_with_glibc_arenas_limited(dask_runner: DaskRunner) -> None:
+    """Set by the nannies before the worker processes start, when glibc reads it."""
+    found = dask_runner.client.run(_arena_setting)
+    assert list(found.values()) == [str(ARENA_MAX)] * 2
 
 
 def test_same_outputs_as_the_local_runner(dask_runner: DaskRunner, dask_settings: Settings) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import typer
 
 from truckflow import __version__
+from truckflow.allocator import limit_arenas
 from truckflow.cli.context import state
 from truckflow.cli.output import JSON_OPTION, console, emit, fail_on_errors
 
@@ -127,4 +128,5 @@ _register_subcommands()
 
 
 def main() -> None:
+    limit_arenas()  # the process is truckflow's own: a long replay must not grow by arenas
     app()

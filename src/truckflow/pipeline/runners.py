@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from truckflow.allocator import ARENA_ENV, ARENA_MAX
 from truckflow.events import EventSink, LoggingSink
 from truckflow.pipeline.artifacts import ArtifactStore
 from truckflow.pipeline.definition import Pipeline
@@ -229,15 +230,20 @@ class DaskRunner(Runner):
     @property
     def client(self) -> Any:
         if self._client is None:
+            import dask
             from distributed import Client, LocalCluster
 
             if self.address is None:
-                self._cluster = LocalCluster(  # type: ignore[no-untyped-call]
-                    n_workers=self.n_workers,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=":0",
-                )
+                # The nannies set it before they start the worker processes (glibc reads it at
+                # start): a long-lived worker does not grow by arenas (truckflow.allocator).
+                spawn_env = {f"distributed.nanny.pre-spawn-environ.{ARENA_ENV}": str(ARENA_MAX)}
+                with dask.config.set(spawn_env):
+                    self._cluster = LocalCluster(  # type: ignore[no-untyped-call]
+                        n_workers=self.n_workers,
+                        threads_per_worker=1,
+                        processes=True,
+                        dashboard_address=":0",
+                    )
                 self._client = Client(self._cluster)  # type: ignore[no-untyped-call]
             else:
                 self._client = Client(self.address)  # type: ignore[no-untyped-call]

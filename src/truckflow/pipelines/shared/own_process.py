@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import truckflow
+from truckflow.allocator import with_arena_limit
 from truckflow.pipeline import ExecutionResult, PipelineError, get_execution
 from truckflow.pipelines.runtime import Runtime
 from truckflow.store import Database
@@ -66,8 +67,9 @@ def run_in_own_process(
 
 
 def _child_env() -> dict[str, str]:
-    """The caller's environment, with truckflow importable however the caller imported it."""
-    env = dict(os.environ)
+    """The caller's environment, with truckflow importable however the caller imported it and
+    glibc's arenas limited (``truckflow.allocator``)."""
+    env = with_arena_limit(dict(os.environ))
     package_root = str(Path(truckflow.__file__).resolve().parent.parent)
     paths = [package_root, *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
     env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
