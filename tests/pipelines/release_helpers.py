@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import functools
 import shutil
 import tempfile
@@ -23,8 +24,10 @@ HOOK_CALLS: list[str] = []
 
 @functools.cache
 def _mlflow_template() -> Path:
-    """An empty MLflow store, created once: MLflow's own migrations take seconds per store."""
+    """An empty MLflow store, created once: MLflow's own migrations take seconds per store.
+    Removed when the test process exits."""
     folder = Path(tempfile.mkdtemp(prefix="truckflow-mlflow-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
     ModelRegistry.local(folder).list_versions()
     return folder / "mlflow.db"
 
