@@ -153,21 +153,16 @@ def _pg_database(admin_url: str, keep: bool = False) -> Iterator[str]:
 
 @contextmanager
 def _dask_cluster(env: dict[str, str]) -> Iterator[tuple[str, list[int]]]:
-    """A LocalCluster of two single-threaded worker processes that see the run's settings."""
-    import dask
-    from distributed import Client, LocalCluster
+    """A LocalCluster of two single-threaded worker processes that see the run's settings,
+    started as truckflow starts its own (glibc arenas limited, scratch space in the home)."""
+    from distributed import Client
 
-    from truckflow.allocator import ARENA_ENV, ARENA_MAX
+    from truckflow.pipeline.local_cluster import start_local_cluster
 
     saved = dict(os.environ)
     os.environ.update(env)  # the worker processes inherit the home and database URL
-    # As truckflow's own LocalCluster and the README's workers: glibc arenas limited.
-    spawn_env = {f"distributed.nanny.pre-spawn-environ.{ARENA_ENV}": str(ARENA_MAX)}
     try:
-        with dask.config.set(spawn_env):
-            cluster = LocalCluster(  # type: ignore[no-untyped-call]
-                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-            )
+        cluster = start_local_cluster(2, Path(env["TRUCKFLOW_HOME"]) / "dask-scratch")
     finally:
         os.environ.clear()
         os.environ.update(saved)

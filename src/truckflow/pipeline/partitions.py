@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import logging
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from truckflow.pipeline.errors import PipelineError
+from truckflow.pipeline.local_cluster import start_local_cluster
 
 __all__ = [
     "SERIAL",
@@ -170,13 +173,13 @@ class ClusterPartitions:
 def cluster_partitions(address: str | None, *, n_workers: int = 2) -> Iterator[ClusterPartitions]:
     """Partitions on the Dask scheduler at ``address``; without one, on a LocalCluster of
     ``n_workers`` single-threaded processes started here and closed on exit."""
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     cluster: Any = None
+    scratch = None
     if not address:
-        cluster = LocalCluster(  # type: ignore[no-untyped-call]
-            n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=":0"
-        )
+        scratch = tempfile.TemporaryDirectory(prefix="truckflow-dask-")
+        cluster = start_local_cluster(n_workers, Path(scratch.name))
     client = Client(cluster or address)  # type: ignore[no-untyped-call]
     try:
         partitions = ClusterPartitions(client)
@@ -190,3 +193,5 @@ def cluster_partitions(address: str | None, *, n_workers: int = 2) -> Iterator[C
         client.close()  # type: ignore[no-untyped-call]
         if cluster is not None:
             cluster.close()  # type: ignore[no-untyped-call]
+        if scratch is not None:
+            scratch.cleanup()

@@ -14,7 +14,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from truckflow.allocator import ARENA_ENV, ARENA_MAX
 from truckflow.events import EventSink, LoggingSink
 from truckflow.pipeline.artifacts import ArtifactStore
 from truckflow.pipeline.definition import Pipeline
@@ -23,6 +22,7 @@ from truckflow.pipeline.errors import DefinitionError, PipelineError
 from truckflow.pipeline.executors import DaskExecutor, Executor, ThreadExecutor
 from truckflow.pipeline.history import ExecutionResult, get_execution, mark_interrupted
 from truckflow.pipeline.limits import Limits
+from truckflow.pipeline.local_cluster import start_local_cluster
 from truckflow.pipeline.recorder import Recorder
 from truckflow.pipeline.records import ExecutionStatus
 from truckflow.store import Database
@@ -230,20 +230,11 @@ class DaskRunner(Runner):
     @property
     def client(self) -> Any:
         if self._client is None:
-            import dask
-            from distributed import Client, LocalCluster
+            from distributed import Client
 
             if self.address is None:
-                # The nannies set it before they start the worker processes (glibc reads it at
-                # start): a long-lived worker does not grow by arenas (truckflow.allocator).
-                spawn_env = {f"distributed.nanny.pre-spawn-environ.{ARENA_ENV}": str(ARENA_MAX)}
-                with dask.config.set(spawn_env):
-                    self._cluster = LocalCluster(  # type: ignore[no-untyped-call]
-                        n_workers=self.n_workers,
-                        threads_per_worker=1,
-                        processes=True,
-                        dashboard_address=":0",
-                    )
+                scratch = self.work_root / "dask-scratch"
+                self._cluster = start_local_cluster(self.n_workers, scratch)
                 self._client = Client(self._cluster)  # type: ignore[no-untyped-call]
             else:
                 self._client = Client(self.address)  # type: ignore[no-untyped-call]
