@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -29,3 +31,23 @@ def feature_frame(n: int = 360, seed: int = 0) -> pd.DataFrame:
     frame["estimated_arrival"] = arrival
     frame["route_id"] = "R-1"
     return canonical_dtypes(frame)
+
+
+def trainable_home(home: Path) -> Path:
+    """A home holding the migrated schema, this feature table and an empty MLflow store (its
+    migrations take seconds: made once, then copied with the home), nothing trained."""
+    from truckflow.features.fill import register_feature_set, store_features
+    from truckflow.registry import ModelRegistry
+    from truckflow.settings import Settings
+    from truckflow.store import connect
+    from truckflow.store.migrate import upgrade
+
+    db = connect(Settings(home=home))
+    try:
+        upgrade(db)
+        register_feature_set(db)
+        store_features(db, feature_frame())
+    finally:
+        db.dispose()
+    ModelRegistry.from_settings(Settings(home=home)).list_versions()
+    return home

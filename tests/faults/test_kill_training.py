@@ -18,8 +18,7 @@ import pytest
 import sqlalchemy as sa
 from stream_world import assert_same, dump
 
-from synthetic_features import feature_frame
-from truckflow.features.fill import register_feature_set, store_features
+from synthetic_features import trainable_home
 from truckflow.pipeline.history import get_execution
 from truckflow.pipeline.tables import pipeline_executions
 from truckflow.pipelines.runtime import Runtime
@@ -27,7 +26,6 @@ from truckflow.pipelines.training.pipeline import training_pipeline
 from truckflow.registry import CHECKSUM_TAG, ModelRegistry
 from truckflow.settings import Settings
 from truckflow.store import connect
-from truckflow.store.migrate import upgrade
 
 pytestmark = [pytest.mark.fault, pytest.mark.timeout(600)]
 
@@ -95,17 +93,7 @@ def _without_varying(value: Any) -> Any:
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A home holding the synthetic feature table, nothing trained."""
-    home = tmp_path_factory.mktemp("training-faults") / "template"
-    db = connect(Settings(home=home))
-    try:
-        upgrade(db)
-        register_feature_set(db)
-        store_features(db, feature_frame())
-    finally:
-        db.dispose()
-    # The MLflow store made once (its migrations take seconds), copied with the home.
-    ModelRegistry.from_settings(Settings(home=home)).list_versions()
-    return home
+    return trainable_home(tmp_path_factory.mktemp("training-faults") / "template")
 
 
 @pytest.fixture(scope="module")

@@ -14,9 +14,8 @@ import psutil
 import pytest
 import sqlalchemy as sa
 
-from synthetic_features import feature_frame
+from synthetic_features import trainable_home
 from truckflow.faults import ENV as FAULT_ENV
-from truckflow.features.fill import register_feature_set, store_features
 from truckflow.notify.tables import notify_outbox
 from truckflow.pipeline import PipelineError
 from truckflow.pipeline.records import ExecutionStatus
@@ -26,7 +25,6 @@ from truckflow.pipelines.shared.own_process import can_run_apart, run_in_own_pro
 from truckflow.registry import ModelRegistry
 from truckflow.settings import Settings
 from truckflow.store import connect
-from truckflow.store.migrate import upgrade
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -36,16 +34,7 @@ PARAMETERS = {"families": "logistic_regression", "n_trials": 1, "min_f1": 0.0}
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A home holding the synthetic feature table and the MLflow store, nothing trained."""
-    home = tmp_path_factory.mktemp("own-process") / "template"
-    db = connect(Settings(home=home))
-    try:
-        upgrade(db)
-        register_feature_set(db)
-        store_features(db, feature_frame())
-    finally:
-        db.dispose()
-    ModelRegistry.from_settings(Settings(home=home)).list_versions()
-    return home
+    return trainable_home(tmp_path_factory.mktemp("own-process") / "template")
 
 
 @pytest.fixture
