@@ -1,7 +1,7 @@
 """One ingest run: every file read, validated and loaded in one transaction.
 
-Files are taken in load order, each a piece of whole lines at a time (``CHUNK_BYTES``), so the
-memory of a run depends on the piece size, not on the files. The load is a single transaction:
+Files are taken in load order, each a piece of whole lines at a time (``CHUNK_BYTES``, see
+``source``), so the memory of a run depends on the piece size, not on the files. The load is a single transaction:
 a file that cannot be parsed (its first piece or a later one), or a failure half-way through
 the load, leaves the tables as they were. The run is recorded in ``ingest_log`` either way (a
 failed run in a transaction of its own, after the rollback).
@@ -11,28 +11,22 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
 from truckflow.clock import utcnow
 from truckflow.data.course_format import LOAD_ORDER, TABLE_SPECS, TableSpec
 from truckflow.data.errors import IngestError
-from truckflow.data.ingest.batch import Batch, as_objects, rows_pieces
-from truckflow.data.ingest.conflicts import check_stored, write_conflicts
-from truckflow.data.ingest.labels import fill_missing_labels
+from truckflow.data.ingest.batch import Batch, rows_pieces
 from truckflow.data.ingest.lines import DEFAULT_MAX_FIELD_BYTES
-from truckflow.data.ingest.loader import insert_ignore, lock_for_load
 from truckflow.data.ingest.orphans import missing_parents, refuse_missing, retry_orphans
 from truckflow.data.ingest.reader import CHUNK_BYTES, read_course_chunks
-from truckflow.data.ingest.records import known_keys, log_sources, write_quarantine
+from truckflow.data.ingest.records import known_keys, log_sources
 from truckflow.data.ingest.report import IngestReport, SourceReport
-from truckflow.data.ingest.validate import Validated, validate
+from truckflow.data.ingest.source import ReadFailedError, Source, load_source
 from truckflow.events import EventSink
 from truckflow.notify.catalogue import data_quality_failed
 from truckflow.store import Database
@@ -54,85 +48,6 @@ def course_files(directory: Path, *, historical_only: bool = False) -> list[tupl
         names = [n for n in spec.files if not (historical_only and n.startswith("streaming_"))]
         found.extend((spec, directory / name) for name in names if (directory / name).is_file())
     return found
-
-
-def _apply_until(batch: Batch, until: date | None) -> tuple[Batch, int]:
-    """Rows dated after ``until`` are left out; schedule labels not known by then are withheld."""
-    if until is None:
-        return batch, 0
-    limit = np.datetime64(until) + np.timedelta64(1, "D")
-    column = batch.spec.date_column
-    if column is not None:
-        stamps = batch.frame[column].to_numpy(dtype="datetime64[ns]")
-        # Undated rows stay in: validation quarantines them.
-        batch = batch.take(np.isnat(stamps) | (stamps < limit))
-    withheld = 0
-    if batch.spec.table == "truck_schedule":
-        arrival = batch.frame["estimated_arrival"].to_numpy(dtype="datetime64[ns]")
-        later = ~np.isnat(arrival) & (arrival >= limit)
-        withheld = int((later & batch.frame["delay"].notna().to_numpy()).sum())
-        batch.frame.loc[later, "delay"] = np.nan
-    return batch, withheld
-
-
-def _unique(values: pd.Series[Any]) -> pd.Index[Any]:
-    return pd.Index(pd.unique(as_objects(values)))
-
-
-def _add_known(known: dict[str, pd.Index[Any]], result: Validated) -> None:
-    table = result.batch.spec.table
-    good = result.good
-    if table == "trucks":
-        known["trucks"] = known["trucks"].union(pd.Index(good["truck_id"], dtype="float64"))
-    elif table == "routes":
-        known["routes"] = known["routes"].union(_unique(good["route_id"]))
-    elif table == "city_weather":
-        known["cities"] = known["cities"].union(_unique(good["city_id"]))
-
-
-def _load(
-    conn: sa.Connection,
-    run_id: str,
-    result: Validated,
-    source: SourceReport,
-    cities: set[Any] | None = None,
-) -> list[SourceReport]:
-    """Load a validated piece; ``cities``: the city ids earlier pieces of the source brought."""
-    spec = result.batch.spec
-    kinds = {c.name: c.kind for c in spec.columns}
-    line_no = result.batch.line_no[result.positions]
-    # Locked before the look-up (PostgreSQL), so that what it finds stays true to the load.
-    lock_for_load(conn, spec.table)
-    conflicting, found, shared = check_stored(conn, spec, result.good, line_no)
-    good = result.good.loc[~conflicting].reset_index(drop=True) if found else result.good
-    inserted = insert_ignore(conn, spec.table, good, kinds, spec.key, fresh=shared == 0)
-    conflicts = [*result.conflicts, *found]
-    write_conflicts(conn, run_id, spec.table, source.source, conflicts)
-    source.inserted = inserted
-    source.conflicting = len(conflicts)
-    source.already_present = len(good) - inserted + result.repeats
-    if spec.table == "truck_schedule" and source.already_present:
-        # Trips loaded earlier with their label withheld (``until``) get it now; they still
-        # count as already present.
-        source.labels_filled = fill_missing_labels(conn, good)
-    write_quarantine(conn, run_id, spec.table, source.source, result.quarantined)
-    extra = []
-    if spec.table == "city_weather":
-        seen = set() if cities is None else cities  # counted once per source
-        new_ids = [c for c in _unique(result.good["city_id"]) if c not in seen]
-        ids = pd.DataFrame({"city_id": new_ids})
-        seen.update(ids["city_id"])
-        new = insert_ignore(conn, "cities", ids, {"city_id": "str"})
-        extra.append(
-            SourceReport(
-                table="cities",
-                source=source.source,
-                read=len(ids),
-                inserted=new,
-                already_present=len(ids) - new,
-            )
-        )
-    return [source, *extra]
 
 
 def _tell_quality(
@@ -161,78 +76,9 @@ def _tell_quality(
         )
 
 
-@dataclass
-class _Source:
-    """One file (or named batch of frames) on its way in: its batches, read as they are
-    needed, so that a large file is held one piece at a time."""
-
-    table: str
-    name: str
-    batches: Iterable[Batch]
-
-
-def _one_source(
-    conn: sa.Connection,
-    run_id: str,
-    source: _Source,
-    known: dict[str, pd.Index[Any]],
-    until: date | None,
-) -> tuple[list[SourceReport], set[str]]:
-    """Validate and load a source piece by piece; its counts summed into one report."""
-    total = SourceReport(table=source.table, source=source.name)
-    extras: dict[str, SourceReport] = {}
-    reasons: set[str] = set()
-    cities: set[Any] = set()
-    pieces = iter(source.batches)
-    while (batch := _next_piece(source, pieces)) is not None:
-        batch, withheld = _apply_until(batch, until)
-        result = validate(batch, known)
-        _add_known(known, result)
-        piece = SourceReport(
-            table=batch.spec.table,
-            source=batch.source,
-            read=result.read,
-            quarantined=len(result.quarantined),
-            beyond_until=batch.beyond_until,
-            labels_withheld=withheld,
-        )
-        reasons |= {part for e in result.quarantined for part in e.reason.split("; ")}
-        loaded, *extra = _load(conn, run_id, result, piece, cities)
-        _sum_into(total, loaded)
-        for more in extra:
-            _sum_into(
-                extras.setdefault(more.table, SourceReport(table=more.table, source=more.source)),
-                more,
-            )
-    return [total, *extras.values()], reasons
-
-
-def _next_piece(source: _Source, pieces: Iterator[Batch]) -> Batch | None:
-    """The source's next batch; a piece that cannot be read fails the run as that file's."""
-    try:
-        return next(pieces, None)
-    except IngestError as exc:
-        raise _ReadFailedError(source, exc) from exc
-
-
-def _sum_into(total: SourceReport, piece: SourceReport) -> None:
-    total.add(piece)
-    total.beyond_until += piece.beyond_until
-    total.labels_withheld += piece.labels_withheld
-    total.labels_filled += piece.labels_filled
-
-
-class _ReadFailedError(Exception):
-    """A source that could not be read part-way: the run fails as if it failed up front."""
-
-    def __init__(self, source: _Source, error: IngestError) -> None:
-        super().__init__(str(error))
-        self.source, self.error = source, error
-
-
 def _run(
     db: Database,
-    sources: list[_Source],
+    sources: list[Source],
     *,
     until: date | None,
     progress: Progress | None,
@@ -249,7 +95,7 @@ def _run(
             for done, source in enumerate(sources):
                 if progress:
                     progress(f"read, validate and load {source.name}", done, total)
-                reports, reasons = _one_source(conn, run_id, source, known, until)
+                reports, reasons = load_source(conn, run_id, source, known, until)
                 report.sources.extend(reports)
                 told.append((reports[0], reasons))
             released = retry_orphans(conn, run_id)
@@ -257,7 +103,7 @@ def _run(
             report.check()
             log_sources(conn, run_id, started_at, until, report.sources, status="ok")
             _tell_quality(conn, sink, told)
-    except _ReadFailedError as failed:
+    except ReadFailedError as failed:
         # As when a file fails before the run: the run is logged as that file's failure.
         _log_failure(
             db, run_id, started_at, until, [failed.source.table], [failed.source.name], str(failed)
@@ -342,16 +188,7 @@ def ingest_directory(
         refuse_missing(missing_parents({s.table for s, _ in files}, known), directory.name)
     # Read as they are loaded, a piece at a time: a file that is not course CSV fails the run
     # when its turn comes, and the one transaction leaves the tables as they were.
-    sources = [
-        _Source(
-            spec.table,
-            path.name,
-            read_course_chunks(
-                path, spec, max_field_bytes=max_field_bytes, chunk_bytes=chunk_bytes
-            ),
-        )
-        for spec, path in files
-    ]
+    sources = [_file_source(spec, path, max_field_bytes, chunk_bytes) for spec, path in files]
     return _run(
         db,
         sources,
@@ -361,6 +198,19 @@ def ingest_directory(
         run_id=run_id,
         sink=sink,
     )
+
+
+def _file_source(spec: TableSpec, path: Path, max_field_bytes: int, chunk_bytes: int) -> Source:
+    def read() -> Iterator[Batch]:
+        return read_course_chunks(
+            path, spec, max_field_bytes=max_field_bytes, chunk_bytes=chunk_bytes
+        )
+
+    try:
+        several = path.stat().st_size > chunk_bytes
+    except OSError:  # the read says why, when its turn comes
+        several = False
+    return Source(spec.table, path.name, read(), again=read, several_pieces=several)
 
 
 def ingest_frames(
@@ -385,7 +235,7 @@ def ingest_frames(
     if unknown:
         raise IngestError(f"{source}: unknown table(s) {unknown}; known: {sorted(TABLE_SPECS)}")
     sources = [
-        _Source(table, source, rows_pieces(TABLE_SPECS[table], frames[table], source, piece_rows))
+        Source(table, source, rows_pieces(TABLE_SPECS[table], frames[table], source, piece_rows))
         for table in LOAD_ORDER
         if table in frames
     ]
