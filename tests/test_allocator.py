@@ -67,3 +67,43 @@ def test_malloc_arena_max_in_the_environment_wins() -> None:
 def test_a_child_gets_the_limit_unless_its_environment_sets_one() -> None:
     assert with_arena_limit({"A": "b"}) == {"A": "b", ARENA_ENV: str(ARENA_MAX)}
     assert with_arena_limit({ARENA_ENV: "8"})[ARENA_ENV] == "8"
+
+
+_FREED_IN_A_THREAD = """
+import sys, threading
+from truckflow.allocator import give_back_freed
+def rss_mb():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS"):
+            return int(line.split()[1]) // 1024
+kept = []
+def work():
+    blocks = [bytes(2048) for _ in range(100_000)]  # 200 MB of malloc'd blocks
+    kept.extend(blocks[99::100])  # one in a hundred stays: the heap cannot shrink from its top
+thread = threading.Thread(target=work)
+thread.start()
+thread.join()
+before = rss_mb()
+if sys.argv[1] == "give back":
+    give_back_freed()
+print(before, rss_mb())
+"""
+
+
+def _rss_after_free(mode: str) -> tuple[int, int]:
+    done = subprocess.run(
+        [sys.executable, "-c", _FREED_IN_A_THREAD, mode],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    before, after = (int(n) for n in done.stdout.split())
+    return before, after
+
+
+def test_freed_blocks_stay_with_the_process_until_given_back() -> None:
+    before, after = _rss_after_free("keep")
+    assert after > before - 20  # freed, yet still resident
+
+    before, after = _rss_after_free("give back")
+    assert after < before - 100  # most of the 200 MB back to the system

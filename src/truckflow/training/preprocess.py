@@ -16,6 +16,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
+from truckflow.allocator import give_back_freed
 from truckflow.features.definition import BINARY_FEATURES, CATEGORICAL_FEATURES, NUMERIC_FEATURES
 from truckflow.training.data import model_input
 
@@ -105,6 +106,7 @@ def fit_model_pipeline(
     made every transformer's dense output and their dense concatenation besides (some 3 kB a
     row in all, over twice the matrix the estimator needs)."""
     (_, inputs), (_, preprocess), (_, estimator) = pipeline.steps
+    give_back_freed()  # what an earlier fit (a tuning trial) left
     values = inputs.fit_transform(frame)
     _set_onehot_sparse(preprocess, sparse=True)
     try:
@@ -112,6 +114,9 @@ def fit_model_pipeline(
     finally:
         _set_onehot_sparse(preprocess, sparse=False)
     preprocess.sparse_output_ = False
+    # Its fit stacks every transformer's output (some 1.4 kB a row), freed by now: given back
+    # before the matrix is made, the fit's peak is the larger of the two, not their sum.
+    give_back_freed()
     width = len(preprocess.get_feature_names_out())
     matrix = np.empty((len(values), width), dtype=np.float64)
     for start in range(0, len(values), piece_rows):

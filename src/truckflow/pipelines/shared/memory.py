@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import gc
+
+from truckflow.allocator import give_back_freed
 
 __all__ = ["release_memory"]
 
@@ -14,9 +14,5 @@ def release_memory() -> None:
     freed blocks in its heap, and Arrow's allocator its pages, where the next steps' Python
     objects (their own arenas) cannot reuse them; the process would keep the largest step's
     memory on top of everything after it."""
-    import pyarrow as pa
-
     gc.collect()
-    pa.default_memory_pool().release_unused()
-    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to trim
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    give_back_freed()
