@@ -66,7 +66,9 @@ def test_scores_in_pieces_are_one_call(course_split: Split) -> None:
         labels(train),
     )
     whole = model.predict_proba(test)[:, 1]
-    assert np.array_equal(delay_scores(model, test, piece_rows=5), whole)
+    # Equal but for the last bit or two: BLAS's matrix-vector kernel may sum a row's products
+    # in another order when the row sits in a block of 4 or in the tail (on some CPUs only).
+    np.testing.assert_array_max_ulp(delay_scores(model, test, piece_rows=5), whole, maxulp=4)
     assert delay_scores(model, test.head(0)).shape == (0,)
 
 

@@ -34,7 +34,8 @@ PREDICT_ROWS = 5_000
 def delay_scores(model: Any, frame: Any, piece_rows: int = PREDICT_ROWS) -> np.ndarray:
     """The fitted pipeline's probability of delay for each row of ``frame``, ``piece_rows`` rows
     at a time: the memory of the preprocessed rows is one piece's, whatever the rows. Each row
-    is scored on its own, so the scores are those of one call on all the rows."""
+    is scored on its own, so the scores are those of one call on all the rows, to the last bit
+    or two (BLAS may sum a row's products in another order, by where the row falls in a block)."""
     pieces = [
         np.asarray(model.predict_proba(frame.iloc[i : i + piece_rows])[:, 1], dtype=np.float64)
         for i in range(0, len(frame), piece_rows)
