@@ -9,6 +9,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 from typing import Any, Protocol
 
+from truckflow.allocator import give_back_freed
 from truckflow.pipeline.context import StepContext, StepOutcome, run_step_function
 from truckflow.pipeline.partitions import DaskPartitions, Partitions, ThreadPartitions
 from truckflow.pipeline.steps import FunctionStep, load_function
@@ -45,7 +46,14 @@ def _attempt(
     retry_on: tuple[type[BaseException], ...],
 ) -> StepOutcome:
     """The task a worker runs: import the step function by name, run one attempt."""
-    return run_step_function(load_function(fn_path), step, inputs, context_arg, context, retry_on)
+    try:
+        return run_step_function(
+            load_function(fn_path), step, inputs, context_arg, context, retry_on
+        )
+    finally:
+        # A worker lives through every step of a long run (a replay's days): what a step
+        # freed goes back to the system, not under the next step's peak.
+        give_back_freed()
 
 
 class ThreadExecutor:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from truckflow.allocator import give_back_freed
 from truckflow.pipeline.errors import PipelineError
 from truckflow.pipeline.local_cluster import start_local_cluster
 
@@ -64,7 +65,8 @@ def _label(index: int, count: int, item: object) -> str:
 
 
 def _run(fn: Callable[[T], R], index: int, count: int, item: T) -> R:
-    """One partition; its error is raised again naming the partition (picklable: a message)."""
+    """One partition; its error is raised again naming the partition (picklable: a message).
+    What it freed goes back to the system: its worker runs the next partitions."""
     try:
         return fn(item)
     except PartitionError:
@@ -73,6 +75,8 @@ def _run(fn: Callable[[T], R], index: int, count: int, item: T) -> R:
         raise PartitionError(
             f"{_label(index, count, item)} failed: {type(exc).__name__}: {exc}"
         ) from exc
+    finally:
+        give_back_freed()
 
 
 @dataclass(frozen=True)
