@@ -167,3 +167,29 @@ def not_a_dict() -> Any:
 @step
 def report_database(context: StepContext) -> dict[str, Any]:
     return {"db_url": context.resources.db_url, "work_dir": str(context.work_dir)}
+
+
+_pinned: list[bytes] = []
+
+
+def resident_mb() -> int:
+    """This process's resident memory, in MB."""
+    with Path("/proc/self/status").open() as status:
+        for line in status:
+            if line.startswith("VmRSS"):
+                return int(line.split()[1]) // 1024
+    return 0
+
+
+@step
+def leave_freed_memory() -> dict[str, Any]:
+    """Allocate 200 MB in small blocks and free all but one in a hundred: the freed blocks stay
+    in the process's heap (the kept ones pin it) until someone gives them back."""
+    blocks = [bytes(2048) for _ in range(100_000)]
+    _pinned.extend(blocks[99::100])
+    del blocks
+    return {"pid": os.getpid(), "resident_mb": resident_mb()}
+
+
+def freed_memory_pipeline() -> Pipeline:
+    return Pipeline("freed", steps=[leave_freed_memory.as_step("leave", cache=False)])

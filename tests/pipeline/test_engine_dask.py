@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 from engine_helpers import dask_runner_on, local_runner, outputs_without
-from engine_steps import arithmetic_pipeline, failing_pipeline, flaky
+from engine_steps import (
+    arithmetic_pipeline,
+    failing_pipeline,
+    flaky,
+    freed_memory_pipeline,
+    resident_mb,
+)
 
 from truckflow.allocator import ARENA_ENV, ARENA_MAX
 from truckflow.pipeline import DaskRunner, Pipeline, RetryPolicy, get_pipeline
@@ -48,6 +54,17 @@ def test_its_workers_start_with_glibc_arenas_limited(dask_runner: DaskRunner) ->
     """Set by the nannies before the worker processes start, when glibc reads it."""
     found = dask_runner.client.run(_arena_setting)
     assert list(found.values()) == [str(ARENA_MAX)] * 2
+
+
+def test_a_worker_gives_what_a_step_freed_back_when_the_step_ends(
+    dask_runner: DaskRunner,
+) -> None:
+    result = dask_runner.run(freed_memory_pipeline(), {})
+    assert result.ok, result.error
+    step = result.outputs["leave"]
+    pids, now = dask_runner.client.run(os.getpid), dask_runner.client.run(resident_mb)
+    (after,) = [mb for address, mb in now.items() if pids[address] == step["pid"]]
+    assert after < step["resident_mb"] - 100  # most of the 200 MB freed back to the system
 
 
 def test_same_outputs_as_the_local_runner(dask_runner: DaskRunner, dask_settings: Settings) -> None:
